@@ -1,0 +1,343 @@
+"""The descent engine: jitted gradient-descent trajectories with clipping.
+
+One compiled program serves every learning rate, threshold, start, step
+count and landscape parameter: those are traced values. Only the landscape,
+the optimizer, the clipping mode and the dtype select a compile. Runs are
+written into a fixed buffer of ``MAX_STEPS`` rows by a ``lax.while_loop``
+whose trip count is a traced value, so a short run costs only its own steps.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax import lax
+from jax.typing import ArrayLike
+
+from . import _jaxsetup  # noqa: F401  (float64 on)
+from .clipping import CLIP_RULES, check_clip
+from .registry import Landscape, Window, get_landscape
+
+#: The longest run ``simulate`` accepts.
+MAX_STEPS = 1000
+
+ClipMode = Literal["none", "value", "norm"]
+OptimizerName = Literal["sgd", "momentum", "adam"]
+
+OPTIMIZERS: dict[str, Callable[[jax.Array, jax.Array], optax.GradientTransformation]] = {
+    # Plain gradient descent: theta <- theta - lr * g.
+    "sgd": lambda lr, momentum: optax.sgd(lr),
+    # Heavy ball: v <- momentum * v + g; theta <- theta - lr * v (torch's SGD momentum).
+    "momentum": lambda lr, momentum: optax.sgd(lr, momentum=momentum),
+    "adam": lambda lr, momentum: optax.adam(lr),
+}
+
+OPTIMIZER_LABELS = {"sgd": "plain gradient descent", "momentum": "heavy-ball momentum", "adam": "Adam"}
+
+# Why a run stopped early; the codes come out of the jitted loop.
+_OK, _BAD_GRAD, _BAD_PARAMS, _BAD_LOSS = 0, 1, 2, 3
+
+#: How many times each (landscape, optimizer, clip, dtype) program was traced.
+#: Tracing happens once per compile, so tests read this to prove that changing
+#: values does not recompile.
+TRACE_COUNTS: collections.Counter[tuple[str, str, str, str]] = collections.Counter()
+
+
+def value_and_grad_fn(landscape: Landscape) -> Callable[[jax.Array, jax.Array], tuple]:
+    """``(theta, p) -> (loss, grad)`` by forward-mode differentiation.
+
+    With two parameters forward mode costs two tangents, and unlike reverse
+    mode it differentiates through loops whose length is a traced value
+    (the RNN's T).
+    """
+
+    def both(theta: jax.Array, p: jax.Array) -> tuple[jax.Array, jax.Array]:
+        loss = landscape.loss(theta, p)
+        return loss, loss
+
+    def value_and_grad(theta: jax.Array, p: jax.Array) -> tuple[jax.Array, jax.Array]:
+        grad, loss = jax.jacfwd(both, has_aux=True)(theta, p)
+        return loss, grad
+
+    return value_and_grad
+
+
+@partial(jax.jit, static_argnames=("landscape", "optimizer", "clip"))
+def _descend(theta0, lr, threshold, steps, p, momentum, *, landscape, optimizer, clip):
+    TRACE_COUNTS[(landscape, optimizer, clip, str(theta0.dtype))] += 1
+    value_and_grad = value_and_grad_fn(get_landscape(landscape))
+    clip_rule = CLIP_RULES[clip]
+    opt = OPTIMIZERS[optimizer](lr, momentum)
+    dtype = theta0.dtype
+
+    loss0, grad0 = value_and_grad(theta0, p)
+    # One packed (MAX_STEPS + 2, 8) buffer, so the host fetches a single array:
+    # columns are params (2), loss, grad (2), update (2), clipped; the last row
+    # carries the number of steps taken and the status code.
+    history = jnp.zeros((MAX_STEPS + 2, 8), dtype).at[0, :3].set(jnp.append(theta0, loss0))
+
+    def running(state):
+        i, _, _, _, status, _ = state
+        return (i < steps) & (status == _OK)
+
+    def step(state):
+        i, theta, opt_state, grad, _, hist = state
+        clipped_grad = clip_rule(grad, threshold)
+        update, new_opt_state = opt.update(clipped_grad, opt_state, theta)
+        new_theta = theta + update
+        new_loss, new_grad = value_and_grad(new_theta, p)
+        status = jnp.where(
+            ~jnp.all(jnp.isfinite(grad)),
+            _BAD_GRAD,
+            jnp.where(
+                ~jnp.all(jnp.isfinite(new_theta)),
+                _BAD_PARAMS,
+                jnp.where(~jnp.isfinite(new_loss), _BAD_LOSS, _OK),
+            ),
+        )
+        # Rows past the last good step are sliced off on the host; row i of
+        # grad/update is kept even for a failed step so the reason can quote it.
+        fired = jnp.any(clipped_grad != grad).astype(dtype)
+        hist = hist.at[i + 1, :3].set(jnp.append(new_theta, new_loss))
+        hist = hist.at[i, 3:].set(jnp.concatenate([grad, update, fired[None]]))
+        ok = status == _OK
+        return (
+            jnp.where(ok, i + 1, i),
+            jnp.where(ok, new_theta, theta),
+            new_opt_state,
+            new_grad,
+            status,
+            hist,
+        )
+
+    start_status = jnp.where(jnp.isfinite(loss0), _OK, _BAD_LOSS)
+    init = (jnp.int32(0), theta0, opt.init(theta0), grad0, start_status, history)
+    taken, _, _, _, status, history = lax.while_loop(running, step, init)
+    return history.at[MAX_STEPS + 1, :2].set(jnp.stack([taken, status]).astype(dtype))
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A descent path and everything measured along it.
+
+    With ``k`` the number of steps actually taken:
+
+    Attributes:
+      params: (k+1, 2) the points visited, the start first.
+      loss: (k+1,) the loss at each point.
+      grad: (k, 2) the raw gradient at each point a step was taken from.
+      update: (k, 2) the step applied (after clipping and the optimizer).
+      grad_norm: (k,) the length of each raw gradient.
+      clipped: (k,) whether clipping changed the gradient at that step.
+      diverged_at: the index of the step that could not be completed because
+        a gradient, parameter or loss was not finite; None if none.
+      reason: a sentence saying how the run ended.
+      landscape, lr, clip, threshold, optimizer, landscape_params, steps_requested,
+        dtype: the configuration that produced it.
+    """
+
+    params: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    update: np.ndarray
+    grad_norm: np.ndarray
+    clipped: np.ndarray
+    diverged_at: int | None
+    reason: str
+    landscape: str
+    lr: float
+    clip: str
+    threshold: float
+    optimizer: str
+    landscape_params: Mapping[str, float] = field(default_factory=dict)
+    steps_requested: int = 0
+    dtype: str = "float64"
+
+    @property
+    def steps_taken(self) -> int:
+        return len(self.update)
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def step_length(self) -> np.ndarray:
+        """(k,) the length of each applied update."""
+        return np.linalg.norm(self.update, axis=1)
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.loss[-1])
+
+    @property
+    def best_loss(self) -> float:
+        return float(self.loss.min())
+
+    @property
+    def n_clipped(self) -> int:
+        return int(self.clipped.sum())
+
+    @property
+    def longest_step(self) -> float:
+        return float(self.step_length.max()) if self.steps_taken else 0.0
+
+    def left_window_at(self, window: Window) -> int | None:
+        """The first step index whose point lies outside ``window``, or None."""
+        (x0, x1), (y0, y1) = window
+        x, y = self.params[:, 0], self.params[:, 1]
+        outside = np.flatnonzero((x < x0) | (x > x1) | (y < y0) | (y > y1))
+        return int(outside[0]) if outside.size else None
+
+
+def _check_positive(name: str, value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be finite and positive, got {value!r}")
+    return number
+
+
+def _check_start(start: ArrayLike) -> np.ndarray:
+    try:
+        point = np.asarray(start, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"start must be two numbers (p1, p2), got {start!r}") from None
+    if point.shape != (2,):
+        raise ValueError(f"start must be two numbers (p1, p2), got {start!r}")
+    if not np.all(np.isfinite(point)):
+        raise ValueError(f"start must be finite, got {start!r}")
+    return point
+
+
+def _check_steps(steps: object) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        try:
+            as_float = float(steps)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"steps must be a whole number, got {steps!r}") from None
+        if not as_float.is_integer():
+            raise ValueError(f"steps must be a whole number, got {steps!r}")
+        steps = int(as_float)
+    if not 0 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must lie in [0, {MAX_STEPS}], got {steps!r}")
+    return int(steps)
+
+
+def _describe_end(status: int, k: int, grad: np.ndarray, update: np.ndarray, steps: int) -> str:
+    if status == _OK:
+        return f"completed all {steps} steps" if k == steps else f"completed {k} steps"
+    if status == _BAD_GRAD:
+        return (
+            f"diverged at step {k}: the gradient there is not finite "
+            f"({grad[0]:.3g}, {grad[1]:.3g}); the cliff overflowed the number format"
+        )
+    if status == _BAD_PARAMS:
+        return (
+            f"diverged at step {k}: the update ({update[0]:.3g}, {update[1]:.3g}) "
+            "sent the parameters to infinity"
+        )
+    return f"diverged at step {k}: the loss at the point the step reached is not finite"
+
+
+def simulate(
+    landscape: str | Landscape,
+    start: ArrayLike | None,
+    lr: float,
+    steps: int,
+    clip: ClipMode = "none",
+    threshold: float = 1.0,
+    optimizer: OptimizerName = "sgd",
+    *,
+    momentum: float = 0.9,
+    dtype: str | np.dtype = "float64",
+    **params: float,
+) -> Trajectory:
+    """Runs gradient descent with optional clipping on a landscape.
+
+    Clipping acts on the raw gradient before the optimizer, as in torch and
+    optax. A run that meets a non-finite gradient, parameter or loss stops
+    there and says so in ``reason``; the arrays hold only the steps taken.
+
+    Args:
+      landscape: a registered name (see ``list_landscapes``) or a Landscape.
+      start: the starting point (p1, p2); None for the landscape's default.
+      lr: learning rate, finite and positive.
+      steps: number of steps, 0 to ``MAX_STEPS``.
+      clip: ``"none"``, ``"value"`` or ``"norm"``.
+      threshold: the clipping threshold c, finite and positive.
+      optimizer: ``"sgd"`` (plain), ``"momentum"`` (heavy ball) or ``"adam"``.
+      momentum: the heavy-ball coefficient, in [0, 1).
+      dtype: ``"float64"`` (default) or ``"float32"``.
+      **params: the landscape's own parameters (e.g. ``T=50`` for pascanu).
+
+    Returns:
+      A Trajectory of numpy arrays.
+
+    Raises:
+      ValueError: for any invalid argument, with a message naming it.
+
+    >>> run = simulate("pascanu", (4.7, -2.2), lr=0.5, steps=4)
+    >>> run.params[4].round(2).tolist()
+    [39.04, 53.44]
+    """
+    scape = get_landscape(landscape)
+    values = scape.resolve_params(**params)
+    start_point = _check_start(scape.default_start if start is None else start)
+    lr = _check_positive("learning rate", lr)
+    threshold = check_clip(clip, threshold)
+    steps = _check_steps(steps)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    momentum = float(momentum)
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
+    dt = np.dtype(dtype)
+    if dt not in (np.float64, np.float32):
+        raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
+
+    packed = _descend(
+        start_point.astype(dt),
+        dt.type(lr),
+        dt.type(threshold),
+        np.int32(steps),
+        scape.param_vector(values, dt),
+        dt.type(momentum),
+        landscape=scape.name,
+        optimizer=optimizer,
+        clip=clip,
+    )
+    hist = np.asarray(packed)
+    k, status = int(hist[-1, 0]), int(hist[-1, 1])
+    if not np.isfinite(hist[0, 2]):
+        raise ValueError(f"the loss is not finite at the start {tuple(start_point.tolist())}")
+    grad = hist[:k, 3:5]
+    return Trajectory(
+        params=hist[: k + 1, 0:2],
+        loss=hist[: k + 1, 2],
+        grad=grad,
+        update=hist[:k, 5:7],
+        grad_norm=np.sqrt(grad[:, 0] ** 2 + grad[:, 1] ** 2),
+        clipped=hist[:k, 7] != 0,
+        diverged_at=None if status == _OK else k,
+        reason=_describe_end(status, k, hist[k, 3:5], hist[k, 5:7], steps),
+        landscape=scape.name,
+        lr=lr,
+        clip=clip,
+        threshold=threshold,
+        optimizer=optimizer,
+        landscape_params=values,
+        steps_requested=steps,
+        dtype=dt.name,
+    )

@@ -1,0 +1,90 @@
+"""Loss and gradient norm on a grid of points, for contour and surface plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _jaxsetup  # noqa: F401
+from .engine import value_and_grad_fn
+from .registry import Landscape, Window, get_landscape
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A landscape sampled on a grid.
+
+    Attributes:
+      x, y: (nx,) and (ny,) the grid coordinates.
+      loss: (ny, nx) the loss; row j is y[j] (Plotly's ``z`` layout).
+      grad_norm: (ny, nx) the length of the gradient.
+      landscape: the landscape's name.
+      landscape_params: its parameter values.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    landscape: str
+    landscape_params: dict[str, float]
+
+
+@partial(jax.jit, static_argnames=("landscape",))
+def _evaluate(points: jax.Array, p: jax.Array, *, landscape: str):
+    value_and_grad = value_and_grad_fn(get_landscape(landscape))
+    loss, grad = jax.vmap(value_and_grad, in_axes=(0, None))(points, p)
+    return loss, jnp.linalg.norm(grad, axis=-1)
+
+
+def evaluate_points(landscape: str | Landscape, points, **params: float):
+    """Loss and gradient norm at each of ``points`` (shape (n, 2)), vectorized."""
+    scape = get_landscape(landscape)
+    values = scape.resolve_params(**params)
+    pts = jnp.asarray(np.asarray(points, dtype=np.float64).reshape(-1, 2))
+    loss, gnorm = _evaluate(pts, jnp.asarray(scape.param_vector(values)), landscape=scape.name)
+    return np.asarray(loss), np.asarray(gnorm)
+
+
+def loss_surface(
+    landscape: str | Landscape,
+    resolution: int | tuple[int, int] = 200,
+    window: Window | None = None,
+    **params: float,
+) -> Surface:
+    """Samples loss and gradient norm on a regular grid over a window.
+
+    Args:
+      landscape: a registered name or a Landscape.
+      resolution: points per side, or (nx, ny); 2 to 1000.
+      window: ((x0, x1), (y0, y1)); the landscape's default when None.
+      **params: the landscape's own parameters.
+
+    Returns:
+      A Surface. Steep walls can be narrower than the grid spacing, so draw
+      ``landscape.walls`` on top rather than trusting the mesh to show them.
+    """
+    scape = get_landscape(landscape)
+    values = scape.resolve_params(**params)
+    nx, ny = (resolution, resolution) if np.isscalar(resolution) else resolution
+    if not (2 <= int(nx) <= 1000 and 2 <= int(ny) <= 1000):
+        raise ValueError(f"resolution must lie in [2, 1000] per side, got {resolution!r}")
+    (x0, x1), (y0, y1) = window if window is not None else scape.window
+    if not (np.isfinite([x0, x1, y0, y1]).all() and x0 < x1 and y0 < y1):
+        raise ValueError(f"window must be ((x0, x1), (y0, y1)) with x0 < x1, y0 < y1, got {window!r}")
+    x = np.linspace(x0, x1, int(nx))
+    y = np.linspace(y0, y1, int(ny))
+    xx, yy = np.meshgrid(x, y)
+    loss, gnorm = evaluate_points(scape, np.column_stack([xx.ravel(), yy.ravel()]), **values)
+    return Surface(
+        x=x,
+        y=y,
+        loss=loss.reshape(yy.shape),
+        grad_norm=gnorm.reshape(yy.shape),
+        landscape=scape.name,
+        landscape_params=values,
+    )
