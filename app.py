@@ -1,10 +1,12 @@
-"""Cliffs in loss landscapes: the app's entry point (placeholder until the Explorer lands)."""
+"""Cliffs in loss landscapes: the entry point and router."""
 
 import streamlit as st
 
-import landscapes as ls
+st.set_page_config(page_title="Cliffs in loss landscapes", page_icon="assets/favicon.png", layout="wide")
 
-st.set_page_config(page_title="Cliffs in loss landscapes", page_icon="🧗")
-st.title("Cliffs in loss landscapes")
-run = ls.simulate("pascanu", None, lr=0.5, steps=10)
-st.write(f"Unclipped descent on the Pascanu RNN: {run.reason}; final loss {run.final_loss:.3g}.")
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/landscape:", url_path="home", default=True),
+    st.Page("pages/explorer.py", title="Cliff Explorer", icon=":material/explore:", url_path="explorer"),
+]
+
+st.navigation(PAGES).run()

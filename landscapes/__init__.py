@@ -17,6 +17,7 @@ from .engine import (
     OPTIMIZERS,
     Trajectory,
     simulate,
+    simulate_many,
     value_and_grad_fn,
 )
 from .mesh import Surface, evaluate_points, loss_surface
@@ -47,5 +48,6 @@ __all__ = [
     "register",
     "rnn_states",
     "simulate",
+    "simulate_many",
     "value_and_grad_fn",
 ]

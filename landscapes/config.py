@@ -22,6 +22,29 @@ THRESHOLD_RANGE = (1e-2, 1e2)
 STEPS_RANGE = (1, MAX_STEPS)
 PATH_MODES = ("none", "value", "norm")
 
+_NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
+
+
+def log_choices(low: float, high: float) -> tuple[float, ...]:
+    """Round values spaced about evenly on a log scale (1, 1.2, 1.5, 2, ... per decade)."""
+    values = []
+    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for mantissa in _NICE:
+            value = float(f"{mantissa * 10.0**exponent:.3g}")
+            if low * (1 - 1e-9) <= value <= high * (1 + 1e-9):
+                values.append(value)
+    return tuple(values)
+
+
+#: What the log sliders offer; a URL value between two of them snaps to the nearer.
+LR_CHOICES = log_choices(*LR_RANGE)
+THRESHOLD_CHOICES = log_choices(*THRESHOLD_RANGE)
+
+
+def nearest_choice(value: float, choices: tuple[float, ...]) -> float:
+    """The choice nearest to ``value`` on a log scale."""
+    return min(choices, key=lambda choice: abs(math.log(choice) - math.log(value)))
+
 
 @dataclass(frozen=True)
 class ExplorerConfig:
@@ -104,10 +127,22 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
     scape = get_landscape(name)
     base = default.with_landscape(name) if name != default.landscape else default
 
-    params = {
-        spec.name: bounded(spec.name, spec.label, spec.low, spec.high, spec.default, spec.integer)
-        for spec in scape.params
-    }
+    def on_grid(key: str, label: str, choices: tuple[float, ...], fallback: float) -> float:
+        value = bounded(key, label, choices[0], choices[-1], fallback)
+        snapped = nearest_choice(value, choices)
+        if abs(snapped - value) > 1e-9 * value:
+            notices.append(f"{label} {_fmt(value)} lies between the slider's steps; using {_fmt(snapped)}.")
+        return snapped
+
+    params = {}
+    for spec in scape.params:
+        if spec.log:
+            choices = log_choices(spec.low, spec.high)
+            params[spec.name] = on_grid(spec.name, spec.label, choices, spec.default)
+        else:
+            params[spec.name] = bounded(
+                spec.name, spec.label, spec.low, spec.high, spec.default, spec.integer
+            )
 
     (x0, x1), (y0, y1) = scape.window
     start = base.start
@@ -154,8 +189,8 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
         landscape=name,
         params=params,
         start=start,
-        lr=bounded("lr", "Learning rate", *LR_RANGE, base.lr),
-        threshold=bounded("c", "Threshold c", *THRESHOLD_RANGE, base.threshold),
+        lr=on_grid("lr", "Learning rate", LR_CHOICES, base.lr),
+        threshold=on_grid("c", "Threshold c", THRESHOLD_CHOICES, base.threshold),
         steps=int(bounded("steps", "Steps", *STEPS_RANGE, base.steps, integer=True)),
         optimizer=optimizer,
         paths=paths,
@@ -182,3 +217,59 @@ def to_query(config: ExplorerConfig) -> dict[str, str]:
     if config.present:
         query["present"] = "1"
     return query
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named configuration with a one-line caption for the learner."""
+
+    key: str
+    label: str
+    caption: str
+    config: ExplorerConfig
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset(
+        "catapult",
+        "The catapult (Pascanu 2013 / Deep Learning Fig. 10.17)",
+        "Plain descent walks down to the ravine, steps onto the wall and is hurled off the map; "
+        "norm clipping takes the same step at length lr·c and stays.",
+        ExplorerConfig(),
+    ),
+    Preset(
+        "tenfold",
+        "Clipping lets a 10× larger learning rate train",
+        "At lr = 1.2 the unclipped path is flung away at step 2 while the clipped one trains; "
+        "without clipping you would need lr = 0.12, which ends 1e19 times higher after 200 steps.",
+        ExplorerConfig(landscape="ravine", params={"steepness": 100.0}, start=(3.0, 2.5), lr=1.2, steps=200),
+    ),
+    Preset(
+        "crawl",
+        "A threshold so small that training crawls",
+        "With c = 0.01 a norm-clipped step is at most lr·c = 0.005 long, so 200 steps cover "
+        "at most one unit: safe from the wall, but slow.",
+        ExplorerConfig(threshold=0.01, steps=200),
+    ),
+    Preset(
+        "bend",
+        "Value clipping bends the direction, norm clipping keeps it",
+        "Capping each component separately turns these steps by up to 31°, so the value-clipped "
+        "path heads somewhere else than the norm-clipped one.",
+        ExplorerConfig(
+            landscape="deep_product",
+            params={"depth": 12},
+            start=(1.12, -0.38),
+            lr=0.1,
+            threshold=0.3,
+            steps=100,
+        ),
+    ),
+)
+
+
+def preset(key: str) -> Preset:
+    for item in PRESETS:
+        if item.key == key:
+            return item
+    raise ValueError(f"unknown preset {key!r}; choose one of {', '.join(p.key for p in PRESETS)}")

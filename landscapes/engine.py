@@ -71,9 +71,7 @@ def value_and_grad_fn(landscape: Landscape) -> Callable[[jax.Array, jax.Array], 
     return value_and_grad
 
 
-@partial(jax.jit, static_argnames=("landscape", "optimizer", "clip"))
-def _descend(theta0, lr, threshold, steps, p, momentum, *, landscape, optimizer, clip):
-    TRACE_COUNTS[(landscape, optimizer, clip, str(theta0.dtype))] += 1
+def _descend_core(theta0, lr, threshold, steps, p, momentum, *, landscape, optimizer, clip):
     value_and_grad = value_and_grad_fn(get_landscape(landscape))
     clip_rule = CLIP_RULES[clip]
     opt = OPTIMIZERS[optimizer](lr, momentum)
@@ -123,6 +121,21 @@ def _descend(theta0, lr, threshold, steps, p, momentum, *, landscape, optimizer,
     init = (jnp.int32(0), theta0, opt.init(theta0), grad0, start_status, history)
     taken, _, _, _, status, history = lax.while_loop(running, step, init)
     return history.at[MAX_STEPS + 1, :2].set(jnp.stack([taken, status]).astype(dtype))
+
+
+@partial(jax.jit, static_argnames=("landscape", "optimizer", "clip"))
+def _descend(theta0, lr, threshold, steps, p, momentum, *, landscape, optimizer, clip):
+    TRACE_COUNTS[(landscape, optimizer, clip, str(theta0.dtype))] += 1
+    return _descend_core(
+        theta0, lr, threshold, steps, p, momentum, landscape=landscape, optimizer=optimizer, clip=clip
+    )
+
+
+@partial(jax.jit, static_argnames=("landscape", "optimizer", "clip"))
+def _descend_many(theta0, lrs, thresholds, steps, p, momentum, *, landscape, optimizer, clip):
+    TRACE_COUNTS[(landscape, optimizer, clip, str(theta0.dtype), "batch")] += 1
+    run = partial(_descend_core, landscape=landscape, optimizer=optimizer, clip=clip)
+    return jax.vmap(run, in_axes=(None, 0, 0, None, None, None))(theta0, lrs, thresholds, steps, p, momentum)
 
 
 @dataclass(frozen=True)
@@ -251,6 +264,45 @@ def _describe_end(status: int, k: int, grad: np.ndarray, update: np.ndarray, ste
     return f"diverged at step {k}: the loss at the point the step reached is not finite"
 
 
+def _unpack(hist: np.ndarray, steps: int, settings: dict) -> Trajectory:
+    """A Trajectory from the packed buffer one run of ``_descend_core`` returns."""
+    k, status = int(hist[-1, 0]), int(hist[-1, 1])
+    if not np.isfinite(hist[0, 2]):
+        start = tuple(hist[0, :2].tolist())
+        raise ValueError(f"the loss is not finite at the start {start}")
+    grad = hist[:k, 3:5]
+    return Trajectory(
+        params=hist[: k + 1, 0:2],
+        loss=hist[: k + 1, 2],
+        grad=grad,
+        update=hist[:k, 5:7],
+        grad_norm=np.sqrt(grad[:, 0] ** 2 + grad[:, 1] ** 2),
+        clipped=hist[:k, 7] != 0,
+        diverged_at=None if status == _OK else k,
+        reason=_describe_end(status, k, hist[k, 3:5], hist[k, 5:7], steps),
+        steps_requested=steps,
+        **settings,
+    )
+
+
+def _prepare(landscape, start, steps, clip, optimizer, momentum, dtype, params):
+    scape = get_landscape(landscape)
+    values = scape.resolve_params(**params)
+    start_point = _check_start(scape.default_start if start is None else start)
+    if clip not in CLIP_RULES:
+        check_clip(clip, 1.0)
+    steps = _check_steps(steps)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    momentum = float(momentum)
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
+    dt = np.dtype(dtype)
+    if dt not in (np.float64, np.float32):
+        raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
+    return scape, values, start_point, steps, momentum, dt
+
+
 def simulate(
     landscape: str | Landscape,
     start: ArrayLike | None,
@@ -292,20 +344,11 @@ def simulate(
     >>> run.params[4].round(2).tolist()
     [39.04, 53.44]
     """
-    scape = get_landscape(landscape)
-    values = scape.resolve_params(**params)
-    start_point = _check_start(scape.default_start if start is None else start)
+    scape, values, start_point, steps, momentum, dt = _prepare(
+        landscape, start, steps, clip, optimizer, momentum, dtype, params
+    )
     lr = _check_positive("learning rate", lr)
     threshold = check_clip(clip, threshold)
-    steps = _check_steps(steps)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-    momentum = float(momentum)
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
-    dt = np.dtype(dtype)
-    if dt not in (np.float64, np.float32):
-        raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
 
     packed = _descend(
         start_point.astype(dt),
@@ -318,26 +361,68 @@ def simulate(
         optimizer=optimizer,
         clip=clip,
     )
-    hist = np.asarray(packed)
-    k, status = int(hist[-1, 0]), int(hist[-1, 1])
-    if not np.isfinite(hist[0, 2]):
-        raise ValueError(f"the loss is not finite at the start {tuple(start_point.tolist())}")
-    grad = hist[:k, 3:5]
-    return Trajectory(
-        params=hist[: k + 1, 0:2],
-        loss=hist[: k + 1, 2],
-        grad=grad,
-        update=hist[:k, 5:7],
-        grad_norm=np.sqrt(grad[:, 0] ** 2 + grad[:, 1] ** 2),
-        clipped=hist[:k, 7] != 0,
-        diverged_at=None if status == _OK else k,
-        reason=_describe_end(status, k, hist[k, 3:5], hist[k, 5:7], steps),
+    settings = dict(
         landscape=scape.name,
         lr=lr,
         clip=clip,
         threshold=threshold,
         optimizer=optimizer,
         landscape_params=values,
-        steps_requested=steps,
         dtype=dt.name,
     )
+    return _unpack(np.asarray(packed), steps, settings)
+
+
+def simulate_many(
+    landscape: str | Landscape,
+    start: ArrayLike | None,
+    lrs: ArrayLike,
+    thresholds: ArrayLike,
+    steps: int,
+    clip: ClipMode = "none",
+    optimizer: OptimizerName = "sgd",
+    *,
+    momentum: float = 0.9,
+    dtype: str | np.dtype = "float64",
+    **params: float,
+) -> list[Trajectory]:
+    """Many runs from one start in one batched call, one per (lrs[i], thresholds[i]).
+
+    ``lrs`` and ``thresholds`` are broadcast against each other. One compile
+    serves each batch size; the values never recompile. Otherwise exactly as
+    ``simulate`` (same validation, same divergence handling).
+    """
+    scape, values, start_point, steps, momentum, dt = _prepare(
+        landscape, start, steps, clip, optimizer, momentum, dtype, params
+    )
+    lr_arr, c_arr = np.broadcast_arrays(np.atleast_1d(lrs), np.atleast_1d(thresholds))
+    lr_list = [_check_positive("learning rate", v) for v in lr_arr.tolist()]
+    c_list = [check_clip(clip, v) for v in c_arr.tolist()]
+    packed = _descend_many(
+        start_point.astype(dt),
+        np.asarray(lr_list, dt),
+        np.asarray(c_list, dt),
+        np.int32(steps),
+        scape.param_vector(values, dt),
+        dt.type(momentum),
+        landscape=scape.name,
+        optimizer=optimizer,
+        clip=clip,
+    )
+    packed = np.asarray(packed)
+    return [
+        _unpack(
+            packed[i],
+            steps,
+            dict(
+                landscape=scape.name,
+                lr=lr,
+                clip=clip,
+                threshold=c,
+                optimizer=optimizer,
+                landscape_params=values,
+                dtype=dt.name,
+            ),
+        )
+        for i, (lr, c) in enumerate(zip(lr_list, c_list, strict=True))
+    ]

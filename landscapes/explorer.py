@@ -1,0 +1,116 @@
+"""Everything the Explorer page computes for one configuration, in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import PATH_MODES, ExplorerConfig
+from .engine import Trajectory, simulate
+from .registry import Window
+
+
+@dataclass(frozen=True)
+class ExplorerRuns:
+    """The three runs of one configuration (every mode, even those hidden)."""
+
+    config: ExplorerConfig
+    runs: dict[str, Trajectory]
+    window: Window
+
+    def visible(self) -> dict[str, Trajectory]:
+        return {mode: self.runs[mode] for mode in self.config.paths}
+
+
+def run_modes(config: ExplorerConfig, modes: tuple[str, ...] = PATH_MODES) -> ExplorerRuns:
+    """Runs ``config`` once per clipping mode, from the same start."""
+    runs = {
+        mode: simulate(
+            config.landscape,
+            config.start,
+            config.lr,
+            config.steps,
+            clip=mode,
+            threshold=config.threshold,
+            optimizer=config.optimizer,
+            **config.params,
+        )
+        for mode in modes
+    }
+    return ExplorerRuns(config=config, runs=runs, window=config.scape.window)
+
+
+def outcome(run: Trajectory, window: Window) -> str:
+    """A short phrase for how a run ended, for tables and narration."""
+    if run.diverged_at is not None:
+        return f"diverged at step {run.diverged_at}"
+    left = run.left_window_at(window)
+    if left is not None:
+        return f"left the window at step {left}"
+    return f"stayed in view for {run.steps_taken} steps"
+
+
+def summary_rows(result: ExplorerRuns) -> list[dict[str, object]]:
+    """One row per visible mode: final and best loss, clipped steps, longest step, outcome."""
+    rows = []
+    for mode, run in result.visible().items():
+        rows.append(
+            {
+                "mode": mode,
+                "final loss": run.final_loss,
+                "best loss": run.best_loss,
+                "clipped steps": run.n_clipped if mode != "none" else 0,
+                "longest step": run.longest_step,
+                "outcome": outcome(run, result.window),
+            }
+        )
+    return rows
+
+
+def exit_events(run: Trajectory, window: Window) -> list[int]:
+    """Indices i where the path goes from inside the window (point i-1) to outside (point i)."""
+    (x0, x1), (y0, y1) = window
+    x, y = run.params[:, 0], run.params[:, 1]
+    inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    return [int(i) for i in np.flatnonzero(inside[:-1] & ~inside[1:]) + 1]
+
+
+def border_point(inside: np.ndarray, outside: np.ndarray, window: Window) -> np.ndarray:
+    """Where the segment from ``inside`` to ``outside`` crosses the window's border."""
+    (x0, x1), (y0, y1) = window
+    direction = outside - inside
+    t = 1.0
+    for axis, (low, high) in enumerate(((x0, x1), (y0, y1))):
+        if direction[axis] > 0:
+            t = min(t, (high - inside[axis]) / direction[axis])
+        elif direction[axis] < 0:
+            t = min(t, (low - inside[axis]) / direction[axis])
+    return inside + max(t, 0.0) * direction
+
+
+def _fmt_cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def summary_html(result: ExplorerRuns) -> str:
+    """The summary as a small HTML table: one column per visible mode, in its colour."""
+    from .palette import MODE_COLORS, MODE_LABELS
+
+    rows = summary_rows(result)
+    if not rows:
+        return ""
+    head = "".join(
+        f'<th style="color:{MODE_COLORS[r["mode"]]};text-align:left">■ {MODE_LABELS[r["mode"]]}</th>'
+        for r in rows
+    )
+    body = ""
+    for field in ("final loss", "best loss", "clipped steps", "longest step", "outcome"):
+        cells = "".join(f"<td>{_fmt_cell(r[field])}</td>" for r in rows)
+        body += f"<tr><th style='text-align:left;font-weight:600'>{field}</th>{cells}</tr>"
+    return (
+        '<table class="cliff-summary" style="width:100%;border-collapse:collapse">'
+        f"<thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )

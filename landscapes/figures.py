@@ -1,0 +1,531 @@
+"""Plotly figure builders for the Explorer: pure functions from data to figure specs.
+
+Each builder returns a plain Plotly figure dict (``{"data", "layout", "frames"}``):
+building go.Figure objects validates every property and costs hundreds of
+milliseconds for a map with playback frames, far too slow for a slider. The
+tests validate every spec with ``go.Figure(spec)``; ``as_figure`` does the
+same for notebook use.
+
+Plotly has no log colour scale, so surfaces are drawn as log10(loss) with the
+colour bar relabelled in loss units. Axis ranges are fixed to the landscape's
+window, so a path that leaves it is cut at the border, where an arrow says
+where it went.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .engine import Trajectory
+from .explorer import ExplorerRuns, border_point, exit_events
+from .mesh import Surface
+from .palette import ACCENT, MODE_COLORS, MODE_DASHES, MODE_LABELS, MODE_MARKERS, WALL_COLOR
+from .registry import Landscape, Window
+
+Spec = dict[str, Any]
+
+LOSS_FLOOR = 1e-12  # losses below this share the lowest colour (log10 of 0 is -inf)
+SURFACE_COLORSCALE = [  # light for low loss, so the coloured paths stay readable everywhere
+    [0.0, "#fdfdfb"],
+    [0.35, "#e4e2dc"],
+    [0.7, "#bdb9b0"],
+    [1.0, "#8a857b"],
+]
+MAX_FRAMES = 241  # playback frames at most (long runs step through every n-th step)
+CLICK_GRID = 41  # points per side of the invisible grid that makes the map clickable
+
+
+def as_figure(spec: Spec) -> go.Figure:
+    """The validated go.Figure of a spec (slow; for notebooks and tests)."""
+    return go.Figure(spec)
+
+
+def log_loss(loss: np.ndarray) -> np.ndarray:
+    """log10 of the loss, floored at LOSS_FLOOR."""
+    return np.log10(np.maximum(loss, LOSS_FLOOR))
+
+
+def decade_ticks(z: np.ndarray) -> tuple[list[int], list[str]]:
+    """Colour-bar ticks at whole decades of log10 values, labelled in loss units."""
+    low, high = math.floor(np.nanmin(z)), math.ceil(np.nanmax(z))
+    step = max(1, math.ceil((high - low) / 7))
+    values = list(range(low, high + 1, step))
+    names = {0: "1", 1: "10", -1: "0.1", 2: "100"}
+    return values, [names.get(v, f"1e{v}") for v in values]
+
+
+def rounded(values: np.ndarray, digits: int = 6) -> list[float | None]:
+    """Plain floats with a few significant digits (smaller JSON, same picture); NaN -> None."""
+    a = np.asarray(values, dtype=float).ravel()
+    with np.errstate(all="ignore"):
+        magnitude = np.where(a != 0, np.floor(np.log10(np.abs(a))), 0.0)
+        scale = 10.0 ** (digits - 1 - magnitude)
+        out = (np.round(a * scale) / scale).tolist()
+    if not np.isfinite(a).all():
+        out = [v if math.isfinite(v) else None for v in out]
+    return out
+
+
+def contour_trace(surface: Surface) -> Spec:
+    """The loss surface as filled contours of log10(loss), colour bar in loss units."""
+    z = log_loss(surface.loss)
+    tickvals, ticktext = decade_ticks(z)
+    return {
+        "type": "contour",
+        "x": rounded(surface.x),
+        "y": rounded(surface.y),
+        "z": [rounded(row, 4) for row in z],
+        "colorscale": SURFACE_COLORSCALE,
+        "ncontours": 24,
+        "contours": {"showlines": True, "coloring": "fill"},
+        "line": {"width": 0.4, "color": "rgba(80,80,80,0.35)"},
+        "colorbar": {
+            "title": {"text": "loss", "side": "right"},
+            "tickvals": tickvals,
+            "ticktext": ticktext,
+            "thickness": 14,
+            "len": 0.85,
+        },
+        "hovertemplate": "(%{x:.3f}, %{y:.3f})<br>log10 loss %{z:.2f}<extra></extra>",
+        "name": "loss",
+    }
+
+
+def wall_traces(scape: Landscape, params: dict[str, float], window: Window) -> list[Spec]:
+    """The analytic walls (where the cliff stands) as dashed lines."""
+    return [
+        {
+            "type": "scatter",
+            "x": rounded(wall[:, 0]),
+            "y": rounded(wall[:, 1]),
+            "mode": "lines",
+            "line": {"color": WALL_COLOR, "width": 2.5, "dash": "longdash"},
+            "name": "the wall (analytic)",
+            "legendgroup": "wall",
+            "showlegend": i == 0,
+            "hoverinfo": "name",
+        }
+        for i, wall in enumerate(scape.walls(params, window))
+    ]
+
+
+def path_traces(mode: str, run: Trajectory) -> list[Spec]:
+    """A mode's path (lines and markers) and rings where clipping fired."""
+    color = MODE_COLORS[mode]
+    label = MODE_LABELS[mode]
+    path = {
+        "type": "scatter",
+        "x": rounded(run.params[:, 0]),
+        "y": rounded(run.params[:, 1]),
+        "mode": "lines+markers",
+        "line": {"color": color, "width": 2.5, "dash": MODE_DASHES[mode]},
+        "marker": {"color": color, "size": 5, "symbol": MODE_MARKERS[mode]},
+        "name": label,
+        "legendgroup": mode,
+        "customdata": rounded(run.loss, 4),
+        "hovertemplate": f"{label}<br>step %{{pointNumber}}<br>(%{{x:.4f}}, %{{y:.4f}})"
+        "<br>loss %{customdata:.3g}<extra></extra>",
+    }
+    fired = np.flatnonzero(run.clipped)
+    rings = {
+        "type": "scatter",
+        "x": rounded(run.params[fired, 0]),
+        "y": rounded(run.params[fired, 1]),
+        "mode": "markers",
+        "marker": {
+            "color": "rgba(0,0,0,0)",
+            "size": 14,
+            "symbol": "circle-open",
+            "line": {"color": color, "width": 2},
+        },
+        "name": f"{label}: clipped here",
+        "legendgroup": mode,
+        "showlegend": False,
+        "customdata": [[int(i), g] for i, g in zip(fired, rounded(run.grad_norm[fired], 4), strict=True)],
+        "hovertemplate": "clipped at step %{customdata[0]}<br>raw |g| = %{customdata[1]:.3g}<extra></extra>",
+    }
+    return [path, rings]
+
+
+def _head_xy(run: Trajectory, k: int) -> tuple[list, list]:
+    """The step from point k-1 to point k (just the start at k = 0), for playback."""
+    k = min(k, len(run.params) - 1)
+    points = run.params[max(k - 1, 0) : k + 1]
+    return rounded(points[:, 0]), rounded(points[:, 1])
+
+
+def head_trace(mode: str, run: Trajectory, k: int) -> Spec:
+    x, y = _head_xy(run, k)
+    color = MODE_COLORS[mode]
+    return {
+        "type": "scatter",
+        "x": x,
+        "y": y,
+        "mode": "lines+markers",
+        "line": {"color": color, "width": 5},
+        "marker": {
+            "color": color,
+            "size": 15,
+            "symbol": MODE_MARKERS[mode],
+            "line": {"color": "white", "width": 1.5},
+        },
+        "name": f"{MODE_LABELS[mode]} now",
+        "legendgroup": mode,
+        "showlegend": False,
+        "hoverinfo": "skip",
+    }
+
+
+def _span(window: Window) -> float:
+    (x0, x1), (y0, y1) = window
+    return min(x1 - x0, y1 - y0)
+
+
+def exit_annotations(mode: str, run: Trajectory, window: Window, limit: int = 3) -> list[Spec]:
+    """An arrow at the border for each time the path leaves the window (the first few),
+    labelled with where the step went."""
+    notes = []
+    for i in exit_events(run, window)[:limit]:
+        inside, outside = run.params[i - 1], run.params[i]
+        at = border_point(inside, outside, window)
+        direction = (outside - inside) / max(float(np.hypot(*(outside - inside))), 1e-300)
+        tail = at - 0.14 * _span(window) * direction
+        notes.append(
+            {
+                "x": float(at[0]),
+                "y": float(at[1]),
+                "ax": float(tail[0]),
+                "ay": float(tail[1]),
+                "xref": "x",
+                "yref": "y",
+                "axref": "x",
+                "ayref": "y",
+                "showarrow": True,
+                "arrowhead": 3,
+                "arrowsize": 1.4,
+                "arrowwidth": 2.5,
+                "arrowcolor": MODE_COLORS[mode],
+                "text": f"step {i}: thrown to ({outside[0]:.3g}, {outside[1]:.3g})",
+                "font": {"color": MODE_COLORS[mode], "size": 13},
+                "bgcolor": "rgba(255,255,255,0.9)",
+                "bordercolor": MODE_COLORS[mode],
+                "borderpad": 3,
+                "name": f"exit-{mode}-{i}",
+            }
+        )
+    return notes
+
+
+def click_grid_trace(window: Window, n: int = CLICK_GRID) -> Spec:
+    """An invisible grid of points. Streamlit reports clicks on scatter points, not
+    on contours, so this is what makes 'click the map to set the start' work."""
+    (x0, x1), (y0, y1) = window
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    return {
+        "type": "scatter",
+        "x": rounded(gx, 5),
+        "y": rounded(gy, 5),
+        "mode": "markers",
+        "marker": {"size": 11, "color": "rgba(0,0,0,0)"},
+        "name": "click to start here",
+        "showlegend": False,
+        "hovertemplate": "click to start here: (%{x:.3f}, %{y:.3f})<extra></extra>",
+    }
+
+
+def playback_frames(runs: dict[str, Trajectory], first_head: int) -> tuple[list[Spec], list[int]]:
+    """Frames that move each path's current step, so playback needs no server round trip."""
+    longest = max((len(r.params) for r in runs.values()), default=1)
+    stride = max(1, math.ceil((longest - 1) / (MAX_FRAMES - 1)))
+    ks = sorted({*range(0, longest, stride), longest - 1})
+    indices = list(range(first_head, first_head + len(runs)))
+    frames = []
+    for k in ks:
+        data = []
+        for run in runs.values():
+            x, y = _head_xy(run, k)
+            data.append({"type": "scatter", "x": x, "y": y})
+        frames.append({"name": str(k), "data": data, "traces": indices})
+    return frames, ks
+
+
+def playback_controls(ks: list[int], prefix: str = "step ") -> tuple[list[Spec], list[Spec]]:
+    """Play/pause buttons and a step slider that animate the frames named in ``ks``."""
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
+    play = {
+        "frame": {"duration": 80, "redraw": False},
+        "fromcurrent": True,
+        "transition": {"duration": 0},
+        "mode": "immediate",
+    }
+    menus = [
+        {
+            "type": "buttons",
+            "direction": "left",
+            "x": 0.0,
+            "y": -0.2,
+            "xanchor": "left",
+            "yanchor": "top",
+            "pad": {"t": 0, "r": 8},
+            "showactive": False,
+            "buttons": [
+                {"label": "▶ play", "method": "animate", "args": [None, play]},
+                {"label": "❚❚ pause", "method": "animate", "args": [[None], still]},
+            ],
+        }
+    ]
+    sliders = [
+        {
+            "active": len(ks) - 1,
+            "x": 0.2,
+            "len": 0.8,
+            "y": -0.13,
+            "yanchor": "top",
+            "pad": {"t": 0, "b": 0},
+            "currentvalue": {"prefix": prefix, "font": {"size": 13}},
+            "steps": [{"label": str(k), "method": "animate", "args": [[str(k)], still]} for k in ks],
+            "name": "playback",
+        }
+    ]
+    return menus, sliders
+
+
+def start_trace(start: tuple[float, float]) -> Spec:
+    return {
+        "type": "scatter",
+        "x": [float(start[0])],
+        "y": [float(start[1])],
+        "mode": "markers",
+        "marker": {"symbol": "star", "size": 18, "color": "black", "line": {"color": "white", "width": 1.5}},
+        "name": "start",
+        "hovertemplate": "start (%{x:.4f}, %{y:.4f})<extra></extra>",
+    }
+
+
+def map_axes(scape: Landscape, window: Window) -> dict[str, Spec]:
+    (x0, x1), (y0, y1) = window
+    return {
+        "xaxis": {
+            "title": {"text": scape.axis_labels[0]},
+            "range": [x0, x1],
+            "autorange": False,
+            "showgrid": False,
+            "zeroline": False,
+        },
+        "yaxis": {
+            "title": {"text": scape.axis_labels[1]},
+            "range": [y0, y1],
+            "autorange": False,
+            "showgrid": False,
+            "zeroline": False,
+        },
+    }
+
+
+def map_figure(
+    surface: Surface,
+    result: ExplorerRuns,
+    *,
+    clickable: bool = True,
+    height: int = 620,
+    font_size: int = 14,
+) -> Spec:
+    """The Explorer's map: loss contours, the wall, every visible path, step playback.
+
+    Trace order: contour, walls, then (path, clipped rings) per visible mode,
+    one playback head per visible mode, the start star, and the click grid.
+    """
+    config = result.config
+    scape = config.scape
+    runs = result.visible()
+    data: list[Spec] = [contour_trace(surface), *wall_traces(scape, dict(config.params), result.window)]
+    annotations: list[Spec] = []
+    for mode, run in runs.items():
+        data += path_traces(mode, run)
+        annotations += exit_annotations(mode, run, result.window)
+    frames, ks = playback_frames(runs, first_head=len(data))
+    data += [head_trace(mode, run, ks[-1]) for mode, run in runs.items()]
+    data.append(start_trace(config.start))
+    if clickable:
+        data.append(click_grid_trace(result.window))
+    menus, sliders = playback_controls(ks)
+    layout = {
+        "height": height,
+        "margin": {"l": 64, "r": 16, "t": 44, "b": 150},
+        "font": {"size": font_size},
+        **map_axes(scape, result.window),
+        "legend": {
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0,
+            "x": 0,
+            "font": {"size": font_size - 1},
+        },
+        "annotations": annotations,
+        "updatemenus": menus,
+        "sliders": sliders,
+        "hovermode": "closest",
+        "dragmode": "pan",
+        "uirevision": config.landscape,
+    }
+    return {"data": data, "layout": layout, "frames": frames}
+
+
+def surface3d_figure(surface: Surface, result: ExplorerRuns, *, height: int = 620) -> Spec:
+    """The same loss as a 3-D surface (height = log10 loss) with the visible paths on it."""
+    z = log_loss(surface.loss)
+    tickvals, ticktext = decade_ticks(z)
+    scape = result.config.scape
+    (x0, x1), (y0, y1) = result.window
+    data: list[Spec] = [
+        {
+            "type": "surface",
+            "x": rounded(surface.x),
+            "y": rounded(surface.y),
+            "z": [rounded(row, 4) for row in z],
+            "colorscale": SURFACE_COLORSCALE,
+            "colorbar": {"title": {"text": "loss"}, "tickvals": tickvals, "ticktext": ticktext},
+            "name": "loss",
+        }
+    ]
+    for mode, run in result.visible().items():
+        x, y = run.params[:, 0], run.params[:, 1]
+        inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+        data.append(
+            {
+                "type": "scatter3d",
+                "x": rounded(np.where(inside, x, np.nan)),
+                "y": rounded(np.where(inside, y, np.nan)),
+                "z": rounded(log_loss(run.loss) + 0.03),
+                "mode": "lines+markers",
+                "line": {"color": MODE_COLORS[mode], "width": 6},
+                "marker": {"size": 2.5, "color": MODE_COLORS[mode]},
+                "name": MODE_LABELS[mode],
+            }
+        )
+    layout = {
+        "height": height,
+        "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
+        "scene": {
+            "xaxis": {"title": {"text": scape.axis_labels[0]}, "range": [x0, x1]},
+            "yaxis": {"title": {"text": scape.axis_labels[1]}, "range": [y0, y1]},
+            "zaxis": {"title": {"text": "loss"}, "tickvals": tickvals, "ticktext": ticktext},
+        },
+        "legend": {"orientation": "h", "y": 1.02},
+        "uirevision": result.config.landscape,
+    }
+    return {"data": data, "layout": layout}
+
+
+def positive(values: np.ndarray) -> list[float | None]:
+    """Log axes cannot show 0: exact zeros become gaps (the narration says why)."""
+    return [float(f"{v:.6g}") if v > 0 else None for v in np.asarray(values, dtype=float)]
+
+
+def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 13) -> Spec:
+    """Three stacked charts against step: loss, raw gradient norm with the threshold c,
+    and step length with the lr*c ceiling of norm-clipped plain descent."""
+    config = result.config
+    data: list[Spec] = []
+    for mode, run in result.visible().items():
+        common = {
+            "type": "scatter",
+            "mode": "lines",
+            "line": {"color": MODE_COLORS[mode], "width": 2, "dash": MODE_DASHES[mode]},
+            "legendgroup": mode,
+            "name": MODE_LABELS[mode],
+        }
+        steps = list(range(len(run.loss)))
+        data.append({**common, "x": steps, "y": positive(run.loss), "xaxis": "x", "yaxis": "y"})
+        data.append(
+            {
+                **common,
+                "x": steps[:-1],
+                "y": positive(run.grad_norm),
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "showlegend": False,
+            }
+        )
+        data.append(
+            {
+                **common,
+                "x": steps[:-1],
+                "y": positive(run.step_length),
+                "xaxis": "x3",
+                "yaxis": "y3",
+                "showlegend": False,
+            }
+        )
+    last = max(config.steps, 1)
+    data.append(
+        {
+            "type": "scatter",
+            "x": [0, last],
+            "y": [config.threshold] * 2,
+            "mode": "lines",
+            "name": f"threshold c = {config.threshold:.3g}",
+            "xaxis": "x2",
+            "yaxis": "y2",
+            "line": {"color": ACCENT, "width": 2, "dash": "dashdot"},
+        }
+    )
+    if config.optimizer == "sgd":
+        ceiling = config.lr * config.threshold
+        data.append(
+            {
+                "type": "scatter",
+                "x": [0, last],
+                "y": [ceiling] * 2,
+                "mode": "lines",
+                "name": f"norm-clipping ceiling lr·c = {ceiling:.3g}",
+                "xaxis": "x3",
+                "yaxis": "y3",
+                "line": {"color": ACCENT, "width": 2, "dash": "dot"},
+            }
+        )
+    gap = 0.07
+    size = (1 - 2 * gap) / 3
+    domains = [[1 - size, 1], [size + gap, 2 * size + gap], [0, size]]
+    titles = ["loss", "raw gradient norm |g|", "step length |Δθ|"]
+    layout: Spec = {
+        "height": height,
+        "margin": {"l": 70, "r": 16, "t": 30, "b": 40},
+        "font": {"size": font_size},
+        "legend": {"orientation": "h", "y": -0.1},
+        "hovermode": "x unified",
+        "annotations": [],
+    }
+    for i, (domain, title) in enumerate(zip(domains, titles, strict=True), start=1):
+        suffix = "" if i == 1 else str(i)
+        layout[f"yaxis{suffix}"] = {
+            "domain": domain,
+            "type": "log",
+            "exponentformat": "power",
+            "anchor": f"x{suffix}",
+        }
+        layout[f"xaxis{suffix}"] = {
+            "anchor": f"y{suffix}",
+            "range": [0, last],
+            "matches": "x" if i > 1 else None,
+            "showticklabels": i == 3,
+        }
+        layout["annotations"].append(
+            {
+                "text": f"<b>{title}</b>",
+                "x": 0,
+                "xanchor": "left",
+                "y": domain[1],
+                "yanchor": "bottom",
+                "xref": "paper",
+                "yref": "paper",
+                "showarrow": False,
+            }
+        )
+    layout["xaxis3"]["title"] = {"text": "step"}
+    layout["xaxis"].pop("matches")
+    return {"data": data, "layout": layout}

@@ -1,0 +1,105 @@
+"""Narration of a run's decisive moment, generated from the run's own numbers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .clipping import clip_gradient
+from .engine import Trajectory
+from .explorer import ExplorerRuns, exit_events
+from .palette import MODE_LABELS
+
+DEAD_GRADIENT = 1e-12  # below this the gradient cannot move the parameters any more
+
+
+def _pt(p: np.ndarray) -> str:
+    return f"({p[0]:.3g}, {p[1]:.3g})"
+
+
+def _num(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def turn_angle(g: np.ndarray, clipped: np.ndarray) -> float:
+    """Degrees between a raw gradient and its clipped version (0 when either is zero)."""
+    ng, nc = np.linalg.norm(g), np.linalg.norm(clipped)
+    if ng == 0 or nc == 0:
+        return 0.0
+    return math.degrees(math.acos(float(np.clip(g @ clipped / (ng * nc), -1.0, 1.0))))
+
+
+def _ending(mode: str, run: Trajectory, window) -> str:
+    label = MODE_LABELS[mode].capitalize()
+    if run.diverged_at is not None:
+        return f"{label} {run.reason}."
+    end = run.params[-1]
+    exits = exit_events(run, window)
+    where = f"ended at {_pt(end)} with loss {_num(run.final_loss)}"
+    if exits and run.left_window_at(window) is not None and exits[-1] == run.left_window_at(window):
+        where += f", off the map since step {exits[0]}"
+    elif exits:
+        where += f" after leaving the map at step {exits[0]}"
+    if run.steps_taken and run.grad_norm[-1] < DEAD_GRADIENT and run.final_loss > 1.01 * run.best_loss:
+        where += (
+            "; the gradient there is zero, so no number of further steps will bring it back "
+            f"(its best loss was {_num(run.best_loss)})"
+        )
+    return f"{label} {where}."
+
+
+def narrate(result: ExplorerRuns) -> list[str]:
+    """Sentences (Markdown) telling the decisive moment of this configuration.
+
+    Uses every mode's run, visible or not, and only numbers from the runs.
+    """
+    config = result.config
+    runs = result.runs
+    c = config.threshold
+    plain = runs.get("none")
+    lines: list[str] = []
+    if plain is None or plain.steps_taken == 0:
+        return ["No steps were taken yet: raise the number of steps to see the paths move."]
+
+    k = int(np.argmax(plain.grad_norm))
+    g = plain.grad[k]
+    peak = float(plain.grad_norm[k])
+    if peak <= c:
+        lines.append(
+            f"The steepest gradient the unclipped path met was |g| = {_num(peak)} (step {k}), below "
+            f"the threshold c = {_num(c)}: clipping never fired, so all three paths are the same. "
+            "Lower c or start nearer the wall to see it act."
+        )
+    else:
+        jump = float(np.linalg.norm(plain.update[k]))
+        lines.append(
+            f"**Step {k} is the decisive moment.** The unclipped path stood at {_pt(plain.params[k])}, "
+            f"where the gradient is |g| = {_num(peak)}, {_num(peak / c)} times the threshold c = {_num(c)}. "
+            f"Taken as it is, that gradient moved the parameters {_num(jump)} in one step"
+            + (f" (lr × |g| = {_num(config.lr)} × {_num(peak)})." if config.optimizer == "sgd" else ".")
+        )
+        norm_g = np.asarray(clip_gradient(g, "norm", c))
+        value_g = np.asarray(clip_gradient(g, "value", c))
+        lines.append(
+            f"At that same point, norm clipping would shrink the gradient to length {_num(c)} and keep its "
+            f"direction; value clipping would cap each component at ±{_num(c)}, giving length "
+            f"{_num(float(np.linalg.norm(value_g)))} and turning it by {turn_angle(g, value_g):.1f}°"
+            + (" (norm clipping: 0°)." if turn_angle(g, norm_g) < 0.05 else ".")
+        )
+        for mode in ("norm", "value"):
+            run = runs.get(mode)
+            if run is None or run.steps_taken == 0:
+                continue
+            fired = run.n_clipped
+            if fired:
+                j = int(np.argmax(run.grad_norm))
+                lines.append(
+                    f"With {MODE_LABELS[mode]}, clipping fired on {fired} of {run.steps_taken} steps; its "
+                    f"steepest gradient (|g| = {_num(float(run.grad_norm[j]))}, step {j}) moved it only "
+                    f"{_num(float(run.step_length[j]))}, and its longest step was {_num(run.longest_step)}."
+                )
+            else:
+                lines.append(f"With {MODE_LABELS[mode]}, clipping never fired on this path.")
+    lines += [_ending(mode, runs[mode], result.window) for mode in ("none", "value", "norm") if mode in runs]
+    return lines

@@ -1,0 +1,224 @@
+"""The Cliff Explorer: one cliff, three ways down it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+import ui
+from landscapes import config as cf
+from landscapes import figures
+from landscapes.explorer import run_modes, summary_html
+from landscapes.narrate import narrate
+from landscapes.palette import MODE_LABELS
+
+ui.init_page()
+ss = st.session_state
+
+OPTIMIZER_NAMES = {"sgd": "plain", "momentum": "momentum", "adam": "Adam"}
+SURFACE_RESOLUTION = 160
+
+
+# --- settings <-> widgets <-> URL ------------------------------------------------
+
+
+def seed_widgets(config: cf.ExplorerConfig) -> None:
+    """Puts a configuration into the widgets' session state (before they are drawn)."""
+    ss.landscape = config.landscape
+    for name, value in config.params.items():
+        ss[f"p_{config.landscape}_{name}"] = value
+    ss.start_x, ss.start_y = float(config.start[0]), float(config.start[1])
+    ss.lr, ss.c, ss.steps, ss.opt = config.lr, config.threshold, config.steps, config.optimizer
+    for mode in cf.PATH_MODES:
+        ss[f"show_{mode}"] = mode in config.paths
+    ss.view3d, ss.present = config.view3d, config.present
+    ss.explorer_cfg = config
+
+
+def config_from_widgets() -> cf.ExplorerConfig:
+    scape = cf.ExplorerConfig(landscape=ss.landscape).scape
+    return cf.ExplorerConfig(
+        landscape=ss.landscape,
+        params={spec.name: float(ss[f"p_{ss.landscape}_{spec.name}"]) for spec in scape.params},
+        start=(float(ss.start_x), float(ss.start_y)),
+        lr=float(ss.lr),
+        threshold=float(ss.c),
+        steps=int(ss.steps),
+        optimizer=ss.opt,
+        paths=tuple(mode for mode in cf.PATH_MODES if ss[f"show_{mode}"]),
+        view3d=bool(ss.view3d),
+        present=bool(ss.present),
+    )
+
+
+def sync_from_url() -> None:
+    """A new link (first visit, or a URL this page did not write) replaces the settings."""
+    query = st.query_params.to_dict()
+    if "explorer_cfg" not in ss or (query and query != ss.get("explorer_written")):
+        config, notices = cf.from_query(query)
+        seed_widgets(config)
+        ss.explorer_notices = notices
+    else:
+        # Widgets not drawn on another page lose their state: restore them.
+        keys = ["landscape", "start_x", "start_y", "lr", "c", "steps", "opt", "view3d", "present"]
+        if any(key not in ss for key in keys):
+            seed_widgets(ss.explorer_cfg)
+
+
+def apply_map_click() -> None:
+    """A click on the map (any point of it) moves the start there."""
+    event = ss.get("map")
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    if not points:
+        return
+    point = points[0]
+    signature = (point.get("x"), point.get("y"), point.get("curve_number"), point.get("point_index"))
+    if signature == ss.get("map_consumed") or point.get("x") is None:
+        return
+    ss.map_consumed = signature
+    (x0, x1), (y0, y1) = cf.ExplorerConfig(landscape=ss.landscape).scape.window
+    ss.start_x = min(max(float(point["x"]), x0), x1)
+    ss.start_y = min(max(float(point["y"]), y0), y1)
+
+
+def on_landscape_change() -> None:
+    config = replace(ss.explorer_cfg).with_landscape(ss.landscape)
+    seed_widgets(
+        replace(
+            config, lr=ss.lr, threshold=ss.c, steps=ss.steps, optimizer=ss.opt, paths=ss.explorer_cfg.paths
+        )
+    )
+
+
+def leave_presentation() -> None:
+    seed_widgets(replace(ss.explorer_cfg, present=False))
+
+
+def apply_preset(key: str) -> None:
+    seed_widgets(replace(cf.preset(key).config, present=bool(ss.get("present", False))))
+    ss.explorer_notices = []
+
+
+# --- controls ---------------------------------------------------------------------
+
+
+def controls() -> None:
+    with st.sidebar:
+        st.subheader("Landscape")
+        st.selectbox(
+            "Landscape",
+            [s.name for s in cf.list_landscapes()],
+            key="landscape",
+            format_func=lambda n: cf.get_landscape(n).title,
+            on_change=on_landscape_change,
+            label_visibility="collapsed",
+        )
+        scape = cf.get_landscape(ss.landscape)
+        for spec in scape.params:
+            key = f"p_{scape.name}_{spec.name}"
+            if spec.log:
+                st.select_slider(
+                    spec.label,
+                    cf.log_choices(spec.low, spec.high),
+                    key=key,
+                    help=spec.help,
+                    format_func=lambda v: f"{v:g}",
+                )
+            else:
+                st.slider(spec.label, int(spec.low), int(spec.high), key=key, help=spec.help, step=1)
+
+        st.subheader("Descent")
+        st.select_slider("learning rate (log scale)", cf.LR_CHOICES, key="lr", format_func=lambda v: f"{v:g}")
+        st.select_slider(
+            "threshold c (log scale)",
+            cf.THRESHOLD_CHOICES,
+            key="c",
+            format_func=lambda v: f"{v:g}",
+            help="Norm clipping shortens any gradient longer than c to length c; value clipping "
+            "caps each component at ±c.",
+        )
+        st.slider("steps", *cf.STEPS_RANGE, key="steps")
+        st.segmented_control(
+            "optimizer", list(OPTIMIZER_NAMES), key="opt", required=True, format_func=OPTIMIZER_NAMES.get
+        )
+        st.caption("Start point: type it, or click anywhere on the map.")
+        (x0, x1), (y0, y1) = scape.window
+        left, right = st.columns(2)
+        left.number_input(scape.param_names[0], x0, x1, key="start_x", step=0.01, format="%.4f")
+        right.number_input(scape.param_names[1], y0, y1, key="start_y", step=0.01, format="%.4f")
+
+        st.subheader("Paths")
+        for mode in cf.PATH_MODES:
+            st.toggle(MODE_LABELS[mode], key=f"show_{mode}")
+        st.toggle("3-D view", key="view3d")
+        st.toggle(
+            "Presentation mode (for projectors)",
+            key="present",
+            help="Hides the controls and enlarges text and the map; kept in the link.",
+        )
+
+        st.subheader("Presets")
+        for item in cf.PRESETS:
+            st.button(
+                item.label, key=f"preset_{item.key}", on_click=apply_preset, args=(item.key,), width="stretch"
+            )
+            st.caption(item.caption)
+
+
+# --- page -------------------------------------------------------------------------
+
+
+def render() -> None:
+    sync_from_url()
+    apply_map_click()
+    if not ss.get("present"):
+        controls()
+    config = config_from_widgets()
+    ss.explorer_cfg = config
+    written = cf.to_query(config)
+    ss.explorer_written = written
+    st.query_params.from_dict(written)
+
+    present = config.present
+    if present:
+        ui.presentation_style()
+        st.button("✕ Leave presentation mode", key="leave_present", on_click=leave_presentation)
+    scape = config.scape
+    st.title(f"Cliff Explorer: {scape.title}")
+    if not present:
+        st.caption(scape.description)
+    ui.show_notices(ss.get("explorer_notices", []))
+    ss.explorer_notices = []  # shown once; the corrected settings are in the URL now
+    if not config.paths:
+        st.info(
+            "All three paths are switched off: turn one on in the sidebar to see it.",
+            icon=":material/visibility_off:",
+        )
+
+    result = run_modes(config)
+    surface = ui.surface(config.landscape, tuple(sorted(config.params.items())), SURFACE_RESOLUTION)
+    height = 780 if present else 600
+    map_col, side_col = st.columns([5, 3], gap="medium")
+    with map_col:
+        if config.view3d:
+            ui.chart(figures.surface3d_figure(surface, result, height=height), key="map3d")
+        else:
+            spec = figures.map_figure(surface, result, height=height, font_size=18 if present else 14)
+            ui.chart(spec, key="map", on_select="rerun", selection_mode="points")
+    with side_col:
+        table = summary_html(result)
+        if table:
+            st.html(table)
+        st.markdown("\n\n".join(narrate(result)))
+
+    with st.expander("Loss, gradient norm and step length at every step", expanded=not present):
+        ui.chart(figures.history_figure(result, font_size=16 if present else 13), key="history")
+    if not present:
+        st.caption(
+            "Every setting is in the address bar: copy the link to share this exact view "
+            "(add `present=1` for presentation mode)."
+        )
+
+
+ui.guarded(render)

@@ -1,0 +1,38 @@
+"""Home: what a cliff is, why clipping helps, and where to go next."""
+
+import streamlit as st
+
+import ui
+from landscapes import config as cf
+from landscapes import figures
+from landscapes.explorer import run_modes
+
+ui.init_page()
+
+
+def render() -> None:
+    st.title("Cliffs in loss landscapes")
+    st.markdown(
+        "Some loss surfaces are mostly gentle but hide **cliffs**: thin walls where the loss changes "
+        "abruptly and the gradient is thousands of times larger than anywhere nearby. Recurrent networks "
+        "grow them naturally, because the gradient is a product of many per-step factors. A plain "
+        "gradient step taken on a cliff face is as long as the gradient is large, so one step can undo "
+        "all the progress so far and fling the parameters far away.\n\n"
+        "**Gradient clipping** caps the step. Norm clipping shortens any gradient longer than a "
+        "threshold *c* to length *c* and keeps its direction, so no update is longer than "
+        "learning rate × *c*; value clipping caps each component separately, which also bends the "
+        "direction. Below, the same start on the single-unit RNN of Pascanu, Mikolov & Bengio (2013), "
+        "descended three ways."
+    )
+    result = run_modes(cf.ExplorerConfig(steps=40))
+    surface = ui.surface("pascanu", (("T", 50.0),), 120)
+    ui.chart(figures.map_figure(surface, result, clickable=False, height=460), key="home_map")
+    st.subheader("Where next")
+    st.page_link(
+        "pages/explorer.py",
+        label="Cliff Explorer: move the sliders, compare the paths",
+        icon=":material/explore:",
+    )
+
+
+ui.guarded(render)

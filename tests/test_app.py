@@ -1,0 +1,169 @@
+"""Every page driven through the router with Streamlit's AppTest: no exception anywhere."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from landscapes import config as cf
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 120  # a cold JAX import and first compiles take far longer than AppTest's 3 s
+
+
+def explorer(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.switch_page("pages/explorer.py")
+    at.run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def map_spec(at: AppTest) -> dict:
+    charts = at.get("plotly_chart")
+    assert charts, "no chart on the page"
+    return json.loads(charts[0].proto.spec)
+
+
+def test_home_page_renders_a_live_figure():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert_clean(at)
+    spec = map_spec(at)
+    assert any(t.get("name") == "norm clipping" for t in spec["data"])
+    assert "Cliffs in loss landscapes" in at.title[0].value
+
+
+def test_explorer_default_view_has_three_paths_and_a_narration():
+    at = explorer()
+    assert_clean(at)
+    names = [t.get("name") for t in map_spec(at)["data"]]
+    for label in ("no clipping", "value clipping", "norm clipping", "the wall (analytic)"):
+        assert label in names
+    text = " ".join(m.value for m in at.markdown)
+    assert "Step 3 is the decisive moment" in text and "131" in text
+    assert at.query_params["lr"] == "0.5" and at.query_params["landscape"] == "pascanu"
+
+
+@pytest.mark.parametrize("preset", [p.key for p in cf.PRESETS])
+def test_each_preset(preset):
+    at = explorer()
+    at.button(key=f"preset_{preset}").click().run()
+    assert_clean(at)
+    expected = cf.preset(preset).config
+    assert at.session_state["landscape"] == expected.landscape
+    assert at.session_state["lr"] == expected.lr and at.session_state["c"] == expected.threshold
+    assert at.query_params["landscape"] == expected.landscape
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [("none",), ("value",), ("norm",), ("none", "value", "norm"), ()],
+    ids=lambda p: "+".join(p) or "off",
+)
+def test_each_clip_mode_alone_and_together(paths):
+    at = explorer({"paths": ",".join(paths)})
+    assert_clean(at)
+    names = {t.get("name") for t in map_spec(at)["data"]}
+    for mode, label in (("none", "no clipping"), ("value", "value clipping"), ("norm", "norm clipping")):
+        assert (label in names) == (mode in paths)
+    if not paths:
+        assert "switched off" in at.info[0].value
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"lr": "0.001", "c": "0.01", "steps": "1"},
+        {"lr": "10", "c": "100", "steps": "1000"},
+        {"lr": "10", "c": "100", "steps": "1000", "opt": "adam", "landscape": "ravine", "steepness": "10000"},
+        {"landscape": "deep_product", "depth": "30", "lr": "10", "steps": "1000", "opt": "momentum"},
+        {"landscape": "staircase", "cliffs": "6", "steepness": "1000", "lr": "8", "c": "0.01"},
+        {"T": "200", "start": "6.5,-4", "lr": "10"},
+        {"T": "1", "start": "3.5,-1"},
+    ],
+    ids=["low", "high", "ravine-high", "deep-high", "stairs-high", "T200-corner", "T1-corner"],
+)
+def test_slider_extremes(query):
+    at = explorer(query)
+    assert_clean(at)
+    assert map_spec(at)["data"]
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ({"lr": "abc"}, "Learning rate 'abc' is not a number"),
+        ({"T": "5000"}, "outside [1, 200]"),
+        ({"c": "-3"}, "Threshold c -3 is outside"),
+        ({"landscape": "everest"}, "Unknown landscape 'everest'"),
+        ({"start": "1,2,3"}, "is not two numbers"),
+        ({"start": "nan,inf"}, "is not two numbers"),
+        ({"opt": "sgd2"}, "Unknown optimizer 'sgd2'"),
+        ({"steps": "1e9"}, "outside [1, 1000]"),
+        ({"paths": "none,wobble"}, "'wobble' ignored"),
+        ({"present": "maybe"}, "not on/off"),
+    ],
+)
+def test_malformed_url_parameters_show_a_notice(query, fragment):
+    at = explorer(query)
+    assert_clean(at)
+    assert at.warning and fragment in at.warning[0].value
+    assert map_spec(at)["data"]
+
+
+def test_url_round_trip_applies_settings():
+    query = cf.to_query(cf.preset("tenfold").config)
+    at = explorer(query)
+    assert_clean(at)
+    assert at.session_state["landscape"] == "ravine" and at.session_state["lr"] == 1.2
+    assert not at.warning
+    for key, value in query.items():
+        assert at.query_params[key] == value
+
+
+def test_moving_a_slider_updates_the_chart_and_the_url():
+    at = explorer()
+    before = map_spec(at)
+    at.select_slider(key="c").set_value(0.1).run()
+    assert_clean(at)
+    assert at.query_params["c"] == "0.1"
+    assert map_spec(at)["data"] != before["data"]
+
+
+def test_landscape_switch_resets_start_and_parameters():
+    at = explorer()
+    at.selectbox(key="landscape").set_value("staircase").run()
+    assert_clean(at)
+    assert (at.session_state["start_x"], at.session_state["start_y"]) == (5.0, 1.0)
+    assert at.query_params["cliffs"] == "3"
+
+
+def test_presentation_mode_hides_controls_and_survives_in_the_url():
+    at = explorer({"present": "1"})
+    assert_clean(at)
+    assert not at.sidebar.button and at.query_params["present"] == "1"
+    at.button(key="leave_present").click().run()
+    assert_clean(at)
+    assert "present" not in at.query_params and at.sidebar.button
+
+
+def test_three_d_view():
+    at = explorer({"view3d": "1"})
+    assert_clean(at)
+    assert map_spec(at)["data"][0]["type"] == "surface"
+
+
+def test_diverging_run_is_explained_not_plotted_as_nan():
+    # Float overflow on the deep product: the unclipped run stops and says why.
+    at = explorer(
+        {"landscape": "deep_product", "depth": "30", "start": "1.5,1.5", "lr": "10", "steps": "1000"}
+    )
+    assert_clean(at)
+    assert "NaN" not in at.get("plotly_chart")[0].proto.spec

@@ -1,0 +1,187 @@
+"""Figure builders tested as data: traces, colours, the wall, border arrows, frames."""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+import landscapes as ls
+from landscapes import figures
+from landscapes.config import ExplorerConfig, preset
+from landscapes.explorer import border_point, exit_events, run_modes, summary_html, summary_rows
+from landscapes.palette import MODE_COLORS, WALL_COLOR
+
+
+@pytest.fixture(scope="module")
+def catapult():
+    return run_modes(ExplorerConfig())
+
+
+@pytest.fixture(scope="module")
+def surface():
+    return ls.loss_surface("pascanu", 40)
+
+
+def traces_named(spec, name):
+    return [t for t in spec["data"] if t.get("name") == name]
+
+
+def test_map_spec_is_valid_plotly(catapult, surface):
+    spec = figures.map_figure(surface, catapult)
+    fig = go.Figure(spec)  # raises on any invalid property
+    assert len(fig.frames) == len(spec["frames"]) > 1
+
+
+def test_paths_have_their_fixed_colours_and_all_points(catapult, surface):
+    spec = figures.map_figure(surface, catapult)
+    for mode, label in (("none", "no clipping"), ("value", "value clipping"), ("norm", "norm clipping")):
+        (path,) = traces_named(spec, label)
+        assert path["line"]["color"] == MODE_COLORS[mode]
+        np.testing.assert_allclose(path["x"], catapult.runs[mode].params[:, 0], rtol=1e-5)
+        np.testing.assert_allclose(path["y"], catapult.runs[mode].params[:, 1], rtol=1e-5)
+    # The thrown point is kept, not dropped or pinned: the axes are fixed to the window.
+    (plain,) = traces_named(spec, "no clipping")
+    assert plain["x"][4] == pytest.approx(39.0356, abs=1e-3)
+    assert spec["layout"]["xaxis"]["range"] == [3.5, 6.5] and spec["layout"]["xaxis"]["autorange"] is False
+
+
+def test_clipped_steps_are_marked(catapult, surface):
+    spec = figures.map_figure(surface, catapult)
+    (rings,) = traces_named(spec, "norm clipping: clipped here")
+    fired = np.flatnonzero(catapult.runs["norm"].clipped)
+    assert [c[0] for c in rings["customdata"]] == fired.tolist()
+    np.testing.assert_allclose(rings["x"], catapult.runs["norm"].params[fired, 0], rtol=1e-5)
+    assert traces_named(spec, "no clipping: clipped here")[0]["x"] == []
+
+
+def test_wall_line_is_drawn_on_the_analytic_formula(catapult, surface):
+    spec = figures.map_figure(surface, catapult)
+    (wall,) = traces_named(spec, "the wall (analytic)")
+    assert wall["line"]["color"] == WALL_COLOR
+    np.testing.assert_allclose(wall["y"], ls.pascanu_wall_b(np.array(wall["x"])), atol=1e-5)
+    assert wall["x"][0] == pytest.approx(ls.PASCANU_CRITICAL_W, rel=1e-5)
+
+
+def test_border_arrow_says_where_the_step_went(catapult, surface):
+    spec = figures.map_figure(surface, catapult)
+    arrows = [a for a in spec["layout"]["annotations"] if a["name"].startswith("exit-none")]
+    assert len(arrows) == 1
+    arrow = arrows[0]
+    assert arrow["text"] == "step 4: thrown to (39, 53.4)"
+    assert arrow["arrowcolor"] == MODE_COLORS["none"]
+    # The head sits on the window's border, on the segment from step 3 to step 4.
+    assert arrow["y"] == pytest.approx(-1.0) and 3.5 <= arrow["x"] <= 6.5
+    p3, p4 = catapult.runs["none"].params[3], catapult.runs["none"].params[4]
+    cross = (p4 - p3)[0] * (arrow["y"] - p3[1]) - (p4 - p3)[1] * (arrow["x"] - p3[0])
+    assert abs(cross) < 1e-6
+    assert not [a for a in spec["layout"]["annotations"] if a["name"].startswith("exit-norm")]
+
+
+def test_border_point_and_exit_events():
+    window = ((0.0, 1.0), (0.0, 1.0))
+    np.testing.assert_allclose(border_point(np.array([0.5, 0.5]), np.array([2.5, 0.5]), window), [1.0, 0.5])
+    np.testing.assert_allclose(border_point(np.array([0.5, 0.5]), np.array([0.5, -9.5]), window), [0.5, 0.0])
+    run = ls.simulate("ravine", None, lr=1.5, steps=10)
+    assert exit_events(run, ls.get_landscape("ravine").window)[0] == run.left_window_at(
+        ls.get_landscape("ravine").window
+    )
+
+
+def test_playback_frames_move_each_head(catapult, surface):
+    spec = figures.map_figure(surface, catapult)
+    heads = [i for i, t in enumerate(spec["data"]) if t.get("name", "").endswith(" now")]
+    assert all(frame["traces"] == heads for frame in spec["frames"])
+    frame4 = next(f for f in spec["frames"] if f["name"] == "4")
+    plain = frame4["data"][0]
+    np.testing.assert_allclose(plain["x"], catapult.runs["none"].params[3:5, 0], rtol=1e-5)
+    slider = spec["layout"]["sliders"][0]
+    assert [s["args"][0][0] for s in slider["steps"]] == [f["name"] for f in spec["frames"]]
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["method"] == "animate"
+
+
+def test_long_runs_keep_the_frame_count_bounded(surface):
+    result = run_modes(ExplorerConfig(steps=1000))
+    spec = figures.map_figure(surface, result)
+    assert len(spec["frames"]) <= figures.MAX_FRAMES
+    assert spec["frames"][-1]["name"] == "1000"
+
+
+def test_contour_is_log_loss_with_ticks_in_loss_units(surface, catapult):
+    spec = figures.map_figure(surface, catapult)
+    contour = spec["data"][0]
+    assert contour["type"] == "contour"
+    np.testing.assert_allclose(contour["z"], np.log10(np.maximum(surface.loss, 1e-12)), atol=1e-3)
+    ticks = contour["colorbar"]
+    for value, text in zip(ticks["tickvals"], ticks["ticktext"], strict=True):
+        assert float(text) == pytest.approx(10.0**value)
+
+
+def test_click_grid_covers_the_window(catapult, surface):
+    spec = figures.map_figure(surface, catapult)
+    (grid,) = traces_named(spec, "click to start here")
+    assert min(grid["x"]) == 3.5 and max(grid["x"]) == 6.5 and min(grid["y"]) == -4 and max(grid["y"]) == -1
+    assert "click to start here" not in [
+        t.get("name") for t in figures.map_figure(surface, catapult, clickable=False)["data"]
+    ]
+
+
+def test_history_figure_draws_threshold_and_ceiling(catapult):
+    spec = figures.history_figure(catapult)
+    go.Figure(spec)
+    (threshold,) = [t for t in spec["data"] if t["name"].startswith("threshold c")]
+    assert threshold["y"] == [1.0, 1.0] and threshold["yaxis"] == "y2"
+    (ceiling,) = [t for t in spec["data"] if t["name"].startswith("norm-clipping ceiling")]
+    assert ceiling["y"] == [0.5, 0.5] and ceiling["yaxis"] == "y3"
+    lengths = next(t for t in spec["data"] if t.get("yaxis") == "y3" and t["name"] == "norm clipping")["y"]
+    assert max(v for v in lengths if v is not None) <= 0.5 + 1e-9
+    assert all(spec["layout"][f"yaxis{s}"]["type"] == "log" for s in ("", "2", "3"))
+    # The plain run's gradient is exactly 0 after the catapult: a gap, never a fake value.
+    plain_g = next(t for t in spec["data"] if t.get("yaxis") == "y2" and t["name"] == "no clipping")["y"]
+    assert plain_g[5] is None
+
+
+def test_no_ceiling_for_adam():
+    result = run_modes(ExplorerConfig(optimizer="adam", lr=0.01))
+    assert not [t for t in figures.history_figure(result)["data"] if "ceiling" in t["name"]]
+
+
+def test_surface3d_is_valid(catapult, surface):
+    spec = figures.surface3d_figure(surface, catapult)
+    go.Figure(spec)
+    assert spec["data"][0]["type"] == "surface"
+    plain = next(t for t in spec["data"] if t.get("name") == "no clipping")
+    assert plain["x"][4] is None  # the thrown point is outside the box, not drawn on its edge
+
+
+@pytest.mark.parametrize("name", ["pascanu", "ravine", "deep_product", "staircase"])
+def test_every_landscape_builds_valid_figures(name):
+    scape = ls.get_landscape(name)
+    config = ExplorerConfig().with_landscape(name)
+    result = run_modes(config)
+    surface = ls.loss_surface(name, 30)
+    go.Figure(figures.map_figure(surface, result))
+    walls = [t for t in figures.map_figure(surface, result)["data"] if t.get("legendgroup") == "wall"]
+    assert len(walls) == len(scape.walls(dict(config.params), scape.window))
+
+
+def test_summary_rows_and_table(catapult):
+    rows = summary_rows(catapult)
+    assert [r["mode"] for r in rows] == ["none", "value", "norm"]
+    assert rows[0]["outcome"] == "left the window at step 4" and rows[2]["clipped steps"] == 2
+    assert rows[2]["longest step"] == pytest.approx(0.5)
+    html = summary_html(catapult)
+    assert html.count("<tr>") == 6 and MODE_COLORS["norm"] in html
+
+
+def test_preset_claims_hold():
+    tenfold = run_modes(preset("tenfold").config).runs
+    assert tenfold["none"].left_window_at(ls.get_landscape("ravine").window) == 2
+    slow = ls.simulate("ravine", (3.0, 2.5), lr=0.12, steps=200)
+    assert slow.final_loss / tenfold["norm"].final_loss > 1e18
+    crawl = run_modes(preset("crawl").config).runs["norm"]
+    assert crawl.longest_step <= 0.005 + 1e-12
+    bend = run_modes(preset("bend").config).runs
+    from landscapes.narrate import turn_angle
+
+    angles = [turn_angle(g, np.clip(g, -0.3, 0.3)) for g in bend["value"].grad[bend["value"].clipped]]
+    assert max(angles) == pytest.approx(31, abs=1)
+    assert np.linalg.norm(bend["value"].params[-1] - bend["norm"].params[-1]) > 0.5

@@ -1,0 +1,115 @@
+"""Shared Streamlit pieces for the pages: setup, cached computation, charts, notices.
+
+Pages stay thin: read widgets, call ``landscapes``, render with these helpers.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+import landscapes as ls
+from landscapes.palette import MODE_COLORS, MODE_LABELS
+
+PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+
+
+@functools.cache
+def _cache_enabled() -> str:
+    return str(ls.enable_compilation_cache())
+
+
+def init_page() -> None:
+    """Per-run setup every page calls first (cheap after the first call)."""
+    _ensure_router()
+    _cache_enabled()
+
+
+def _ensure_router() -> None:
+    """Routes a deep link through app.py even on a fresh server.
+
+    Streamlit treats a ``pages/`` folder beside the entry script as an old-style
+    multipage app until ``st.navigation`` has run once, so the first visit to
+    e.g. ``/explorer`` would run the page without the router (no wide layout,
+    the wrong menu). Switching that mode off and rerunning sends the same URL
+    through app.py; the page keeps its url_path, so nothing else changes.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+class PrebuiltFigure(go.Figure):
+    """A figure spec handed to Streamlit as is.
+
+    ``st.plotly_chart`` re-validates plain dicts property by property, which
+    costs hundreds of milliseconds for a map with playback frames; the specs
+    built by ``landscapes.figures`` are validated in the test suite instead.
+    Streamlit only calls ``to_dict`` on a figure, so that is all this provides.
+    """
+
+    def __init__(self, spec: Mapping[str, Any]):
+        self._spec = dict(spec)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._spec
+
+
+def chart(spec: Mapping[str, Any], *, key: str | None = None, on_select: str = "ignore", **kwargs):
+    """Draws a figure spec from landscapes.figures."""
+    return st.plotly_chart(
+        PrebuiltFigure(spec), key=key, on_select=on_select, config=PLOTLY_CONFIG, theme=None, **kwargs
+    )
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def surface(landscape: str, params: tuple[tuple[str, float], ...], resolution: int) -> ls.Surface:
+    """The landscape's loss surface, cached per landscape, parameters and resolution."""
+    return ls.loss_surface(landscape, resolution, **dict(params))
+
+
+def mode_badge(mode: str) -> str:
+    """HTML for a small coloured square and the mode's name."""
+    return f'<span style="color:{MODE_COLORS[mode]};font-size:1.1em">■</span> {MODE_LABELS[mode]}'
+
+
+def show_notices(notices: list[str]) -> None:
+    """Visible notices for settings that were corrected (never a traceback)."""
+    if notices:
+        st.warning("Some settings in the link were corrected:\n\n" + "\n".join(f"- {n}" for n in notices))
+
+
+def guarded(render: Callable[[], None]) -> None:
+    """Runs a page body; an unexpected error becomes a friendly message, not a traceback."""
+    # Streamlit's rerun/stop signals derive from BaseException and pass through.
+    try:
+        render()
+    except ValueError as err:
+        st.error(f"That combination of settings can't be computed: {err}", icon=":material/warning:")
+    except Exception as err:
+        st.error(
+            "Something went wrong while computing this view. Try another setting or reset the page. "
+            f"({type(err).__name__}: {err})",
+            icon=":material/warning:",
+        )
+
+
+PRESENTATION_CSS = """
+<style>
+section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"],
+header[data-testid="stHeader"] { display: none !important; }
+.block-container { padding-top: 1rem !important; max-width: 100% !important; }
+html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li
+  { font-size: 1.3rem !important; }
+</style>
+"""
+
+
+def presentation_style() -> None:
+    st.html(PRESENTATION_CSS)
