@@ -74,6 +74,16 @@ def surface(landscape: str, params: tuple[tuple[str, float], ...], resolution: i
     return ls.loss_surface(landscape, resolution, **dict(params))
 
 
+@st.cache_data(max_entries=16, show_spinner="Running every value of the slider in one batch…")
+def sweep(query: tuple[tuple[str, str], ...], setting: str):
+    """The batched sweep of one setting, cached per configuration (given as its URL query)."""
+    from landscapes.config import from_query
+    from landscapes.explorer import sweep_setting
+
+    config, _ = from_query(dict(query))
+    return sweep_setting(config, setting)
+
+
 def mode_badge(mode: str) -> str:
     """HTML for a small coloured square and the mode's name."""
     return f'<span style="color:{MODE_COLORS[mode]};font-size:1.1em">■</span> {MODE_LABELS[mode]}'

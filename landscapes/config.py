@@ -21,6 +21,7 @@ LR_RANGE = (1e-3, 10.0)
 THRESHOLD_RANGE = (1e-2, 1e2)
 STEPS_RANGE = (1, MAX_STEPS)
 PATH_MODES = ("none", "value", "norm")
+SCRUB_CHOICES = ("", "c", "lr")
 
 _NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
 
@@ -60,6 +61,7 @@ class ExplorerConfig:
     paths: tuple[str, ...] = PATH_MODES
     view3d: bool = False
     present: bool = False
+    scrub: str = ""  # "", "c" or "lr": which value the in-figure slider sweeps
 
     @property
     def scape(self) -> Landscape:
@@ -185,6 +187,11 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
             notices.append(f"{key}={raw!r} is not on/off; treating it as off.")
         return False
 
+    scrub = get("scrub") or ""
+    if scrub not in SCRUB_CHOICES:
+        notices.append(f"scrub={scrub!r} is not one of c, lr; the sweep figure is off.")
+        scrub = ""
+
     config = ExplorerConfig(
         landscape=name,
         params=params,
@@ -196,6 +203,7 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
         paths=paths,
         view3d=flag("view3d"),
         present=flag("present"),
+        scrub=scrub,
     )
     return config, notices
 
@@ -216,6 +224,8 @@ def to_query(config: ExplorerConfig) -> dict[str, str]:
         query["view3d"] = "1"
     if config.present:
         query["present"] = "1"
+    if config.scrub:
+        query["scrub"] = config.scrub
     return query
 
 

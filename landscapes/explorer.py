@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import PATH_MODES, ExplorerConfig
-from .engine import Trajectory, simulate
+from .config import LR_CHOICES, PATH_MODES, THRESHOLD_CHOICES, ExplorerConfig
+from .engine import Trajectory, simulate, simulate_many
 from .registry import Window
 
 
@@ -39,6 +39,43 @@ def run_modes(config: ExplorerConfig, modes: tuple[str, ...] = PATH_MODES) -> Ex
         for mode in modes
     }
     return ExplorerRuns(config=config, runs=runs, window=config.scape.window)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Runs of every visible mode for each value of one swept setting (c or lr)."""
+
+    config: ExplorerConfig
+    setting: str  # "c" or "lr"
+    values: tuple[float, ...]
+    runs: dict[str, list[Trajectory]]  # mode -> one run per value; a mode c does not affect has one
+    window: Window
+
+
+def sweep_setting(config: ExplorerConfig, setting: str) -> Sweep:
+    """Every value of the threshold (or learning rate) slider, one batched call per mode."""
+    if setting not in ("c", "lr"):
+        raise ValueError(f"setting must be 'c' or 'lr', got {setting!r}")
+    values = THRESHOLD_CHOICES if setting == "c" else LR_CHOICES
+    runs: dict[str, list[Trajectory]] = {}
+    for mode in config.paths:
+        if setting == "c" and mode == "none":
+            # The threshold does not touch the unclipped path: one run serves every frame.
+            runs[mode] = [run_modes(config, ("none",)).runs["none"]]
+            continue
+        lrs = config.lr if setting == "c" else values
+        thresholds = values if setting == "c" else config.threshold
+        runs[mode] = simulate_many(
+            config.landscape,
+            config.start,
+            lrs,
+            thresholds,
+            config.steps,
+            clip=mode,
+            optimizer=config.optimizer,
+            **config.params,
+        )
+    return Sweep(config=config, setting=setting, values=values, runs=runs, window=config.scape.window)
 
 
 def outcome(run: Trajectory, window: Window) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .engine import Trajectory
-from .explorer import ExplorerRuns, border_point, exit_events
+from .explorer import ExplorerRuns, Sweep, border_point, exit_events
 from .mesh import Surface
 from .palette import ACCENT, MODE_COLORS, MODE_DASHES, MODE_LABELS, MODE_MARKERS, WALL_COLOR
 from .registry import Landscape, Window
@@ -30,10 +30,11 @@ Spec = dict[str, Any]
 
 LOSS_FLOOR = 1e-12  # losses below this share the lowest colour (log10 of 0 is -inf)
 SURFACE_COLORSCALE = [  # light for low loss, so the coloured paths stay readable everywhere
-    [0.0, "#fdfdfb"],
-    [0.35, "#e4e2dc"],
-    [0.7, "#bdb9b0"],
-    [1.0, "#8a857b"],
+    [0.0, "#ffffff"],
+    [0.3, "#ece8df"],
+    [0.6, "#c9c1b1"],
+    [0.85, "#a39a88"],
+    [1.0, "#857b69"],
 ]
 MAX_FRAMES = 241  # playback frames at most (long runs step through every n-th step)
 CLICK_GRID = 41  # points per side of the invisible grid that makes the map clickable
@@ -70,18 +71,36 @@ def rounded(values: np.ndarray, digits: int = 6) -> list[float | None]:
     return out
 
 
+def colour_range(z: np.ndarray) -> tuple[float, float]:
+    """The log-loss range the colours span: the top of the surface down to its 2nd
+    percentile (at most 8 decades), so a deep but tiny ravine does not wash out the rest."""
+    high = float(np.nanmax(z))
+    low = max(float(np.nanpercentile(z, 2)), high - 8.0)
+    return (low, high) if high > low else (high - 1.0, high)
+
+
 def contour_trace(surface: Surface) -> Spec:
     """The loss surface as filled contours of log10(loss), colour bar in loss units."""
     z = log_loss(surface.loss)
-    tickvals, ticktext = decade_ticks(z)
+    zmin, zmax = colour_range(z)
+    tickvals, ticktext = decade_ticks(np.array([zmin, zmax]))
     return {
         "type": "contour",
         "x": rounded(surface.x),
         "y": rounded(surface.y),
         "z": [rounded(row, 4) for row in z],
         "colorscale": SURFACE_COLORSCALE,
-        "ncontours": 24,
-        "contours": {"showlines": True, "coloring": "fill"},
+        "zmin": zmin,
+        "zmax": zmax,
+        "zauto": False,
+        "autocontour": False,
+        "contours": {
+            "showlines": True,
+            "coloring": "fill",
+            "start": zmin,
+            "end": zmax,
+            "size": (zmax - zmin) / 20,
+        },
         "line": {"width": 0.4, "color": "rgba(80,80,80,0.35)"},
         "colorbar": {
             "title": {"text": "loss", "side": "right"},
@@ -267,7 +286,7 @@ def playback_controls(ks: list[int], prefix: str = "step ") -> tuple[list[Spec],
             "type": "buttons",
             "direction": "left",
             "x": 0.0,
-            "y": -0.2,
+            "y": -0.25,
             "xanchor": "left",
             "yanchor": "top",
             "pad": {"t": 0, "r": 8},
@@ -283,10 +302,10 @@ def playback_controls(ks: list[int], prefix: str = "step ") -> tuple[list[Spec],
             "active": len(ks) - 1,
             "x": 0.2,
             "len": 0.8,
-            "y": -0.13,
+            "y": -0.19,
             "yanchor": "top",
             "pad": {"t": 0, "b": 0},
-            "currentvalue": {"prefix": prefix, "font": {"size": 13}},
+            "currentvalue": {"prefix": prefix, "font": {"size": 13}, "xanchor": "right", "offset": 6},
             "steps": [{"label": str(k), "method": "animate", "args": [[str(k)], still]} for k in ks],
             "name": "playback",
         }
@@ -355,7 +374,7 @@ def map_figure(
     menus, sliders = playback_controls(ks)
     layout = {
         "height": height,
-        "margin": {"l": 64, "r": 16, "t": 44, "b": 150},
+        "margin": {"l": 64, "r": 16, "t": 44, "b": 170},
         "font": {"size": font_size},
         **map_axes(scape, result.window),
         "legend": {
@@ -529,3 +548,118 @@ def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 
     layout["xaxis3"]["title"] = {"text": "step"}
     layout["xaxis"].pop("matches")
     return {"data": data, "layout": layout}
+
+
+MAX_SWEEP_POINTS = 250  # points per path per frame in the sweep figure
+
+
+def thinned(run: Trajectory, limit: int = MAX_SWEEP_POINTS) -> np.ndarray:
+    """Indices of a path's points to draw: every n-th point, the end, and both ends of
+    the longest steps, so a catapult is never thinned away."""
+    n = len(run.params)
+    if n <= limit:
+        return np.arange(n)
+    keep = set(range(0, n, math.ceil(n / limit))) | {n - 1}
+    for i in np.argsort(run.step_length)[-10:]:
+        keep |= {int(i), int(i) + 1}
+    return np.array(sorted(keep))
+
+
+def _sweep_path(mode: str, run: Trajectory) -> Spec:
+    idx = thinned(run)
+    return {
+        "type": "scatter",
+        "x": rounded(run.params[idx, 0]),
+        "y": rounded(run.params[idx, 1]),
+        "mode": "lines+markers",
+        "line": {"color": MODE_COLORS[mode], "width": 2.5, "dash": MODE_DASHES[mode]},
+        "marker": {"color": MODE_COLORS[mode], "size": 5, "symbol": MODE_MARKERS[mode]},
+        "name": MODE_LABELS[mode],
+        "legendgroup": mode,
+        "hoverinfo": "name",
+    }
+
+
+def _sweep_text(sweep: Sweep, j: int) -> str:
+    parts = []
+    for mode, runs in sweep.runs.items():
+        run = runs[j if len(runs) > 1 else 0]
+        left = run.left_window_at(sweep.window)
+        fate = (
+            f"diverged at step {run.diverged_at}"
+            if run.diverged_at is not None
+            else f"off the map at step {left}"
+            if left is not None
+            else f"final loss {run.final_loss:.3g}"
+        )
+        parts.append(f"<span style='color:{MODE_COLORS[mode]}'>{MODE_LABELS[mode]}: {fate}</span>")
+    return "<br>".join(parts)
+
+
+def sweep_figure(surface: Surface, sweep: Sweep, *, height: int = 620, font_size: int = 14) -> Spec:
+    """The map with an in-figure slider over every value of c (or lr): all paths are
+    precomputed and shipped as frames, so scrubbing needs no server round trip."""
+    config = sweep.config
+    scape = config.scape
+    current = sweep.values.index(config.threshold if sweep.setting == "c" else config.lr)
+    data: list[Spec] = [contour_trace(surface), *wall_traces(scape, dict(config.params), sweep.window)]
+    moving: list[int] = []
+    for mode, runs in sweep.runs.items():
+        if len(runs) > 1:
+            moving.append(len(data))
+        data.append(_sweep_path(mode, runs[current if len(runs) > 1 else 0]))
+    data.append(start_trace(config.start))
+    label = "threshold c = " if sweep.setting == "c" else "learning rate = "
+    frames = []
+    for j, value in enumerate(sweep.values):
+        frames.append(
+            {
+                "name": f"{value:g}",
+                "data": [_sweep_path(mode, runs[j]) for mode, runs in sweep.runs.items() if len(runs) > 1],
+                "traces": moving,
+                "layout": {"annotations": [_sweep_note(sweep, j)]},
+            }
+        )
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
+    slider = {
+        "active": current,
+        "x": 0.0,
+        "len": 1.0,
+        "y": -0.13,
+        "yanchor": "top",
+        "pad": {"t": 0, "b": 0},
+        "currentvalue": {"prefix": label, "font": {"size": font_size}},
+        "steps": [
+            {"label": f"{v:g}", "method": "animate", "args": [[f"{v:g}"], still]} for v in sweep.values
+        ],
+        "name": sweep.setting,
+    }
+    layout = {
+        "height": height,
+        "margin": {"l": 64, "r": 16, "t": 44, "b": 140},
+        "font": {"size": font_size},
+        **map_axes(scape, sweep.window),
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        "annotations": [_sweep_note(sweep, current)],
+        "sliders": [slider],
+        "hovermode": "closest",
+        "dragmode": "pan",
+        "uirevision": f"sweep-{config.landscape}",
+    }
+    return {"data": data, "layout": layout, "frames": frames}
+
+
+def _sweep_note(sweep: Sweep, j: int) -> Spec:
+    return {
+        "text": _sweep_text(sweep, j),
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0.01,
+        "y": 0.01,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "align": "left",
+        "showarrow": False,
+        "bgcolor": "rgba(255,255,255,0.85)",
+        "name": "sweep-note",
+    }

@@ -33,6 +33,7 @@ def seed_widgets(config: cf.ExplorerConfig) -> None:
     for mode in cf.PATH_MODES:
         ss[f"show_{mode}"] = mode in config.paths
     ss.view3d, ss.present = config.view3d, config.present
+    ss.scrub = config.scrub or None
     ss.explorer_cfg = config
 
 
@@ -49,6 +50,7 @@ def config_from_widgets() -> cf.ExplorerConfig:
         paths=tuple(mode for mode in cf.PATH_MODES if ss[f"show_{mode}"]),
         view3d=bool(ss.view3d),
         present=bool(ss.present),
+        scrub=ss.get("scrub") or "",
     )
 
 
@@ -198,8 +200,8 @@ def render() -> None:
 
     result = run_modes(config)
     surface = ui.surface(config.landscape, tuple(sorted(config.params.items())), SURFACE_RESOLUTION)
-    height = 780 if present else 600
-    map_col, side_col = st.columns([5, 3], gap="medium")
+    height = 820 if present else 680
+    map_col, side_col = st.columns([2, 1], gap="medium")
     with map_col:
         if config.view3d:
             ui.chart(figures.surface3d_figure(surface, result, height=height), key="map3d")
@@ -211,6 +213,26 @@ def render() -> None:
         if table:
             st.html(table)
         st.markdown("\n\n".join(narrate(result)))
+
+    if "scrub" not in ss:  # hidden widgets lose their state: keep the sweep that is on
+        ss.scrub = ss.explorer_cfg.scrub or None
+    st.subheader("Sweep inside the figure")
+    st.segmented_control(
+        "Sweep",
+        ["c", "lr"],
+        key="scrub",
+        label_visibility="collapsed",
+        format_func={"c": "sweep the threshold c", "lr": "sweep the learning rate"}.get,
+    )
+    st.caption(
+        "Every value on the slider is computed at once, in one batched call, and sent to your "
+        "browser: drag the slider under the map to watch the paths change with no waiting."
+    )
+    if config.scrub and config.paths:
+        sweep = ui.sweep(tuple(sorted(cf.to_query(config).items())), config.scrub)
+        ui.chart(
+            figures.sweep_figure(surface, sweep, height=height, font_size=18 if present else 14), key="sweep"
+        )
 
     with st.expander("Loss, gradient norm and step length at every step", expanded=not present):
         ui.chart(figures.history_figure(result, font_size=16 if present else 13), key="history")

@@ -25,8 +25,9 @@ def main() -> None:
         errors = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(url)
-        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60000)
-        page.wait_for_timeout(2500)
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90000)
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90000)
+        page.wait_for_timeout(3000)
         page.screenshot(path=out, full_page=True)
         exceptions = page.locator("[data-testid='stException']").count()
         print(f"saved {out}; exceptions: {exceptions}; console errors: {errors}")

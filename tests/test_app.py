@@ -167,3 +167,12 @@ def test_diverging_run_is_explained_not_plotted_as_nan():
     )
     assert_clean(at)
     assert "NaN" not in at.get("plotly_chart")[0].proto.spec
+
+
+@pytest.mark.parametrize("setting", ["c", "lr"])
+def test_in_figure_sweep(setting):
+    at = explorer({"scrub": setting, "steps": "40"})
+    assert_clean(at)
+    sweep = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert len(sweep["frames"]) == 45 and sweep["layout"]["sliders"][0]["name"] == setting
+    assert at.query_params["scrub"] == setting

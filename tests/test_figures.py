@@ -110,6 +110,9 @@ def test_contour_is_log_loss_with_ticks_in_loss_units(surface, catapult):
     contour = spec["data"][0]
     assert contour["type"] == "contour"
     np.testing.assert_allclose(contour["z"], np.log10(np.maximum(surface.loss, 1e-12)), atol=1e-3)
+    assert contour["zmin"] >= contour["zmax"] - 8 and contour["zmax"] == pytest.approx(
+        np.max(contour["z"]), abs=1e-3
+    )
     ticks = contour["colorbar"]
     for value, text in zip(ticks["tickvals"], ticks["ticktext"], strict=True):
         assert float(text) == pytest.approx(10.0**value)
@@ -185,3 +188,41 @@ def test_preset_claims_hold():
     angles = [turn_angle(g, np.clip(g, -0.3, 0.3)) for g in bend["value"].grad[bend["value"].clipped]]
     assert max(angles) == pytest.approx(31, abs=1)
     assert np.linalg.norm(bend["value"].params[-1] - bend["norm"].params[-1]) > 0.5
+
+
+@pytest.mark.parametrize("setting", ["c", "lr"])
+def test_sweep_figure_ships_every_slider_value_as_a_frame(setting, surface):
+    from landscapes.config import LR_CHOICES, THRESHOLD_CHOICES
+    from landscapes.explorer import sweep_setting
+
+    config = ExplorerConfig(steps=30)
+    sweep = sweep_setting(config, setting)
+    spec = figures.sweep_figure(surface, sweep)
+    go.Figure(spec)
+    values = THRESHOLD_CHOICES if setting == "c" else LR_CHOICES
+    assert [f["name"] for f in spec["frames"]] == [f"{v:g}" for v in values]
+    slider = spec["layout"]["sliders"][0]
+    assert (
+        slider["steps"][slider["active"]]["label"]
+        == f"{(config.threshold if setting == 'c' else config.lr):g}"
+    )
+    # Each frame's paths are exactly the runs for that value (checked against simulate).
+    j = 7
+    lr = config.lr if setting == "c" else values[j]
+    c = values[j] if setting == "c" else config.threshold
+    frame = spec["frames"][j]
+    modes = [m for m in ("none", "value", "norm") if setting == "lr" or m != "none"]
+    assert len(frame["traces"]) == len(modes)
+    for trace, mode in zip(frame["data"], modes, strict=True):
+        run = ls.simulate("pascanu", config.start, lr, 30, mode, c)
+        np.testing.assert_allclose(trace["x"], run.params[:, 0], rtol=1e-5)
+    assert (
+        "final loss" in spec["layout"]["annotations"][0]["text"]
+        or "off the map" in spec["layout"]["annotations"][0]["text"]
+    )
+
+
+def test_thinning_keeps_the_catapult():
+    run = ls.simulate("pascanu", (4.7, -2.2), 0.5, 1000)
+    idx = figures.thinned(run, 100)
+    assert len(idx) < 130 and {3, 4} <= set(idx.tolist()) and idx[-1] == 1000
