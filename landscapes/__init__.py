@@ -18,6 +18,7 @@ from .engine import (
     Trajectory,
     simulate,
     simulate_many,
+    simulate_modes,
     value_and_grad_fn,
 )
 from .mesh import Surface, evaluate_points, loss_surface
@@ -49,5 +50,6 @@ __all__ = [
     "rnn_states",
     "simulate",
     "simulate_many",
+    "simulate_modes",
     "value_and_grad_fn",
 ]

@@ -71,9 +71,19 @@ def value_and_grad_fn(landscape: Landscape) -> Callable[[jax.Array, jax.Array], 
     return value_and_grad
 
 
-def _descend_core(theta0, lr, threshold, steps, p, momentum, *, landscape, optimizer, clip):
+def _descend_core(theta0, lr, threshold, steps, p, momentum, *, landscape, optimizer, clip, rule_index=None):
     value_and_grad = value_and_grad_fn(get_landscape(landscape))
-    clip_rule = CLIP_RULES[clip]
+    if rule_index is None:
+        clip_rule = CLIP_RULES[clip]
+    else:
+        # Several modes in one program: `clip` is a tuple of mode names and the
+        # traced index picks the rule (under vmap every rule is evaluated and
+        # the right one selected, which costs next to nothing for 2 numbers).
+        rules = [CLIP_RULES[mode] for mode in clip]
+
+        def clip_rule(g, c):
+            return lax.switch(rule_index, rules, g, c)
+
     opt = OPTIMIZERS[optimizer](lr, momentum)
     dtype = theta0.dtype
 
@@ -129,6 +139,27 @@ def _descend(theta0, lr, threshold, steps, p, momentum, *, landscape, optimizer,
     return _descend_core(
         theta0, lr, threshold, steps, p, momentum, landscape=landscape, optimizer=optimizer, clip=clip
     )
+
+
+@partial(jax.jit, static_argnames=("landscape", "optimizer", "modes"))
+def _descend_modes(theta0, lr, threshold, steps, p, momentum, *, landscape, optimizer, modes):
+    TRACE_COUNTS[(landscape, optimizer, modes, str(theta0.dtype))] += 1
+
+    def one(index):
+        return _descend_core(
+            theta0,
+            lr,
+            threshold,
+            steps,
+            p,
+            momentum,
+            landscape=landscape,
+            optimizer=optimizer,
+            clip=modes,
+            rule_index=index,
+        )
+
+    return jax.vmap(one)(jnp.arange(len(modes)))
 
 
 @partial(jax.jit, static_argnames=("landscape", "optimizer", "clip"))
@@ -371,6 +402,66 @@ def simulate(
         dtype=dt.name,
     )
     return _unpack(np.asarray(packed), steps, settings)
+
+
+def simulate_modes(
+    landscape: str | Landscape,
+    start: ArrayLike | None,
+    lr: float,
+    steps: int,
+    threshold: float = 1.0,
+    optimizer: OptimizerName = "sgd",
+    modes: tuple[str, ...] = ("none", "value", "norm"),
+    *,
+    momentum: float = 0.9,
+    dtype: str | np.dtype = "float64",
+    **params: float,
+) -> dict[str, Trajectory]:
+    """The same run once per clipping mode, all in one compiled, batched call.
+
+    The numbers ``simulate`` gives for each mode (equal up to rounding in the
+    last bit, tested), but one
+    compile and one dispatch serve every mode: what the Explorer uses.
+    """
+    modes = tuple(modes)
+    for mode in modes:
+        check_clip(mode, threshold)
+    scape, values, start_point, steps, momentum, dt = _prepare(
+        landscape, start, steps, modes[0] if modes else "none", optimizer, momentum, dtype, params
+    )
+    if not modes:
+        return {}
+    lr = _check_positive("learning rate", lr)
+    threshold = check_clip(modes[0], threshold)
+    packed = np.asarray(
+        _descend_modes(
+            start_point.astype(dt),
+            dt.type(lr),
+            dt.type(threshold),
+            np.int32(steps),
+            scape.param_vector(values, dt),
+            dt.type(momentum),
+            landscape=scape.name,
+            optimizer=optimizer,
+            modes=modes,
+        )
+    )
+    return {
+        mode: _unpack(
+            packed[i],
+            steps,
+            dict(
+                landscape=scape.name,
+                lr=lr,
+                clip=mode,
+                threshold=threshold,
+                optimizer=optimizer,
+                landscape_params=values,
+                dtype=dt.name,
+            ),
+        )
+        for i, mode in enumerate(modes)
+    }
 
 
 def simulate_many(

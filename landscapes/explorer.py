@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import LR_CHOICES, PATH_MODES, THRESHOLD_CHOICES, ExplorerConfig
-from .engine import Trajectory, simulate, simulate_many
+from .engine import Trajectory, simulate_many, simulate_modes
 from .registry import Window
 
 
@@ -25,19 +25,16 @@ class ExplorerRuns:
 
 def run_modes(config: ExplorerConfig, modes: tuple[str, ...] = PATH_MODES) -> ExplorerRuns:
     """Runs ``config`` once per clipping mode, from the same start."""
-    runs = {
-        mode: simulate(
-            config.landscape,
-            config.start,
-            config.lr,
-            config.steps,
-            clip=mode,
-            threshold=config.threshold,
-            optimizer=config.optimizer,
-            **config.params,
-        )
-        for mode in modes
-    }
+    runs = simulate_modes(
+        config.landscape,
+        config.start,
+        config.lr,
+        config.steps,
+        config.threshold,
+        config.optimizer,
+        tuple(modes),
+        **config.params,
+    )
     return ExplorerRuns(config=config, runs=runs, window=config.scape.window)
 
 

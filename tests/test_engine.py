@@ -207,3 +207,34 @@ def test_arrays_never_hold_nan(optimizer, clip, lr, c, steps):
     for key in ("params", "loss", "grad", "update", "grad_norm"):
         assert np.isfinite(getattr(run, key)).all()
     assert run.steps_taken == (steps if run.diverged_at is None else run.diverged_at)
+
+
+@pytest.mark.parametrize("name", ["pascanu", "ravine", "deep_product", "staircase"])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_simulate_modes_matches_simulate(name, optimizer):
+    lr = 0.05 if optimizer == "adam" else 0.5
+    runs = ls.simulate_modes(name, None, lr, 80, 0.7, optimizer)
+    assert list(runs) == ["none", "value", "norm"]
+    for mode, run in runs.items():
+        single = ls.simulate(name, None, lr, 80, mode, 0.7, optimizer)
+        assert run.clip == mode and run.steps_taken == single.steps_taken
+        np.testing.assert_array_equal(run.clipped, single.clipped)
+        np.testing.assert_allclose(run.params, single.params, rtol=1e-9, atol=1e-12)
+
+
+def test_simulate_modes_is_one_program_for_every_value():
+    key = ("ravine", "adam", ("none", "value", "norm"), "float64")
+    ls.simulate_modes("ravine", None, 0.1, 10, 1.0, "adam")
+    count = engine.TRACE_COUNTS[key]
+    for lr, c, steps in [(0.5, 0.1, 300), (2.0, 30.0, 1), (1e-3, 1e-2, 1000)]:
+        ls.simulate_modes("ravine", (1.0, 1.0), lr, steps, c, "adam", steepness=1e3)
+    assert engine.TRACE_COUNTS[key] == count == 1
+
+
+def test_simulate_many_matches_simulate_for_each_value():
+    lrs = np.array([0.01, 0.3, 2.0])
+    runs = ls.simulate_many("pascanu", None, lrs, 1.0, 40, "norm")
+    for lr, run in zip(lrs, runs, strict=True):
+        single = ls.simulate("pascanu", None, lr, 40, "norm", 1.0)
+        np.testing.assert_allclose(run.params, single.params, rtol=1e-9, atol=1e-12)
+        assert run.lr == lr and run.reason == single.reason
