@@ -22,6 +22,7 @@ from .engine import (
 from .mesh import Surface, evaluate_points, loss_surface
 from .objectives import PASCANU_CRITICAL_W, pascanu_wall_b, rnn_states
 from .registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes, register
+from .rnn import PeakGradients, RnnUnroll, gradient_across_wall, peak_gradient_vs_T, unroll_rnn
 
 __all__ = [
     "CLIP_RULES",
@@ -31,6 +32,8 @@ __all__ = [
     "PASCANU_CRITICAL_W",
     "Landscape",
     "ParamSpec",
+    "PeakGradients",
+    "RnnUnroll",
     "Surface",
     "Trajectory",
     "Window",
@@ -41,11 +44,14 @@ __all__ = [
     "enable_compilation_cache",
     "evaluate_points",
     "get_landscape",
+    "gradient_across_wall",
     "list_landscapes",
     "loss_surface",
     "pascanu_wall_b",
+    "peak_gradient_vs_T",
     "register",
     "rnn_states",
     "simulate",
+    "unroll_rnn",
     "value_and_grad_fn",
 ]
