@@ -184,3 +184,72 @@ def test_peak_arguments_are_checked():
         ls.peak_gradient_vs_T(5.0, [10], band_level=1.5)
     single = ls.peak_gradient_vs_T(5.0, [10])
     assert math.isnan(single.growth_per_step) and single.T.tolist() == [10]
+
+
+# ---------------------------------------------------------------------------
+# Figures, inspected as data.
+
+
+def test_states_figure():
+    run = ls.unroll_rnn(5.0, -2.6, 30)
+    fig = ls.rnn_states_figure(run)
+    (trace,) = fig.data
+    assert list(trace.x) == list(range(31))
+    np.testing.assert_array_equal(trace.y, run.states)
+    lines = [s.y0 for s in fig.layout.shapes]
+    assert 0.5 in lines and pytest.approx(math.log(0.7 / 0.3)) in lines
+    assert "T = 30" in fig.layout.title.text
+
+
+def test_jacobians_figure_is_log_with_the_unit_line():
+    run = ls.unroll_rnn(5.0, -2.6, 30)
+    fig = ls.rnn_jacobians_figure(run)
+    assert fig.layout.yaxis.type == "log"
+    factors, product = fig.data
+    np.testing.assert_allclose(factors.y, np.abs(run.factors))
+    np.testing.assert_allclose(product.y, np.abs(run.running_product))
+    assert list(factors.x) == list(range(1, 31))
+    (line,) = fig.layout.shapes
+    assert line.y0 == line.y1 == 1.0
+    # On a log axis annotations sit at log10 coordinates: the label of |factor| = 1 at 0.
+    (label,) = [a for a in fig.layout.annotations if "= 1" in a.text]
+    assert label.y == 0.0
+
+
+def test_jacobians_figure_leaves_gaps_for_underflow():
+    run = ls.unroll_rnn(3.0, -30.0, 200)  # deep in saturation: sigmoid' underflows to 0
+    fig = ls.rnn_jacobians_figure(run)
+    assert (run.running_product == 0).any()
+    assert None in fig.data[1].y
+
+
+@pytest.mark.parametrize("log_scale", [False, True])
+def test_contributions_figure(log_scale):
+    run = ls.unroll_rnn(5.0, float(ls.pascanu_wall_b(5.0)) + 1e-6, 40)
+    fig = ls.rnn_contributions_figure(run, log_scale=log_scale)
+    w_bars, b_bars = fig.data
+    assert w_bars.type == b_bars.type == "bar" and fig.layout.barmode == "group"
+    expected_w, expected_b = run.contrib_w, run.contrib_b
+    if log_scale:
+        expected_w, expected_b = np.abs(expected_w), np.abs(expected_b)
+        assert fig.layout.yaxis.type == "log"
+    np.testing.assert_allclose(np.array(w_bars.y, dtype=float), expected_w)
+    np.testing.assert_allclose(np.array(b_bars.y, dtype=float), expected_b)
+    np.testing.assert_array_equal(b_bars.customdata, run.contrib_b)  # signed, for the hover
+    assert f"{run.grad[0]:.4g}" in fig.layout.title.text
+
+
+def test_peak_figure(peaks_w5):
+    fig = ls.peak_gradient_figure(peaks_w5)
+    assert fig.layout.yaxis.type == "log"
+    measured, guide = fig.data
+    np.testing.assert_array_equal(measured.x, peaks_w5.T)
+    np.testing.assert_allclose(measured.y, peaks_w5.peak_norm)
+    # The guide grows by w sigma'(0.5) per step and meets the last point.
+    assert guide.y[-1] == pytest.approx(peaks_w5.peak_norm[-1])
+    ratio = (guide.y[1] / guide.y[0]) ** (1 / (guide.x[1] - guide.x[0]))
+    assert ratio == pytest.approx(peaks_w5.fixed_point_factor)
+    several = ls.peak_gradient_figure([peaks_w5, ls.peak_gradient_vs_T(4.5, [10, 20])])
+    assert len(several.data) == 4 and several.data[0].line.color != several.data[2].line.color
+    with pytest.raises(ValueError, match="at least one"):
+        ls.peak_gradient_figure([])
