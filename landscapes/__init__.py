@@ -43,14 +43,18 @@ from .mesh import Surface, evaluate_points, loss_surface
 from .objectives import PASCANU_CRITICAL_W, pascanu_wall_b, rnn_states
 from .registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes, register
 from .rnn import PeakGradients, RnnUnroll, gradient_across_wall, peak_gradient_vs_T, unroll_rnn
+from .snippets import FRAMEWORK_LABELS, FRAMEWORKS, SNIPPET_MODES, Snippet, code_snippet, code_snippets
 
 __all__ = [
     "CLIP_RULES",
+    "FRAMEWORKS",
+    "FRAMEWORK_LABELS",
     "LOOP_ORDERS",
     "MAX_STEPS",
     "OPTIMIZERS",
     "OPTIMIZER_LABELS",
     "PASCANU_CRITICAL_W",
+    "SNIPPET_MODES",
     "ClipComparison",
     "Landscape",
     "LoopOrder",
@@ -58,6 +62,7 @@ __all__ = [
     "PeakGradients",
     "PlacementDemo",
     "RnnUnroll",
+    "Snippet",
     "Surface",
     "ThresholdAdvice",
     "Trajectory",
@@ -69,6 +74,8 @@ __all__ = [
     "clip_modes",
     "clip_rule",
     "clip_vector_figure",
+    "code_snippet",
+    "code_snippets",
     "enable_compilation_cache",
     "evaluate_points",
     "get_landscape",
