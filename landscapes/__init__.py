@@ -19,6 +19,7 @@ from .engine import (
     simulate,
     value_and_grad_fn,
 )
+from .export import ExportedRuns, PathTable, runs_from_csv, runs_from_json, runs_to_csv, runs_to_json
 from .lesson_figures import (
     clip_vector_figure,
     grad_norm_histogram,
@@ -56,9 +57,11 @@ __all__ = [
     "PASCANU_CRITICAL_W",
     "SNIPPET_MODES",
     "ClipComparison",
+    "ExportedRuns",
     "Landscape",
     "LoopOrder",
     "ParamSpec",
+    "PathTable",
     "PeakGradients",
     "PlacementDemo",
     "RnnUnroll",
@@ -93,6 +96,10 @@ __all__ = [
     "rnn_jacobians_figure",
     "rnn_states",
     "rnn_states_figure",
+    "runs_from_csv",
+    "runs_from_json",
+    "runs_to_csv",
+    "runs_to_json",
     "simulate",
     "threshold_advice",
     "unroll_rnn",
