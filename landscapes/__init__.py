@@ -20,6 +20,7 @@ from .engine import (
     value_and_grad_fn,
 )
 from .export import ExportedRuns, PathTable, runs_from_csv, runs_from_json, runs_to_csv, runs_to_json
+from .learn_text import LEARN_REFERENCES, LEARN_SECTIONS, LearnSection, learn_section
 from .lesson_figures import (
     clip_vector_figure,
     grad_norm_histogram,
@@ -50,6 +51,8 @@ __all__ = [
     "CLIP_RULES",
     "FRAMEWORKS",
     "FRAMEWORK_LABELS",
+    "LEARN_REFERENCES",
+    "LEARN_SECTIONS",
     "LOOP_ORDERS",
     "MAX_STEPS",
     "OPTIMIZERS",
@@ -59,6 +62,7 @@ __all__ = [
     "ClipComparison",
     "ExportedRuns",
     "Landscape",
+    "LearnSection",
     "LoopOrder",
     "ParamSpec",
     "PathTable",
@@ -84,6 +88,7 @@ __all__ = [
     "get_landscape",
     "grad_norm_histogram",
     "gradient_across_wall",
+    "learn_section",
     "list_landscapes",
     "loss_surface",
     "pascanu_wall_b",
