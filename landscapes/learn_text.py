@@ -100,7 +100,9 @@ threshold $c > 0$ and leave small gradients alone.
 
 **Value clipping** limits each component on its own:
 
-$$ g_i \leftarrow \min\big(\max(g_i, -c),\, c\big). $$
+$$
+g_i \leftarrow \min\big(\max(g_i, -c),\, c\big).
+$$
 
 It is cheap, but because components are treated separately, clipping one and not
 another **turns the vector**. The gradient $g = (3, 1)$ with $c = 1$ becomes
@@ -110,7 +112,9 @@ direction was.
 
 **Norm clipping** rescales the whole vector when it is too long:
 
-$$ \text{if } \lVert g \rVert > c: \quad g \leftarrow \frac{c}{\lVert g \rVert}\, g. $$
+$$
+\text{if } \lVert g \rVert > c: \quad g \leftarrow \frac{c}{\lVert g \rVert}\, g.
+$$
 
 The direction is kept and only the length is capped, so with plain gradient descent
 no step can be longer than $\eta\, c$. That bound is the whole safety argument: on
@@ -247,12 +251,12 @@ What else helps:
   parameters and the optimizer's statistics are least settled.
 - **Pascanu's regulariser.** Pascanu et al. add a penalty that asks the
   backpropagated error $\delta_{k+1} = \partial E / \partial x_{k+1}$ to keep its
-  size from one step to the next,
+  size when it passes back through one step's Jacobian
+  $J_k = \partial x_{k+1} / \partial x_k$:
 
-  $$ \Omega = \sum_k \left( \frac{\lVert \delta_{k+1}\, \partial x_{k+1} / \partial x_k
-  \rVert}{\lVert \delta_{k+1} \rVert} - 1 \right)^2, $$
+  $$\Omega = \sum_k \left( \dfrac{\lVert \delta_{k+1} J_k \rVert}{\lVert \delta_{k+1} \rVert} - 1 \right)^2.$$
 
-  which targets vanishing gradients; they use it together with clipping, which
+  It targets vanishing gradients; they use it together with clipping, which
   handles the exploding side.
 """.strip(),
 )

@@ -257,6 +257,11 @@ def test_markdown_math_and_code_are_balanced(section):
     assert prose.replace("$$", "").count("$") % 2 == 0
     for block in body.split("```")[1::2]:
         ast.parse(block.removeprefix("python\n"))
+    # Inside a list item (an indented line) Streamlit's Markdown splits a
+    # display formula at line breaks: such formulas must open and close on one line.
+    for line in prose.splitlines():
+        if line.startswith(" ") and "$$" in line:
+            assert line.count("$$") == 2, line
 
 
 def test_every_topic_of_the_brief_is_covered():
