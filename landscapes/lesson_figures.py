@@ -373,11 +373,13 @@ def grad_norm_histogram(
     positive = norms[norms > 0]
     zeros = int(norms.size - positive.size)
     logs = np.log10(positive)
-    marks = [math.log10(advice.low), math.log10(advice.high)]
+    # With every gradient exactly zero there is no average to draw a band around.
+    has_band = advice.mean_norm > 0
+    marks = [math.log10(advice.low), math.log10(advice.high)] if has_band else []
     if threshold is not None and threshold > 0:
         marks.append(math.log10(threshold))
-    lo = math.floor(min([*logs.tolist(), *marks]))
-    hi = math.ceil(max([*logs.tolist(), *marks]))
+    everything = [*logs.tolist(), *marks] or [0.0]
+    lo, hi = math.floor(min(everything)), math.ceil(max(everything))
     if hi <= lo:
         hi = lo + 1
     edges = np.linspace(lo, hi, int(bins) + 1)
@@ -394,33 +396,34 @@ def grad_norm_histogram(
             hovertemplate="|g| from %{customdata[0]:.3g} to %{customdata[1]:.3g}: %{y} steps<extra></extra>",
         )
     )
-    fig.add_vrect(
-        x0=math.log10(advice.low),
-        x1=math.log10(advice.high),
-        fillcolor=ACCENT,
-        opacity=0.2,
-        line_width=0,
-        layer="below",
-    )
-    fig.add_annotation(
-        x=math.log10(advice.low),
-        y=1,
-        yref="y domain",
-        xanchor="left",
-        yanchor="top",
-        showarrow=False,
-        text=f"Pascanu et al.: c from {advice.low:.3g} to {advice.high:.3g} (0.5× to 10× the average)",
-        font={"size": 12},
-    )
-    fig.add_vline(x=math.log10(advice.mean_norm), line={"color": STATE_COLOR, "dash": "dash", "width": 2})
-    fig.add_annotation(
-        x=math.log10(advice.mean_norm),
-        y=0.88,
-        yref="y domain",
-        xanchor="left",
-        showarrow=False,
-        text=f"average |g| = {advice.mean_norm:.3g}",
-    )
+    if has_band:
+        fig.add_vrect(
+            x0=math.log10(advice.low),
+            x1=math.log10(advice.high),
+            fillcolor=ACCENT,
+            opacity=0.2,
+            line_width=0,
+            layer="below",
+        )
+        fig.add_annotation(
+            x=math.log10(advice.low),
+            y=1,
+            yref="y domain",
+            xanchor="left",
+            yanchor="top",
+            showarrow=False,
+            text=f"Pascanu et al.: c from {advice.low:.3g} to {advice.high:.3g} (0.5× to 10× the average)",
+            font={"size": 12},
+        )
+        fig.add_vline(x=math.log10(advice.mean_norm), line={"color": STATE_COLOR, "dash": "dash", "width": 2})
+        fig.add_annotation(
+            x=math.log10(advice.mean_norm),
+            y=0.88,
+            yref="y domain",
+            xanchor="left",
+            showarrow=False,
+            text=f"average |g| = {advice.mean_norm:.3g}",
+        )
     if threshold is not None and threshold > 0:
         fig.add_vline(x=math.log10(threshold), line={"color": MODE_COLORS["norm"], "width": 2})
         fig.add_annotation(

@@ -252,13 +252,17 @@ def placement_demos(
     lr = float(lr)
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"learning rate must be finite and positive, got {lr!r}")
-    if isinstance(steps, bool) or int(steps) != steps or not 1 <= int(steps) <= 1000:
+    try:
+        whole = int(steps)
+    except (TypeError, ValueError):
+        whole = None
+    if isinstance(steps, bool) or whole is None or whole != steps or not 1 <= whole <= 1000:
         raise ValueError(f"steps must be a whole number in [1, 1000], got {steps!r}")
     point = np.asarray(start, dtype=np.float64)
     if point.shape != (2,) or not np.all(np.isfinite(point)):
         raise ValueError(f"start must be two finite numbers, got {start!r}")
     return {
-        name: _run_loop(order, scape, values, point, lr, threshold, int(steps), clip)
+        name: _run_loop(order, scape, values, point, lr, threshold, whole, clip)
         for name, order in LOOP_ORDERS.items()
     }
 

@@ -85,6 +85,7 @@ def test_value_clipping_demo_and_other_landscapes():
         (dict(lr=-1.0), "learning rate must be finite and positive"),
         (dict(steps=0), "steps must be a whole number"),
         (dict(steps=2.5), "steps must be a whole number"),
+        (dict(steps="many"), "steps must be a whole number"),
         (dict(start=(1.0,)), "start must be two finite numbers"),
         (dict(T=0), "T must lie in"),
     ],
@@ -220,6 +221,15 @@ def test_grad_norm_histogram_counts_zero_gradients_in_the_title():
     fig = ls.grad_norm_histogram(run)
     assert sum(fig.data[0].y) == 4
     assert "16 with a zero gradient" in fig.layout.title.text
+
+
+def test_grad_norm_histogram_of_a_dead_run():
+    # Start on the plateau the catapult lands on: every gradient is exactly zero.
+    run = ls.simulate("pascanu", (39.0, 53.0), lr=0.5, steps=5)
+    assert not run.grad_norm.any()
+    fig = ls.grad_norm_histogram(run, threshold=1.0)
+    assert sum(fig.data[0].y) == 0 and "5 with a zero gradient" in fig.layout.title.text
+    assert not [s for s in fig.layout.shapes if s.type == "rect"]  # no average, no band
 
 
 def test_placement_figure(demos):
