@@ -142,7 +142,9 @@ def test_clip_comparison_example():
     assert cmp.norm_angle == pytest.approx(0, abs=1e-6)
 
 
-vectors = st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3))
+# XLA on CPU flushes subnormal floats to zero (see test_clipping): leave them out.
+component = st.floats(-1e3, 1e3, allow_subnormal=False)
+vectors = st.tuples(component, component)
 
 
 @given(vectors, st.floats(1e-2, 1e2))
