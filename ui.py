@@ -15,7 +15,22 @@ import streamlit as st
 import landscapes as ls
 from landscapes.palette import MODE_COLORS, MODE_LABELS
 
-PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+IMAGE_FORMATS = ("png", "svg")
+
+
+def plotly_config(filename: str = "cliffs-chart") -> dict[str, Any]:
+    """Plotly's options: the camera button saves the chart in the format the learner chose."""
+    fmt = st.session_state.get("image_format", "png")
+    return {
+        "displaylogo": False,
+        "scrollZoom": False,
+        "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+        "toImageButtonOptions": {
+            "format": fmt if fmt in IMAGE_FORMATS else "png",
+            "filename": filename,
+            "scale": 2,
+        },
+    }
 
 
 @functools.cache
@@ -64,8 +79,18 @@ class PrebuiltFigure(go.Figure):
 def chart(spec: Mapping[str, Any], *, key: str | None = None, on_select: str = "ignore", **kwargs):
     """Draws a figure spec from landscapes.figures."""
     return st.plotly_chart(
-        PrebuiltFigure(spec), key=key, on_select=on_select, config=PLOTLY_CONFIG, theme=None, **kwargs
+        PrebuiltFigure(spec),
+        key=key,
+        on_select=on_select,
+        config=plotly_config(key or "chart"),
+        theme=None,
+        **kwargs,
     )
+
+
+def figure(fig: go.Figure, *, key: str) -> None:
+    """Draws a validated go.Figure (the lesson builders) with the same options."""
+    st.plotly_chart(fig, key=key, config=plotly_config(key), theme=None)
 
 
 @st.cache_data(max_entries=48, show_spinner=False)

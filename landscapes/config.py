@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from .clipping import clip_modes
 from .engine import MAX_STEPS, OPTIMIZERS
-from .registry import Landscape, get_landscape, list_landscapes
+from .registry import Landscape, ParamSpec, get_landscape, list_landscapes
 
 #: Slider ranges of the app (the engine accepts wider ones).
 LR_RANGE = (1e-3, 10.0)
@@ -62,6 +62,7 @@ class ExplorerConfig:
     view3d: bool = False
     present: bool = False
     scrub: str = ""  # "", "c" or "lr": which value the in-figure slider sweeps
+    predict: bool = False  # classroom mode: hide the unclipped path until a guess is placed
 
     @property
     def scape(self) -> Landscape:
@@ -85,29 +86,32 @@ def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
-def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
-    """Reads an ExplorerConfig from URL query parameters.
+class QueryReader:
+    """Reads typed values from URL query parameters, never raising.
 
-    Unknown keys are ignored; a malformed or out-of-range value is replaced by
-    the nearest valid one (or the default when nothing is near), and each such
-    replacement adds a sentence to the returned notices. Never raises.
+    Each malformed or out-of-range value is replaced by the nearest valid one
+    (or a fallback) and a sentence saying so is added to ``notices``.
     """
-    notices: list[str] = []
-    default = ExplorerConfig()
 
-    def get(key: str) -> str | None:
-        value = query.get(key)
+    def __init__(self, query: Mapping[str, object]):
+        self.query = query
+        self.notices: list[str] = []
+
+    def get(self, key: str) -> str | None:
+        value = self.query.get(key)
         if isinstance(value, list):
             value = value[-1] if value else None
         return None if value is None else str(value)
 
-    def bounded(key: str, label: str, low: float, high: float, fallback: float, integer=False) -> float:
-        raw = get(key)
+    def number(
+        self, key: str, label: str, low: float, high: float, fallback: float, integer: bool = False
+    ) -> float:
+        raw = self.get(key)
         if raw is None:
             return fallback
         value = _number(raw)
         if value is None:
-            notices.append(f"{label} {raw!r} is not a number; using {_fmt(fallback)}.")
+            self.notices.append(f"{label} {raw!r} is not a number; using {_fmt(fallback)}.")
             return fallback
         clamped = min(max(value, low), high)
         if integer:
@@ -116,96 +120,102 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
             problem = (
                 "is not a whole number" if low <= value <= high else f"is outside [{_fmt(low)}, {_fmt(high)}]"
             )
-            notices.append(f"{label} {raw} {problem}; using {_fmt(clamped)}.")
+            self.notices.append(f"{label} {raw} {problem}; using {_fmt(clamped)}.")
         return clamped
 
-    name = get("landscape")
-    names = [s.name for s in list_landscapes()]
-    if name is None:
-        name = default.landscape
-    elif name not in names:
-        notices.append(f"Unknown landscape {name!r}; showing {default.landscape!r}.")
-        name = default.landscape
-    scape = get_landscape(name)
-    base = default.with_landscape(name) if name != default.landscape else default
-
-    def on_grid(key: str, label: str, choices: tuple[float, ...], fallback: float) -> float:
-        value = bounded(key, label, choices[0], choices[-1], fallback)
+    def on_grid(self, key: str, label: str, choices: tuple[float, ...], fallback: float) -> float:
+        value = self.number(key, label, choices[0], choices[-1], fallback)
         snapped = nearest_choice(value, choices)
         if abs(snapped - value) > 1e-9 * value:
-            notices.append(f"{label} {_fmt(value)} lies between the slider's steps; using {_fmt(snapped)}.")
+            self.notices.append(
+                f"{label} {_fmt(value)} lies between the slider's steps; using {_fmt(snapped)}."
+            )
         return snapped
 
-    params = {}
-    for spec in scape.params:
+    def param(self, spec: ParamSpec) -> float:
         if spec.log:
-            choices = log_choices(spec.low, spec.high)
-            params[spec.name] = on_grid(spec.name, spec.label, choices, spec.default)
-        else:
-            params[spec.name] = bounded(
-                spec.name, spec.label, spec.low, spec.high, spec.default, spec.integer
-            )
+            return self.on_grid(spec.name, spec.label, log_choices(spec.low, spec.high), spec.default)
+        return self.number(spec.name, spec.label, spec.low, spec.high, spec.default, spec.integer)
 
-    (x0, x1), (y0, y1) = scape.window
-    start = base.start
-    raw_start = get("start")
-    if raw_start is not None:
-        parts = [_number(p) for p in raw_start.split(",")]
-        if len(parts) != 2 or None in parts:
-            notices.append(f"Start {raw_start!r} is not two numbers 'p1,p2'; using the default start.")
-        else:
-            px, py = parts
-            cx, cy = min(max(px, x0), x1), min(max(py, y0), y1)
-            if (cx, cy) != (px, py):
-                notices.append(
-                    f"Start ({raw_start}) lies outside the window; moved to ({_fmt(cx)}, {_fmt(cy)})."
-                )
-            start = (cx, cy)
+    def choice(self, key: str, label: str, choices: tuple[str, ...], fallback: str) -> str:
+        raw = self.get(key)
+        if raw is None:
+            return fallback
+        if raw not in choices:
+            instead = f"using {fallback!r}" if fallback else "ignoring it"
+            self.notices.append(f"Unknown {label} {raw!r}; {instead}.")
+            return fallback
+        return raw
 
-    optimizer = get("opt") or base.optimizer
-    if optimizer not in OPTIMIZERS:
-        notices.append(f"Unknown optimizer {optimizer!r}; using {base.optimizer!r}.")
-        optimizer = base.optimizer
-
-    paths = base.paths
-    raw_paths = get("paths")
-    if raw_paths is not None:
-        wanted = [p.strip() for p in raw_paths.split(",") if p.strip()]
-        valid = [p for p in PATH_MODES if p in wanted]
-        bad = [p for p in wanted if p not in clip_modes() or p not in PATH_MODES]
-        if bad:
-            notices.append(f"Unknown clipping mode(s) {', '.join(map(repr, bad))} ignored.")
-        paths = tuple(valid)
-
-    def flag(key: str) -> bool:
-        raw = get(key)
+    def flag(self, key: str) -> bool:
+        raw = self.get(key)
         if raw is None:
             return False
         if raw.lower() in ("1", "true", "yes", "on"):
             return True
         if raw.lower() not in ("0", "false", "no", "off", ""):
-            notices.append(f"{key}={raw!r} is not on/off; treating it as off.")
+            self.notices.append(f"{key}={raw!r} is not on/off; treating it as off.")
         return False
 
-    scrub = get("scrub") or ""
-    if scrub not in SCRUB_CHOICES:
-        notices.append(f"scrub={scrub!r} is not one of c, lr; the sweep figure is off.")
-        scrub = ""
+    def point(self, key: str, label: str, window, fallback: tuple[float, float]) -> tuple[float, float]:
+        raw = self.get(key)
+        if raw is None:
+            return fallback
+        parts = [_number(p) for p in raw.split(",")]
+        if len(parts) != 2 or None in parts:
+            self.notices.append(f"{label} {raw!r} is not two numbers 'p1,p2'; using the default.")
+            return fallback
+        (x0, x1), (y0, y1) = window
+        px, py = parts
+        cx, cy = min(max(px, x0), x1), min(max(py, y0), y1)
+        if (cx, cy) != (px, py):
+            self.notices.append(
+                f"{label} ({raw}) lies outside the window; moved to ({_fmt(cx)}, {_fmt(cy)})."
+            )
+        return (cx, cy)
+
+
+def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
+    """Reads an ExplorerConfig from URL query parameters.
+
+    Unknown keys are ignored; a malformed or out-of-range value is replaced by
+    the nearest valid one (or the default when nothing is near), and each such
+    replacement adds a sentence to the returned notices. Never raises.
+    """
+    read = QueryReader(query)
+    default = ExplorerConfig()
+    names = tuple(s.name for s in list_landscapes())
+    name = read.choice("landscape", "landscape", names, default.landscape)
+    scape = get_landscape(name)
+    base = default.with_landscape(name) if name != default.landscape else default
+    params = {spec.name: read.param(spec) for spec in scape.params}
+    start = read.point("start", "Start", scape.window, base.start)
+    optimizer = read.choice("opt", "optimizer", tuple(OPTIMIZERS), base.optimizer)
+
+    paths = base.paths
+    raw_paths = read.get("paths")
+    if raw_paths is not None:
+        wanted = [p.strip() for p in raw_paths.split(",") if p.strip()]
+        bad = [p for p in wanted if p not in clip_modes() or p not in PATH_MODES]
+        if bad:
+            read.notices.append(f"Unknown clipping mode(s) {', '.join(map(repr, bad))} ignored.")
+        paths = tuple(p for p in PATH_MODES if p in wanted)
 
     config = ExplorerConfig(
         landscape=name,
         params=params,
         start=start,
-        lr=on_grid("lr", "Learning rate", LR_CHOICES, base.lr),
-        threshold=on_grid("c", "Threshold c", THRESHOLD_CHOICES, base.threshold),
-        steps=int(bounded("steps", "Steps", *STEPS_RANGE, base.steps, integer=True)),
+        lr=read.on_grid("lr", "Learning rate", LR_CHOICES, base.lr),
+        threshold=read.on_grid("c", "Threshold c", THRESHOLD_CHOICES, base.threshold),
+        steps=int(read.number("steps", "Steps", *STEPS_RANGE, base.steps, integer=True)),
         optimizer=optimizer,
         paths=paths,
-        view3d=flag("view3d"),
-        present=flag("present"),
-        scrub=scrub,
+        view3d=read.flag("view3d"),
+        present=read.flag("present"),
+        scrub=read.choice("scrub", "sweep setting", SCRUB_CHOICES, ""),
+        predict=read.flag("predict"),
     )
-    return config, notices
+    return config, read.notices
 
 
 def to_query(config: ExplorerConfig) -> dict[str, str]:
@@ -226,6 +236,8 @@ def to_query(config: ExplorerConfig) -> dict[str, str]:
         query["present"] = "1"
     if config.scrub:
         query["scrub"] = config.scrub
+    if config.predict:
+        query["predict"] = "1"
     return query
 
 
@@ -283,3 +295,34 @@ def preset(key: str) -> Preset:
         if item.key == key:
             return item
     raise ValueError(f"unknown preset {key!r}; choose one of {', '.join(p.key for p in PRESETS)}")
+
+
+#: Ranges of the "Inside the RNN" page (wider than the Explorer's window on purpose).
+RNN_W_RANGE = (0.5, 8.0)
+RNN_B_RANGE = (-6.0, 3.0)
+
+
+@dataclass(frozen=True)
+class RnnView:
+    """The settings of the "Inside the RNN" page: one (w, b) and the length T."""
+
+    w: float = 5.0
+    b: float = -2.6
+    T: int = 50
+
+
+def rnn_from_query(query: Mapping[str, object]) -> tuple[RnnView, list[str]]:
+    """Reads an RnnView from URL query parameters (never raises; notices as from_query)."""
+    read = QueryReader(query)
+    default = RnnView()
+    spec = get_landscape("pascanu").param("T")
+    view = RnnView(
+        w=read.number("w", "w", *RNN_W_RANGE, default.w),
+        b=read.number("b", "b", *RNN_B_RANGE, default.b),
+        T=int(read.number("T", spec.label, spec.low, spec.high, default.T, integer=True)),
+    )
+    return view, read.notices
+
+
+def rnn_to_query(view: RnnView) -> dict[str, str]:
+    return {"w": _fmt(view.w), "b": _fmt(view.b), "T": str(view.T)}
