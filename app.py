@@ -11,4 +11,16 @@ PAGES = [
     st.Page("pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+page.run()
+with st.sidebar:
+    # Shared by every page: what the camera button on each chart saves.
+    st.segmented_control(
+        "chart downloads",
+        ["png", "svg"],
+        key="image_format",
+        default="png",
+        required=True,
+        format_func=str.upper,
+        help="The camera button on every chart saves it in this format.",
+    )

@@ -325,6 +325,20 @@ def start_trace(start: tuple[float, float]) -> Spec:
     }
 
 
+def guess_trace(guess: tuple[float, float]) -> Spec:
+    return {
+        "type": "scatter",
+        "x": [float(guess[0])],
+        "y": [float(guess[1])],
+        "mode": "markers+text",
+        "marker": {"symbol": "x-thin-open", "size": 22, "color": "black", "line": {"width": 3}},
+        "text": ["your guess"],
+        "textposition": "top center",
+        "name": "your guess",
+        "hovertemplate": "your guess (%{x:.3f}, %{y:.3f})<extra></extra>",
+    }
+
+
 def map_axes(scape: Landscape, window: Window) -> dict[str, Spec]:
     (x0, x1), (y0, y1) = window
     return {
@@ -352,8 +366,10 @@ def map_figure(
     clickable: bool = True,
     height: int = 620,
     font_size: int = 14,
+    guess: tuple[float, float] | None = None,
 ) -> Spec:
-    """The Explorer's map: loss contours, the wall, every visible path, step playback.
+    """The Explorer's map: loss contours, the wall, every visible path, step playback
+    (and a learner's guess, in predict-then-reveal mode).
 
     Trace order: contour, walls, then (path, clipped rings) per visible mode,
     one playback head per visible mode, the start star, and the click grid.
@@ -369,6 +385,8 @@ def map_figure(
     frames, ks = playback_frames(runs, first_head=len(data))
     data += [head_trace(mode, run, ks[-1]) for mode, run in runs.items()]
     data.append(start_trace(config.start))
+    if guess is not None:
+        data.append(guess_trace(guess))
     if clickable:
         data.append(click_grid_trace(result.window))
     menus, sliders = playback_controls(ks)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import streamlit as st
 
+import landscapes as ls
 import ui
 from landscapes import config as cf
 from landscapes import figures
-from landscapes.explorer import run_modes, summary_html
+from landscapes.explorer import ExplorerRuns, run_modes, summary_html
 from landscapes.narrate import narrate
 from landscapes.palette import MODE_LABELS
 
@@ -34,6 +36,7 @@ def seed_widgets(config: cf.ExplorerConfig) -> None:
         ss[f"show_{mode}"] = mode in config.paths
     ss.view3d, ss.present = config.view3d, config.present
     ss.scrub = config.scrub or None
+    ss.predict = config.predict
     ss.explorer_cfg = config
 
 
@@ -51,6 +54,7 @@ def config_from_widgets() -> cf.ExplorerConfig:
         view3d=bool(ss.view3d),
         present=bool(ss.present),
         scrub=ss.get("scrub") or "",
+        predict=bool(ss.get("predict", False)),
     )
 
 
@@ -63,7 +67,7 @@ def sync_from_url() -> None:
         ss.explorer_notices = notices
     else:
         # Widgets not drawn on another page lose their state: restore them.
-        keys = ["landscape", "start_x", "start_y", "lr", "c", "steps", "opt", "view3d", "present"]
+        keys = ["landscape", "start_x", "start_y", "lr", "c", "steps", "opt", "view3d", "present", "predict"]
         if any(key not in ss for key in keys):
             seed_widgets(ss.explorer_cfg)
 
@@ -79,6 +83,9 @@ def apply_map_click() -> None:
     if signature == ss.get("map_consumed") or point.get("x") is None:
         return
     ss.map_consumed = signature
+    if ss.get("predict") and ss.get("guess") is None:
+        ss.guess = (float(point["x"]), float(point["y"]))  # a guess, not a new start
+        return
     (x0, x1), (y0, y1) = cf.ExplorerConfig(landscape=ss.landscape).scape.window
     ss.start_x = min(max(float(point["x"]), x0), x1)
     ss.start_y = min(max(float(point["y"]), y0), y1)
@@ -155,6 +162,11 @@ def controls() -> None:
             st.toggle(MODE_LABELS[mode], key=f"show_{mode}")
         st.toggle("3-D view", key="view3d")
         st.toggle(
+            "Predict, then reveal",
+            key="predict",
+            help="Classroom mode: the unclipped path stays hidden until you click where you think it ends.",
+        )
+        st.toggle(
             "Presentation mode (for projectors)",
             key="present",
             help="Hides the controls and enlarges text and the map; kept in the link.",
@@ -166,6 +178,80 @@ def controls() -> None:
                 item.label, key=f"preset_{item.key}", on_click=apply_preset, args=(item.key,), width="stretch"
             )
             st.caption(item.caption)
+
+
+# --- classroom and take-home ----------------------------------------------------
+
+
+def predict_panel(result, hiding: bool) -> None:
+    """Predict, then reveal: ask for a guess, then score it against the real end point."""
+    if hiding:
+        st.info(
+            "**Predict, then reveal.** The unclipped path is hidden. Where will plain gradient descent "
+            "end after these steps? Click that spot on the map.",
+            icon=":material/psychology:",
+        )
+        return
+    guess = ss.get("guess")
+    if guess is None or "none" not in result.runs:
+        return
+    end = result.runs["none"].params[-1]
+    distance = float(np.hypot(end[0] - guess[0], end[1] - guess[1]))
+    (x0, x1), (y0, y1) = result.window
+    span = float(np.hypot(x1 - x0, y1 - y0))
+    verdict = "Spot on!" if distance < 0.05 * span else "Close." if distance < 0.25 * span else "Far off:"
+    left, right = st.columns([4, 1])
+    left.success(
+        f"{verdict} The unclipped path ended at ({end[0]:.3g}, {end[1]:.3g}); your guess "
+        f"({guess[0]:.3g}, {guess[1]:.3g}) was {distance:.3g} away "
+        f"({100 * distance / span:.0f}% of the map's diagonal).",
+        icon=":material/visibility:",
+    )
+    right.button("Guess again", key="guess_again", on_click=lambda: ss.update(guess=None))
+
+
+def take_home(result) -> None:
+    config = result.config
+    with st.expander("Take it home: code for your training loop, data and charts"):
+        st.markdown(
+            "The same clipping, optimizer and learning rate as this view, for your own training loop. "
+            "Clip after `backward()` and before the optimizer's step."
+        )
+        snippets = ls.code_snippets(config)
+        frameworks = list(dict.fromkeys(framework for framework, _ in snippets))
+        mode = st.radio(
+            "clipping rule",
+            ["norm", "value"],
+            horizontal=True,
+            key="snippet_mode",
+            format_func={"norm": "norm clipping", "value": "value clipping"}.get,
+        )
+        tabs = st.tabs([ls.FRAMEWORK_LABELS.get(f, f) for f in frameworks])
+        for tab, framework in zip(tabs, frameworks, strict=True):
+            snippet = snippets.get((framework, mode)) or ls.code_snippet(config, framework, mode)
+            with tab:
+                st.code(snippet.code, language=snippet.language)
+                for note in snippet.notes:
+                    st.caption(note)
+        stem = f"cliffs-{config.landscape}-lr{config.lr:g}-c{config.threshold:g}"
+        left, middle = st.columns(2)
+        left.download_button(
+            "Runs as CSV",
+            ls.runs_to_csv(result.runs),
+            f"{stem}.csv",
+            "text/csv",
+            key="download_csv",
+            width="stretch",
+        )
+        middle.download_button(
+            "Runs and settings as JSON",
+            ls.runs_to_json(result.runs, config),
+            f"{stem}.json",
+            "application/json",
+            key="download_json",
+            width="stretch",
+        )
+        st.caption("Every chart's camera button saves it as PNG or SVG: pick the format in the sidebar.")
 
 
 # --- page -------------------------------------------------------------------------
@@ -200,19 +286,42 @@ def render() -> None:
 
     result = run_modes(config)
     surface = ui.surface(config.landscape, tuple(sorted(config.params.items())), SURFACE_RESOLUTION)
+    # Predict-then-reveal: a guess belongs to one configuration; any change asks for a new one.
+    guess_key = tuple(sorted((k, v) for k, v in cf.to_query(config).items() if k != "scrub"))
+    if ss.get("guess_key") != guess_key:
+        ss.guess, ss.guess_key = None, guess_key
+    hiding = config.predict and ss.get("guess") is None and "none" in config.paths
+    shown = (
+        ExplorerRuns(
+            replace(config, paths=tuple(m for m in config.paths if m != "none")), result.runs, result.window
+        )
+        if hiding
+        else result
+    )
+    if config.predict:
+        predict_panel(result, hiding)
     height = 820 if present else 680
     map_col, side_col = st.columns([2, 1], gap="medium")
     with map_col:
         if config.view3d:
-            ui.chart(figures.surface3d_figure(surface, result, height=height), key="map3d")
+            ui.chart(figures.surface3d_figure(surface, shown, height=height), key="map3d")
         else:
-            spec = figures.map_figure(surface, result, height=height, font_size=18 if present else 14)
+            spec = figures.map_figure(
+                surface,
+                shown,
+                height=height,
+                font_size=18 if present else 14,
+                guess=ss.get("guess") if config.predict else None,
+            )
             ui.chart(spec, key="map", on_select="rerun", selection_mode="points")
     with side_col:
-        table = summary_html(result)
+        table = summary_html(shown)
         if table:
             st.html(table)
-        st.markdown("\n\n".join(narrate(result)))
+        if hiding:
+            st.markdown("*The story of this run is told once you have placed your guess.*")
+        else:
+            st.markdown("\n\n".join(narrate(result)))
 
     if "scrub" not in ss:  # hidden widgets lose their state: keep the sweep that is on
         ss.scrub = ss.explorer_cfg.scrub or None
@@ -228,14 +337,16 @@ def render() -> None:
         "Every value on the slider is computed at once, in one batched call, and sent to your "
         "browser: drag the slider under the map to watch the paths change with no waiting."
     )
-    if config.scrub and config.paths:
-        sweep = ui.sweep(tuple(sorted(cf.to_query(config).items())), config.scrub)
+    if config.scrub and shown.config.paths:
+        sweep = ui.sweep(tuple(sorted(cf.to_query(shown.config).items())), config.scrub)
         ui.chart(
             figures.sweep_figure(surface, sweep, height=height, font_size=18 if present else 14), key="sweep"
         )
 
     with st.expander("Loss, gradient norm and step length at every step", expanded=not present):
-        ui.chart(figures.history_figure(result, font_size=16 if present else 13), key="history")
+        ui.chart(figures.history_figure(shown, font_size=16 if present else 13), key="history")
+    if not present:
+        take_home(result)
     if not present:
         st.caption(
             "Every setting is in the address bar: copy the link to share this exact view "

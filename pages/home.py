@@ -28,11 +28,21 @@ def render() -> None:
     surface = ui.surface("pascanu", (("T", 50.0),), 120)
     ui.chart(figures.map_figure(surface, result, clickable=False, height=460), key="home_map")
     st.subheader("Where next")
-    st.page_link(
-        "pages/explorer.py",
-        label="Cliff Explorer: move the sliders, compare the paths",
-        icon=":material/explore:",
-    )
+    links = [
+        ("pages/explorer.py", "Cliff Explorer: one cliff, three ways down it", ":material/explore:"),
+        (
+            "pages/rnn.py",
+            "Inside the RNN: why the wall is there, step by step through time",
+            ":material/memory:",
+        ),
+        (
+            "pages/learn.py",
+            "Learn: the two clipping rules, where clipping goes, choosing c",
+            ":material/school:",
+        ),
+    ]
+    for path, label, icon in links:
+        st.page_link(path, label=label, icon=icon)
 
 
 ui.guarded(render)

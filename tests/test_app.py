@@ -176,3 +176,47 @@ def test_in_figure_sweep(setting):
     sweep = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert len(sweep["frames"]) == 45 and sweep["layout"]["sliders"][0]["name"] == setting
     assert at.query_params["scrub"] == setting
+
+
+def test_predict_then_reveal():
+    at = explorer({"predict": "1"})
+    assert_clean(at)
+    names = {t.get("name") for t in map_spec(at)["data"]}
+    assert "no clipping" not in names and "norm clipping" in names
+    assert "Predict, then reveal" in at.info[0].value
+    text = " ".join(m.value for m in at.markdown)
+    assert "39" not in text  # nothing gives the ending away before the guess
+    # A guess (what a map click does in this mode) reveals the path and scores it.
+    at.session_state["guess"] = (10.0, 20.0)
+    at.run()
+    assert_clean(at)
+    names = {t.get("name") for t in map_spec(at)["data"]}
+    assert {"no clipping", "your guess"} <= names
+    import landscapes as ls
+
+    end = ls.simulate("pascanu", (4.7, -2.2), 0.5, 60).params[-1]
+    distance = ((end[0] - 10.0) ** 2 + (end[1] - 20.0) ** 2) ** 0.5
+    assert "ended at (39, 53.4)" in at.success[0].value and f"was {distance:.3g} away" in at.success[0].value
+    at.button(key="guess_again").click().run()
+    assert "no clipping" not in {t.get("name") for t in map_spec(at)["data"]}
+
+
+def test_take_home_snippets_and_downloads_carry_the_current_values():
+    import ast
+
+    import landscapes as ls
+
+    at = explorer({"lr": "0.25", "c": "2.5", "opt": "momentum"})
+    assert_clean(at)
+    codes = [c.value for c in at.code]
+    assert len(codes) == 3
+    for code in codes:
+        ast.parse(code)
+        assert "0.25" in code and "2.5" in code
+    buttons = at.get("download_button")
+    assert len(buttons) == 2
+    # The exports parse back to exactly the runs on screen.
+    config = ls.config.from_query({"lr": "0.25", "c": "2.5", "opt": "momentum"})[0]
+    runs = ls.simulate_modes("pascanu", config.start, 0.25, config.steps, 2.5, "momentum")
+    back = ls.runs_from_csv(ls.runs_to_csv(runs))
+    assert set(back) == set(runs)
