@@ -55,6 +55,17 @@ def clip_modes() -> list[str]:
     return list(CLIP_RULES)
 
 
+def positive_number(name: str, value: object) -> float:
+    """``value`` as a float, or ValueError naming ``name`` and the bad value."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be finite and positive, got {value!r}")
+    return number
+
+
 def check_clip(mode: str, threshold: object) -> float:
     """Validates a mode and a threshold; returns the threshold as a float.
 
@@ -64,13 +75,7 @@ def check_clip(mode: str, threshold: object) -> float:
     """
     if mode not in CLIP_RULES:
         raise ValueError(f"unknown clipping mode {mode!r}; choose one of {', '.join(CLIP_RULES)}")
-    try:
-        c = float(threshold)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"clipping threshold must be a number, got {threshold!r}") from None
-    if not (math.isfinite(c) and c > 0):
-        raise ValueError(f"clipping threshold must be finite and positive, got {threshold!r}")
-    return c
+    return positive_number("clipping threshold", threshold)
 
 
 def clip_gradient(g: ArrayLike, mode: str, threshold: ArrayLike) -> jax.Array:

@@ -10,7 +10,6 @@ whose trip count is a traced value, so a short run costs only its own steps.
 from __future__ import annotations
 
 import collections
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,7 +23,7 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from . import _jaxsetup  # noqa: F401  (float64 on)
-from .clipping import CLIP_RULES, check_clip
+from .clipping import CLIP_RULES, check_clip, positive_number
 from .registry import Landscape, Window, get_landscape
 
 #: The longest run ``simulate`` accepts.
@@ -243,16 +242,6 @@ class Trajectory:
         return int(outside[0]) if outside.size else None
 
 
-def _check_positive(name: str, value: object) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not (math.isfinite(number) and number > 0):
-        raise ValueError(f"{name} must be finite and positive, got {value!r}")
-    return number
-
-
 def _check_start(start: ArrayLike) -> np.ndarray:
     try:
         point = np.asarray(start, dtype=float)
@@ -316,7 +305,44 @@ def _unpack(hist: np.ndarray, steps: int, settings: dict) -> Trajectory:
     )
 
 
-def _prepare(landscape, start, steps, clip, optimizer, momentum, dtype, params):
+@dataclass(frozen=True)
+class _Call:
+    """Validated arguments of one engine call, ready for the jitted programs."""
+
+    scape: Landscape
+    values: dict[str, float]
+    start: np.ndarray
+    steps: int
+    momentum: float
+    dtype: np.dtype
+    optimizer: str
+
+    def traced(self, lr, threshold) -> tuple:
+        """The traced arguments of _descend* (numpy values: no device round trip)."""
+        dt = self.dtype
+        return (
+            self.start.astype(dt),
+            np.asarray(lr, dt),
+            np.asarray(threshold, dt),
+            np.int32(self.steps),
+            self.scape.param_vector(self.values, dt),
+            dt.type(self.momentum),
+        )
+
+    def trajectory(self, packed: np.ndarray, lr: float, clip: str, threshold: float) -> Trajectory:
+        settings = dict(
+            landscape=self.scape.name,
+            lr=lr,
+            clip=clip,
+            threshold=threshold,
+            optimizer=self.optimizer,
+            landscape_params=self.values,
+            dtype=self.dtype.name,
+        )
+        return _unpack(packed, self.steps, settings)
+
+
+def _prepare(landscape, start, steps, clip, optimizer, momentum, dtype, params) -> _Call:
     scape = get_landscape(landscape)
     values = scape.resolve_params(**params)
     start_point = _check_start(scape.default_start if start is None else start)
@@ -331,7 +357,7 @@ def _prepare(landscape, start, steps, clip, optimizer, momentum, dtype, params):
     dt = np.dtype(dtype)
     if dt not in (np.float64, np.float32):
         raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
-    return scape, values, start_point, steps, momentum, dt
+    return _Call(scape, values, start_point, steps, momentum, dt, optimizer)
 
 
 def simulate(
@@ -375,33 +401,11 @@ def simulate(
     >>> run.params[4].round(2).tolist()
     [39.04, 53.44]
     """
-    scape, values, start_point, steps, momentum, dt = _prepare(
-        landscape, start, steps, clip, optimizer, momentum, dtype, params
-    )
-    lr = _check_positive("learning rate", lr)
+    call = _prepare(landscape, start, steps, clip, optimizer, momentum, dtype, params)
+    lr = positive_number("learning rate", lr)
     threshold = check_clip(clip, threshold)
-
-    packed = _descend(
-        start_point.astype(dt),
-        dt.type(lr),
-        dt.type(threshold),
-        np.int32(steps),
-        scape.param_vector(values, dt),
-        dt.type(momentum),
-        landscape=scape.name,
-        optimizer=optimizer,
-        clip=clip,
-    )
-    settings = dict(
-        landscape=scape.name,
-        lr=lr,
-        clip=clip,
-        threshold=threshold,
-        optimizer=optimizer,
-        landscape_params=values,
-        dtype=dt.name,
-    )
-    return _unpack(np.asarray(packed), steps, settings)
+    packed = _descend(*call.traced(lr, threshold), landscape=call.scape.name, optimizer=optimizer, clip=clip)
+    return call.trajectory(np.asarray(packed), lr, clip, threshold)
 
 
 def simulate_modes(
@@ -426,42 +430,17 @@ def simulate_modes(
     modes = tuple(modes)
     for mode in modes:
         check_clip(mode, threshold)
-    scape, values, start_point, steps, momentum, dt = _prepare(
-        landscape, start, steps, modes[0] if modes else "none", optimizer, momentum, dtype, params
-    )
+    call = _prepare(landscape, start, steps, "none", optimizer, momentum, dtype, params)
+    lr = positive_number("learning rate", lr)
+    threshold = positive_number("clipping threshold", threshold)
     if not modes:
         return {}
-    lr = _check_positive("learning rate", lr)
-    threshold = check_clip(modes[0], threshold)
     packed = np.asarray(
         _descend_modes(
-            start_point.astype(dt),
-            dt.type(lr),
-            dt.type(threshold),
-            np.int32(steps),
-            scape.param_vector(values, dt),
-            dt.type(momentum),
-            landscape=scape.name,
-            optimizer=optimizer,
-            modes=modes,
+            *call.traced(lr, threshold), landscape=call.scape.name, optimizer=optimizer, modes=modes
         )
     )
-    return {
-        mode: _unpack(
-            packed[i],
-            steps,
-            dict(
-                landscape=scape.name,
-                lr=lr,
-                clip=mode,
-                threshold=threshold,
-                optimizer=optimizer,
-                landscape_params=values,
-                dtype=dt.name,
-            ),
-        )
-        for i, mode in enumerate(modes)
-    }
+    return {mode: call.trajectory(packed[i], lr, mode, threshold) for i, mode in enumerate(modes)}
 
 
 def simulate_many(
@@ -483,37 +462,15 @@ def simulate_many(
     serves each batch size; the values never recompile. Otherwise exactly as
     ``simulate`` (same validation, same divergence handling).
     """
-    scape, values, start_point, steps, momentum, dt = _prepare(
-        landscape, start, steps, clip, optimizer, momentum, dtype, params
-    )
+    call = _prepare(landscape, start, steps, clip, optimizer, momentum, dtype, params)
     lr_arr, c_arr = np.broadcast_arrays(np.atleast_1d(lrs), np.atleast_1d(thresholds))
-    lr_list = [_check_positive("learning rate", v) for v in lr_arr.tolist()]
+    lr_list = [positive_number("learning rate", v) for v in lr_arr.tolist()]
     c_list = [check_clip(clip, v) for v in c_arr.tolist()]
-    packed = _descend_many(
-        start_point.astype(dt),
-        np.asarray(lr_list, dt),
-        np.asarray(c_list, dt),
-        np.int32(steps),
-        scape.param_vector(values, dt),
-        dt.type(momentum),
-        landscape=scape.name,
-        optimizer=optimizer,
-        clip=clip,
-    )
-    packed = np.asarray(packed)
-    return [
-        _unpack(
-            packed[i],
-            steps,
-            dict(
-                landscape=scape.name,
-                lr=lr,
-                clip=clip,
-                threshold=c,
-                optimizer=optimizer,
-                landscape_params=values,
-                dtype=dt.name,
-            ),
+    packed = np.asarray(
+        _descend_many(
+            *call.traced(lr_list, c_list), landscape=call.scape.name, optimizer=optimizer, clip=clip
         )
-        for i, (lr, c) in enumerate(zip(lr_list, c_list, strict=True))
+    )
+    return [
+        call.trajectory(packed[i], lr, clip, c) for i, (lr, c) in enumerate(zip(lr_list, c_list, strict=True))
     ]
