@@ -482,6 +482,11 @@ def goto(
     """
     url = base_url.rstrip("/") + "/" + path_and_query.lstrip("/")
     page.goto(url, wait_until="domcontentloaded", timeout=_ms(timeout))
+    wait_for_app(page, timeout=timeout, charts=charts)
+
+
+def wait_for_app(page: Page, timeout: float = 90.0, charts: int = 0) -> None:
+    """After a navigation: waits for the first run, no skeleton, and every chart drawn (see `goto`)."""
     page.locator("[data-testid='stAppViewContainer']").wait_for(state="attached", timeout=_ms(timeout))
     if page.evaluate("() => !!window.__cliffs"):
         page.wait_for_function(
