@@ -126,6 +126,21 @@ INIT_SCRIPT = r"""
   }
   window.WebSocket = CountingWebSocket;
 
+  // Time of the last DOM change anywhere: charts keep re-rendering for a while
+  // after their data arrives (Streamlit sets the width in a second render).
+  c.lastMutation = performance.now();
+  new MutationObserver(() => { c.lastMutation = performance.now(); })
+    .observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  c.quiet = (ms) => performance.now() - c.lastMutation >= ms;
+  // Runs `callback` once the frame showing the current DOM has been produced:
+  // rAF callbacks run just before rendering, a message posted from one runs
+  // after it.
+  c.afterPaint = (callback) => requestAnimationFrame(() => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => callback(performance.now());
+    channel.port2.postMessage(0);
+  });
+
   c.idle = () => {
     const app = document.querySelector("[data-testid='stApp']");
     return !!app
@@ -183,7 +198,8 @@ INIT_SCRIPT = r"""
   // starts the clock (event.timeStamp); the clock stops when chart `index`
   // (-1: any chart) holds different data, checked on every DOM mutation (so
   // right after the task that drew it) and on every animation frame.
-  // tPaint is the next animation frame after that: the new chart is painted.
+  // tPaint: the frame showing it has been rendered (see afterPaint); work the
+  // page does before that frame (a second render of the chart, say) counts.
   c.arm = (index) => {
     const base = c.plots().map((el) => ({ el, data: el.data, sig: c.signature(el) }));
     const p = {
@@ -209,7 +225,7 @@ INIT_SCRIPT = r"""
       if (changed()) {
         p.tData = performance.now();
         if (p.observer) p.observer.disconnect();
-        requestAnimationFrame(() => { p.tPaint = performance.now(); p.done = true; });
+        c.afterPaint((t) => { p.tPaint = t; p.done = true; });
       }
     };
     p.observer = new MutationObserver(check);
@@ -426,6 +442,7 @@ def wait_for_rerun(page: Page, since: int | None = None, timeout: float = 60.0, 
             arg=since,
             timeout=_ms(timeout),
         )
+        wait_for_quiet(page)
         return
     deadline = time.perf_counter() + timeout
     while True:
@@ -437,9 +454,27 @@ def wait_for_rerun(page: Page, since: int | None = None, timeout: float = 60.0, 
             "() => [window.__cliffs.started, window.__cliffs.finished, window.__cliffs.idle()]"
         )
         if after[:2] == before and after[2]:
+            wait_for_quiet(page)
             return
         if time.perf_counter() > deadline:
             raise TimeoutError(f"app never settled within {timeout} s")
+
+
+def wait_for_quiet(page: Page, quiet: float = 0.1, limit: float = 3.0) -> bool:
+    """Waits (at most `limit` seconds) until the DOM has not changed for `quiet` seconds.
+
+    Charts go on rendering after a run has finished (Streamlit draws a chart,
+    then draws it again at its measured width), so reading a chart right
+    after the run can see the old figure. Returns False if the page never
+    went quiet (an animation, say): a soft wait, never an error.
+    """
+    try:
+        page.wait_for_function("(ms) => window.__cliffs.quiet(ms)", arg=_ms(quiet), timeout=_ms(limit))
+        return True
+    except Exception as error:  # playwright's TimeoutError; the module imports playwright lazily
+        if "Timeout" not in type(error).__name__ + str(error):
+            raise
+        return False
 
 
 @contextlib.contextmanager
@@ -468,6 +503,8 @@ def wait_for_charts(page: Page, timeout: float = 60.0, at_least: int = 0) -> int
         arg=at_least,
         timeout=_ms(timeout),
     )
+    if page.evaluate("() => !!window.__cliffs"):
+        wait_for_quiet(page)
     return chart_count(page)
 
 
@@ -476,9 +513,9 @@ def goto(
 ) -> None:
     """Opens `base_url + path_and_query` and waits for the first run and its charts.
 
-    Returns once the run has finished, no skeleton is left and every Plotly
-    chart is drawn (or at least `charts` of them, if given). A page with no
-    chart returns after the run.
+    Returns once the run has finished, no skeleton is left, every Plotly
+    chart is drawn (or at least `charts` of them, if given) and the page has
+    stopped changing. A page with no chart returns after the run.
     """
     url = base_url.rstrip("/") + "/" + path_and_query.lstrip("/")
     page.goto(url, wait_until="domcontentloaded", timeout=_ms(timeout))
