@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -68,7 +69,7 @@ INIT_SCRIPT = r"""
 (() => {
   if (window.__cliffs) return;
   const c = {
-    sockets: 0, started: 0, finished: 0, superseded: 0,
+    sockets: 0, started: 0, finished: 0, superseded: 0, pageNotFound: null,
     lastFinishedAt: null, finishedAt: [], probe: null,
   };
   window.__cliffs = c;
@@ -76,7 +77,8 @@ INIT_SCRIPT = r"""
   // --- Run counting from the websocket -------------------------------------
   // ForwardMsg (streamlit/proto/ForwardMsg.proto): field 4 new_session (a run
   // starts), field 6 script_finished (enum; 2 = FINISHED_EARLY_FOR_RERUN, i.e.
-  // superseded by a newer run). Only the top level is scanned.
+  // superseded by a newer run), field 15 page_not_found. Only the top level
+  // is scanned.
   function varint(b, i) {
     let v = 0, mul = 1, x;
     do { x = b[i++]; v += (x & 0x7f) * mul; mul *= 128; } while (x & 0x80 && i < b.length);
@@ -94,6 +96,7 @@ INIT_SCRIPT = r"""
       } else if (wire === 2) {
         let n; [n, i] = varint(b, i);
         if (fieldNo === 4) return ['started', 0];
+        if (fieldNo === 15) return ['notFound', 0];
         i += n;
       } else if (wire === 1) { i += 8; } else if (wire === 5) { i += 4; } else { return null; }
     }
@@ -109,6 +112,7 @@ INIT_SCRIPT = r"""
     try { kind = scan(data); } catch (e) { return; }
     if (!kind) return;
     if (kind[0] === 'started') { c.started++; return; }
+    if (kind[0] === 'notFound') { c.pageNotFound = location.pathname; return; }
     if (kind[1] === 2) { c.superseded++; return; }
     c.finished++;
     c.lastFinishedAt = performance.now();
@@ -260,6 +264,10 @@ INIT_SCRIPT = r"""
   window.addEventListener('pointerdown', startClock, true);
 })();
 """
+
+
+class PageNotFound(LookupError):
+    """The URL names a page the app's st.navigation does not have."""
 
 
 def launch_chromium(playwright: Playwright, executable: Path = CHROMIUM) -> Browser:
@@ -515,7 +523,8 @@ def goto(
 
     Returns once the run has finished, no skeleton is left, every Plotly
     chart is drawn (or at least `charts` of them, if given) and the page has
-    stopped changing. A page with no chart returns after the run.
+    stopped changing. A page with no chart returns after the run. Raises
+    PageNotFound if Streamlit answered that the path names no page.
     """
     url = base_url.rstrip("/") + "/" + path_and_query.lstrip("/")
     page.goto(url, wait_until="domcontentloaded", timeout=_ms(timeout))
@@ -529,6 +538,9 @@ def wait_for_app(page: Page, timeout: float = 90.0, charts: int = 0) -> None:
         page.wait_for_function(
             "() => window.__cliffs.finished > 0 && window.__cliffs.idle()", timeout=_ms(timeout)
         )
+        missing = page.evaluate("() => window.__cliffs.pageNotFound")
+        if missing:
+            raise PageNotFound(f"Streamlit has no page at {missing!r}: it ran the main page instead")
     wait_for_rerun(page, timeout=timeout)
     wait_for_charts(page, timeout=timeout, at_least=charts)
 
@@ -600,11 +612,22 @@ def slider_labels(page: Page) -> list[str]:
     )
 
 
+# Streamlit's own noise, not the app's: on a deep link (/explorer) the
+# frontend first looks for its server under the page's path, gets 404 for
+# /explorer/_stcore/health and /explorer/_stcore/host-config, then uses "/"
+# (streamlit/streamlit#7074, open). Chromium logs each 404 as a console error.
+BENIGN_404 = re.compile(r"^https?://[^/]+/.+/_stcore/(health|host-config)$")
+
+
 @dataclass
 class ConsoleLog:
-    """Console errors and uncaught page errors of one page, as they happen."""
+    """Console errors and uncaught page errors of one page, as they happen.
+
+    `errors` leaves out the known-benign 404s above (kept in `ignored`).
+    """
 
     errors: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
 
     def attach(self, page: Page) -> ConsoleLog:
         page.on("console", self._on_console)
@@ -612,8 +635,14 @@ class ConsoleLog:
         return self
 
     def _on_console(self, message: Any) -> None:
-        if message.type == "error":
-            self.errors.append(f"console.error: {message.text}")
+        if message.type != "error":
+            return
+        url = (message.location or {}).get("url", "")
+        text = f"console.error: {message.text}" + (f" ({url})" if url else "")
+        if message.text.startswith("Failed to load resource") and BENIGN_404.match(url):
+            self.ignored.append(text)
+        else:
+            self.errors.append(text)
 
     def _on_pageerror(self, error: Any) -> None:
         self.errors.append(f"pageerror: {error}")
