@@ -62,3 +62,12 @@ def test_chart_reader_lists_frames_and_decodes_numpy_arrays(page, streamlit_serv
     assert page.evaluate("(spec) => window.__cliffs.plain(spec)", spec) == z.tolist()
     spec = {"dtype": "i4", "bdata": base64.b64encode(np.array([3, -1], np.int32).tobytes()).decode()}
     assert page.evaluate("(spec) => window.__cliffs.plain({x: spec, _private: 1})", spec) == {"x": [3, -1]}
+
+
+@pytest.mark.browser
+def test_deep_link_has_no_console_error(page, streamlit_server, console_errors):
+    """A URL with a page path loads cleanly: Streamlit's probing 404s are not counted."""
+    goto(page, streamlit_server(REFERENCE_APP).url, "/some-page?x=1", charts=1)
+
+    assert plotly_chart(page)["data"][0]["y"] == [0, 0]
+    assert console_errors == []
