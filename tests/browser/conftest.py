@@ -7,9 +7,16 @@ Fixtures:
   browser           session; Chromium from /usr/bin/chromium (never a downloaded one)
   context, page     per test; the page counts Streamlit runs (see streamlit_helpers.INIT_SCRIPT)
   console_errors    per test; the live list of the page's console errors and uncaught errors
+                    (less Streamlit's known deep-link 404s, see streamlit_helpers.BENIGN_404)
 
-Helpers (import from .streamlit_helpers): goto, wait_for_rerun, expect_rerun,
-has_exception, exception_texts, plotly_charts, plotly_chart, slider, run_count.
+Helpers (import from .streamlit_helpers):
+  goto(page, app_url, "/explorer?lr=0.5")   open a page; wait for the run, charts drawn, DOM quiet
+  with expect_rerun(page): ...              act, then wait for the rerun that the action caused
+  wait_for_rerun(page), wait_for_quiet(page), run_count(page)
+  has_exception(page), exception_texts(page)
+  plotly_charts(page), plotly_chart(page, i)  {"data", "layout", "frames"} as plain JSON
+  slider(page, "Learning rate"), slider_labels(page)
+  PageNotFound                              raised by goto for a path st.navigation lacks
 
 Policy: every test here is marked `@pytest.mark.browser`. Without Chromium (or
 the playwright package) the tests skip on a developer's machine, but fail when
