@@ -109,6 +109,14 @@ def sweep(query: tuple[tuple[str, str], ...], setting: str):
     return sweep_setting(config, setting)
 
 
+@st.cache_data(max_entries=48, show_spinner=False)
+def surface_image(landscape: str, params: tuple[tuple[str, float], ...], resolution: int):
+    """The map's background image (PNG data URI and colour range), cached like the surface."""
+    from landscapes.figures import surface_image as render
+
+    return render(surface(landscape, params, resolution))
+
+
 def mode_badge(mode: str) -> str:
     """HTML for a small coloured square and the mode's name."""
     return f'<span style="color:{MODE_COLORS[mode]};font-size:1.1em">■</span> {MODE_LABELS[mode]}'

@@ -14,6 +14,8 @@ where it went.
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 from typing import Any
 
@@ -36,8 +38,8 @@ SURFACE_COLORSCALE = [  # light for low loss, so the coloured paths stay readabl
     [0.85, "#a39a88"],
     [1.0, "#857b69"],
 ]
-MAX_FRAMES = 241  # playback frames at most (long runs step through every n-th step)
-CLICK_GRID = 41  # points per side of the invisible grid that makes the map clickable
+MAX_FRAMES = 121  # playback frames at most (long runs step through every n-th step; each costs render time)
+CLICK_GRID = 25  # points per side of the invisible click grid (each point is an SVG node to draw)
 
 
 def as_figure(spec: Spec) -> go.Figure:
@@ -112,6 +114,86 @@ def contour_trace(surface: Surface) -> Spec:
         "hovertemplate": "(%{x:.3f}, %{y:.3f})<br>log10 loss %{z:.2f}<extra></extra>",
         "name": "loss",
     }
+
+
+def _colour_table(n: int = 256) -> np.ndarray:
+    """SURFACE_COLORSCALE sampled at n points, as uint8 RGB."""
+    stops = np.array([s for s, _ in SURFACE_COLORSCALE])
+    rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in SURFACE_COLORSCALE], float)
+    t = np.linspace(0, 1, n)
+    return np.column_stack([np.interp(t, stops, rgb[:, k]) for k in range(3)]).round().astype(np.uint8)
+
+
+def surface_image(surface: Surface, levels: int = 20) -> tuple[str, float, float]:
+    """The loss surface as a PNG (a data URI) coloured by log10(loss), with iso-lines.
+
+    A browser draws one image far faster than it computes and draws a filled
+    contour, and the picture is the same. Returns the URI and the log10 range
+    of the colours (for the colour bar).
+    """
+    from PIL import Image  # pillow: a dependency of the app; only figures need it
+
+    z = log_loss(surface.loss)
+    zmin, zmax = colour_range(z)
+    scaled = np.clip((z - zmin) / (zmax - zmin), 0.0, 1.0)
+    table = _colour_table()
+    pixels = table[(scaled * 255).round().astype(int)].astype(float)
+    # Iso-lines: darken pixels where the level changes from a neighbour's.
+    band = np.floor(scaled * levels - 1e-9)
+    edge = np.zeros_like(band, dtype=bool)
+    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+    edge[1:, :] |= band[1:, :] != band[:-1, :]
+    pixels[edge] *= 0.86
+    image = Image.fromarray(pixels[::-1].round().astype(np.uint8), "RGB")  # row 0 is the top
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return uri, zmin, zmax
+
+
+def surface_background(surface: Surface, image: tuple[str, float, float]) -> tuple[Spec, Spec]:
+    """The image as a layout image covering the window, and an invisible trace that
+    carries the colour bar (in loss units)."""
+    uri, zmin, zmax = image
+    x0, x1, y0, y1 = surface.x[0], surface.x[-1], surface.y[0], surface.y[-1]
+    tickvals, ticktext = decade_ticks(np.array([zmin, zmax]))
+    layout_image = {
+        "source": uri,
+        "xref": "x",
+        "yref": "y",
+        "x": float(x0),
+        "y": float(y1),
+        "sizex": float(x1 - x0),
+        "sizey": float(y1 - y0),
+        "xanchor": "left",
+        "yanchor": "top",
+        "sizing": "stretch",
+        "layer": "below",
+    }
+    colour_bar = {
+        "type": "scatter",
+        "x": [None, None],
+        "y": [None, None],
+        "mode": "markers",
+        "marker": {
+            "color": [zmin, zmax],
+            "cmin": zmin,
+            "cmax": zmax,
+            "colorscale": SURFACE_COLORSCALE,
+            "showscale": True,
+            "colorbar": {
+                "title": {"text": "loss", "side": "right"},
+                "tickvals": tickvals,
+                "ticktext": ticktext,
+                "thickness": 14,
+                "len": 0.85,
+            },
+        },
+        "name": "loss",
+        "showlegend": False,
+        "hoverinfo": "skip",
+    }
+    return layout_image, colour_bar
 
 
 def wall_traces(scape: Landscape, params: dict[str, float], window: Window) -> list[Spec]:
@@ -367,6 +449,7 @@ def map_figure(
     height: int = 620,
     font_size: int = 14,
     guess: tuple[float, float] | None = None,
+    image: tuple[str, float, float] | None = None,
 ) -> Spec:
     """The Explorer's map: loss contours, the wall, every visible path, step playback
     (and a learner's guess, in predict-then-reveal mode).
@@ -377,7 +460,8 @@ def map_figure(
     config = result.config
     scape = config.scape
     runs = result.visible()
-    data: list[Spec] = [contour_trace(surface), *wall_traces(scape, dict(config.params), result.window)]
+    layout_image, colour_bar = surface_background(surface, image or surface_image(surface))
+    data: list[Spec] = [colour_bar, *wall_traces(scape, dict(config.params), result.window)]
     annotations: list[Spec] = []
     for mode, run in runs.items():
         data += path_traces(mode, run)
@@ -402,6 +486,7 @@ def map_figure(
             "x": 0,
             "font": {"size": font_size - 1},
         },
+        "images": [layout_image],
         "annotations": annotations,
         "updatemenus": menus,
         "sliders": sliders,
@@ -614,13 +699,21 @@ def _sweep_text(sweep: Sweep, j: int) -> str:
     return "<br>".join(parts)
 
 
-def sweep_figure(surface: Surface, sweep: Sweep, *, height: int = 620, font_size: int = 14) -> Spec:
+def sweep_figure(
+    surface: Surface,
+    sweep: Sweep,
+    *,
+    height: int = 620,
+    font_size: int = 14,
+    image: tuple[str, float, float] | None = None,
+) -> Spec:
     """The map with an in-figure slider over every value of c (or lr): all paths are
     precomputed and shipped as frames, so scrubbing needs no server round trip."""
     config = sweep.config
     scape = config.scape
     current = sweep.values.index(config.threshold if sweep.setting == "c" else config.lr)
-    data: list[Spec] = [contour_trace(surface), *wall_traces(scape, dict(config.params), sweep.window)]
+    layout_image, colour_bar = surface_background(surface, image or surface_image(surface))
+    data: list[Spec] = [colour_bar, *wall_traces(scape, dict(config.params), sweep.window)]
     moving: list[int] = []
     for mode, runs in sweep.runs.items():
         if len(runs) > 1:
@@ -658,6 +751,7 @@ def sweep_figure(surface: Surface, sweep: Sweep, *, height: int = 620, font_size
         "font": {"size": font_size},
         **map_axes(scape, sweep.window),
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        "images": [layout_image],
         "annotations": [_sweep_note(sweep, current)],
         "sliders": [slider],
         "hovermode": "closest",

@@ -19,7 +19,7 @@ ui.init_page()
 ss = st.session_state
 
 OPTIMIZER_NAMES = {"sgd": "plain", "momentum": "momentum", "adam": "Adam"}
-SURFACE_RESOLUTION = 160
+SURFACE_RESOLUTION = 300  # pixels per side of the map's background image (drawn once, cached)
 
 
 # --- settings <-> widgets <-> URL ------------------------------------------------
@@ -212,7 +212,7 @@ def predict_panel(result, hiding: bool) -> None:
 
 def take_home(result) -> None:
     config = result.config
-    with st.expander("Take it home: code for your training loop, data and charts"):
+    with st.container(border=True):
         st.markdown(
             "The same clipping, optimizer and learning rate as this view, for your own training loop. "
             "Clip after `backward()` and before the optimizer's step."
@@ -285,7 +285,9 @@ def render() -> None:
         )
 
     result = run_modes(config)
-    surface = ui.surface(config.landscape, tuple(sorted(config.params.items())), SURFACE_RESOLUTION)
+    params_key = tuple(sorted(config.params.items()))
+    surface = ui.surface(config.landscape, params_key, SURFACE_RESOLUTION)
+    image = ui.surface_image(config.landscape, params_key, SURFACE_RESOLUTION)
     # Predict-then-reveal: a guess belongs to one configuration; any change asks for a new one.
     guess_key = tuple(sorted((k, v) for k, v in cf.to_query(config).items() if k != "scrub"))
     if ss.get("guess_key") != guess_key:
@@ -312,6 +314,7 @@ def render() -> None:
                 height=height,
                 font_size=18 if present else 14,
                 guess=ss.get("guess") if config.predict else None,
+                image=image,
             )
             ui.chart(spec, key="map", on_select="rerun", selection_mode="points")
     with side_col:
@@ -340,12 +343,15 @@ def render() -> None:
     if config.scrub and shown.config.paths:
         sweep = ui.sweep(tuple(sorted(cf.to_query(shown.config).items())), config.scrub)
         ui.chart(
-            figures.sweep_figure(surface, sweep, height=height, font_size=18 if present else 14), key="sweep"
+            figures.sweep_figure(surface, sweep, height=height, font_size=18 if present else 14, image=image),
+            key="sweep",
         )
 
     with st.expander("Loss, gradient norm and step length at every step", expanded=not present):
         ui.chart(figures.history_figure(shown, font_size=16 if present else 13), key="history")
-    if not present:
+    if not present and st.toggle(
+        "Take it home: code for your training loop, data and charts", key="take_home"
+    ):
         take_home(result)
     if not present:
         st.caption(

@@ -25,8 +25,9 @@ def render() -> None:
         "descended three ways."
     )
     result = run_modes(cf.ExplorerConfig(steps=40))
-    surface = ui.surface("pascanu", (("T", 50.0),), 120)
-    ui.chart(figures.map_figure(surface, result, clickable=False, height=460), key="home_map")
+    surface = ui.surface("pascanu", (("T", 50.0),), 300)
+    image = ui.surface_image("pascanu", (("T", 50.0),), 300)
+    ui.chart(figures.map_figure(surface, result, clickable=False, height=460, image=image), key="home_map")
     st.subheader("Where next")
     links = [
         ("pages/explorer.py", "Cliff Explorer: one cliff, three ways down it", ":material/explore:"),

@@ -208,6 +208,9 @@ def test_take_home_snippets_and_downloads_carry_the_current_values():
 
     at = explorer({"lr": "0.25", "c": "2.5", "opt": "momentum"})
     assert_clean(at)
+    assert not at.code  # nothing is built until the learner asks for it
+    at.toggle(key="take_home").set_value(True).run()
+    assert_clean(at)
     codes = [c.value for c in at.code]
     assert len(codes) == 3
     for code in codes:

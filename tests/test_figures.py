@@ -105,17 +105,39 @@ def test_long_runs_keep_the_frame_count_bounded(surface):
     assert spec["frames"][-1]["name"] == "1000"
 
 
-def test_contour_is_log_loss_with_ticks_in_loss_units(surface, catapult):
+def test_background_image_is_the_log_loss_with_a_colour_bar_in_loss_units(surface, catapult):
+    import base64
+    import io
+
+    from PIL import Image
+
     spec = figures.map_figure(surface, catapult)
-    contour = spec["data"][0]
-    assert contour["type"] == "contour"
-    np.testing.assert_allclose(contour["z"], np.log10(np.maximum(surface.loss, 1e-12)), atol=1e-3)
-    assert contour["zmin"] >= contour["zmax"] - 8 and contour["zmax"] == pytest.approx(
-        np.max(contour["z"]), abs=1e-3
-    )
-    ticks = contour["colorbar"]
-    for value, text in zip(ticks["tickvals"], ticks["ticktext"], strict=True):
+    (image,) = spec["layout"]["images"]
+    assert (image["x"], image["y"], image["sizex"], image["sizey"]) == (3.5, -1.0, 3.0, 3.0)
+    png = Image.open(io.BytesIO(base64.b64decode(image["source"].split(",", 1)[1])))
+    assert png.size == (len(surface.x), len(surface.y))
+    # Darker pixels where the loss is higher: compare the image with log10(loss) (top row = highest b).
+    grey = np.asarray(png.convert("L"), float)[::-1]
+    z = np.log10(np.maximum(surface.loss, 1e-12))
+    # (iso-lines darken a few pixels, so the match is strong but not perfect)
+    assert np.corrcoef(grey.ravel(), np.clip(z, zmin_of(z), None).ravel())[0, 1] < -0.85
+    (bar,) = traces_named(spec, "loss")
+    zmin, zmax = bar["marker"]["cmin"], bar["marker"]["cmax"]
+    assert zmin >= zmax - 8 and zmax == pytest.approx(z.max())
+    for value, text in zip(
+        bar["marker"]["colorbar"]["tickvals"], bar["marker"]["colorbar"]["ticktext"], strict=True
+    ):
         assert float(text) == pytest.approx(10.0**value)
+
+
+def zmin_of(z):
+    return figures.colour_range(z)[0]
+
+
+def test_contour_trace_for_notebooks(surface):
+    contour = figures.contour_trace(surface)
+    go.Figure({"data": [contour]})
+    np.testing.assert_allclose(contour["z"], np.log10(np.maximum(surface.loss, 1e-12)), atol=1e-3)
 
 
 def test_click_grid_covers_the_window(catapult, surface):
@@ -149,7 +171,7 @@ def test_no_ceiling_for_adam():
 
 def test_surface3d_is_valid(catapult, surface):
     spec = figures.surface3d_figure(surface, catapult)
-    go.Figure(spec)
+    go.Figure(spec)  # the 3-D view keeps a real surface trace
     assert spec["data"][0]["type"] == "surface"
     plain = next(t for t in spec["data"] if t.get("name") == "no clipping")
     assert plain["x"][4] is None  # the thrown point is outside the box, not drawn on its edge
