@@ -22,6 +22,7 @@ from .engine import (
 from .mesh import Surface, evaluate_points, loss_surface
 from .objectives import PASCANU_CRITICAL_W, pascanu_wall_b, rnn_states
 from .registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes, register
+from .sweeps import OUTCOMES, Sweep, classify, sweep_hparams, sweep_starts, train_tolerance
 
 __all__ = [
     "CLIP_RULES",
@@ -49,3 +50,4 @@ __all__ = [
     "simulate",
     "value_and_grad_fn",
 ]
+__all__ += ["OUTCOMES", "Sweep", "classify", "sweep_hparams", "sweep_starts", "train_tolerance"]
