@@ -13,9 +13,10 @@ and landscape parameters (even the RNN length ``T``) are traced values: a
 new value never recompiles; only a new number of cells (a new resolution)
 or another landscape, optimizer, clipping mode or dtype does.
 
-The flagship ``pascanu`` landscape has a hand-written fast path: the same
-forward-mode derivative, but with the RNN's inner recurrence unrolled in
-chunks so XLA can fuse several steps into one pass over the cells.
+The flagship ``pascanu`` landscape has a fast path: the same loss and the
+same forward-mode derivative, bit for bit, but with the RNN's inner
+recurrence unrolled in chunks (the length T stays traced), so XLA runs
+several steps per pass over the cells (see ``FAST_LOSSES``).
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ MAX_RESOLUTION = 1024
 # The jitted core.
 
 #: How many times each sweep program was traced, keyed by
-#: (landscape, optimizer, clip, dtype, number of cells, path). Tests read it
+#: (landscape, optimizer, clip, dtype, number of cells, path), path being
+#: "generic" or "unroll k" (a landscape's fast path). Tests read it
 #: to prove that new values do not recompile.
 SWEEP_TRACE_COUNTS: collections.Counter[tuple[str, str, str, str, int, str]] = collections.Counter()
 
@@ -96,15 +98,15 @@ SWEEP_TRACE_COUNTS: collections.Counter[tuple[str, str, str, str, int, str]] = c
 PASCANU_UNROLL = 10
 
 
-def _pascanu_loss_unrolled(theta: jax.Array, p: jax.Array) -> jax.Array:
+def pascanu_loss_unrolled(theta: jax.Array, p: jax.Array, unroll: int = PASCANU_UNROLL) -> jax.Array:
     """The Pascanu RNN loss of ``objectives``, its loop unrolled in chunks.
 
     The same operations in the same order as the registered loss, so forward
     mode gives bit-for-bit the same loss and gradient (the tests check it),
     and a cell of a sweep is exactly the run ``simulate`` shows. Only the
-    loop is reshaped: ``PASCANU_UNROLL`` steps per rolled iteration plus a
-    rolled remainder, so the length T stays a traced value (one compile for
-    every T) while XLA can work on several steps per pass over the cells.
+    loop is reshaped: ``unroll`` steps per rolled iteration plus a rolled
+    remainder, so the length T stays a traced value (one compile for every
+    T) while XLA can work on several steps per pass over the cells.
     """
     w, b = theta[0], theta[1]
     length = p[0].astype(jnp.int32)
@@ -113,28 +115,34 @@ def _pascanu_loss_unrolled(theta: jax.Array, p: jax.Array) -> jax.Array:
         return w * jax.nn.sigmoid(x) + b
 
     def chunk(i, x):
-        for _ in range(PASCANU_UNROLL):
+        for _ in range(unroll):
             x = step(i, x)
         return x
 
     x = jnp.asarray(PASCANU_X0, dtype=jnp.result_type(w, b))
-    x = lax.fori_loop(0, length // PASCANU_UNROLL, chunk, x)
-    x = lax.fori_loop(0, length % PASCANU_UNROLL, step, x)
+    x = lax.fori_loop(0, length // unroll, chunk, x)
+    x = lax.fori_loop(0, length % unroll, step, x)
     return (jax.nn.sigmoid(x) - PASCANU_TARGET) ** 2
 
 
-#: Losses with a faster formulation for sweeps, by landscape name: the same
-#: function of (theta, p), checked against the registered one in the tests.
-FAST_LOSSES: dict[str, Callable[[jax.Array, jax.Array], jax.Array]] = {
-    "pascanu": _pascanu_loss_unrolled,
+#: Faster formulations of registered losses for sweeps, by landscape name:
+#: ``loss(theta, p, unroll)``, the same function of (theta, p) for every
+#: ``unroll`` >= 1, checked against the registered loss in the tests.
+FAST_LOSSES: dict[str, Callable[[jax.Array, jax.Array, int], jax.Array]] = {
+    "pascanu": pascanu_loss_unrolled,
 }
 
 
-def _cell_value_and_grad(landscape: str, fast: bool):
+def _cell_value_and_grad(landscape: str, unroll: int):
+    """``(theta, p) -> (loss, grad)`` for one cell; ``unroll`` 0 is the generic path."""
     scape = get_landscape(landscape)
-    if fast and landscape in FAST_LOSSES:
-        scape = dataclasses.replace(scape, loss=FAST_LOSSES[landscape])
+    if unroll and landscape in FAST_LOSSES:
+        scape = dataclasses.replace(scape, loss=partial(FAST_LOSSES[landscape], unroll=unroll))
     return value_and_grad_fn(scape)
+
+
+def _path(landscape: str, unroll: int) -> str:
+    return f"unroll {unroll}" if unroll and landscape in FAST_LOSSES else "generic"
 
 
 def _where_cells(ok: jax.Array, new: jax.Array, old: jax.Array) -> jax.Array:
@@ -142,17 +150,19 @@ def _where_cells(ok: jax.Array, new: jax.Array, old: jax.Array) -> jax.Array:
     return jnp.where(ok.reshape(ok.shape + (1,) * (new.ndim - 1)), new, old)
 
 
-@partial(jax.jit, static_argnames=("landscape", "optimizer", "clip", "fast"))
-def _sweep(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape, optimizer, clip, fast):
+@partial(jax.jit, static_argnames=("landscape", "optimizer", "clip", "unroll"))
+def _sweep(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape, optimizer, clip, unroll):
     """Runs every cell's descent; the per-cell logic mirrors ``engine._descend``.
 
     theta0: (n, 2) starts; lr, threshold: (n,) per cell; bounds: (4,) the
-    window (x0, x1, y0, y1) for the "left the window" test.
+    window (x0, x1, y0, y1) for the "left the window" test; unroll: the
+    fast path's chunk size (0 for the generic path).
     """
     n_cells = theta0.shape[0]
-    path = "fast" if fast and landscape in FAST_LOSSES else "generic"
-    SWEEP_TRACE_COUNTS[(landscape, optimizer, clip, str(theta0.dtype), n_cells, path)] += 1
-    value_and_grad = jax.vmap(_cell_value_and_grad(landscape, fast), in_axes=(0, None))
+    SWEEP_TRACE_COUNTS[
+        (landscape, optimizer, clip, str(theta0.dtype), n_cells, _path(landscape, unroll))
+    ] += 1
+    value_and_grad = jax.vmap(_cell_value_and_grad(landscape, unroll), in_axes=(0, None))
     clip_rule = CLIP_RULES[clip]
 
     def init_opt(theta, rate):
@@ -417,7 +427,7 @@ def _run(
     dt: np.dtype,
     optimizer: str,
     clip: str,
-    fast: bool,
+    unroll: int,
 ) -> dict[str, np.ndarray]:
     (x0, x1), (y0, y1) = window
     floats, ints = _sweep(
@@ -431,7 +441,7 @@ def _run(
         landscape=scape.name,
         optimizer=optimizer,
         clip=clip,
-        fast=bool(fast),
+        unroll=int(unroll),
     )
     floats, ints = np.asarray(floats), np.asarray(ints)
     taken, status = ints[0], ints[1]
@@ -486,8 +496,8 @@ def sweep_starts(
       dtype: ``"float64"`` (default) or ``"float32"``.
       tolerance: the loss at or below which a run trains; ``train_tolerance``
         when None.
-      fast: use the landscape's hand-written fast path if it has one (same
-        numbers up to rounding).
+      fast: use the landscape's fast path if it has one (``FAST_LOSSES``;
+        the same numbers bit for bit, only quicker).
       **params: the landscape's own parameters (e.g. ``T=50``).
 
     Returns:
@@ -527,7 +537,7 @@ def sweep_starts(
         dt,
         optimizer,
         clip,
-        fast,
+        PASCANU_UNROLL if fast else 0,
     )
     cells = {key: value.reshape(ny, nx) for key, value in out.items()}
     return Sweep(
@@ -628,7 +638,7 @@ def sweep_hparams(
         dt,
         optimizer,
         clip,
-        fast,
+        PASCANU_UNROLL if fast else 0,
     )
     cells = {key: value.reshape(lr_grid.shape) for key, value in out.items()}
     return Sweep(

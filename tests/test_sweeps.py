@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import landscapes as ls
-from landscapes import sweeps
+from landscapes import reference_sweeps, sweeps
 from landscapes.engine import value_and_grad_fn
 
 # One small non-square grid for most tests: 6 columns (x) by 5 rows (y), so a
@@ -107,22 +107,31 @@ def test_the_catapult_in_an_hparam_sweep():
 # The pascanu fast path: the same numbers, bit for bit.
 
 
+_UNROLLS = (1, 3, sweeps.PASCANU_UNROLL)
+_fast_value_and_grad = {k: jax.jit(sweeps._cell_value_and_grad("pascanu", k)) for k in _UNROLLS}
+_generic_value_and_grad = jax.jit(value_and_grad_fn(ls.get_landscape("pascanu")))
+
+
 @given(
     st.floats(3.0, 7.0),
     st.floats(-4.5, -0.5),
     st.integers(1, 200),
+    st.sampled_from(_UNROLLS),
 )
-def test_fast_pascanu_gradient_is_bitwise_the_generic_one(w, b, T):
+def test_fast_pascanu_gradient_is_bitwise_the_generic_one(w, b, T, unroll):
     theta, p = np.array([w, b]), np.array([float(T)])
-    fast = _fast_value_and_grad(theta, p)
+    fast = _fast_value_and_grad[unroll](theta, p)
     generic = _generic_value_and_grad(theta, p)
     for a, g in zip(fast, generic, strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(g))
 
 
-_pascanu = ls.get_landscape("pascanu")
-_fast_value_and_grad = jax.jit(sweeps._cell_value_and_grad("pascanu", fast=True))
-_generic_value_and_grad = jax.jit(value_and_grad_fn(_pascanu))
+@pytest.mark.parametrize("T", [1, 9, 10, 50, 123])
+def test_fast_path_is_the_registered_loss(T):
+    loss = ls.get_landscape("pascanu").loss
+    for theta in ([4.647, -2.392], [4.7, -2.2], [39.04, 53.44], [3.6, -1.2]):
+        theta, p = np.array(theta), np.array([float(T)])
+        assert float(sweeps.pascanu_loss_unrolled(theta, p)) == float(loss(theta, p))
 
 
 def test_fast_path_map_equals_generic_map_exactly():
@@ -131,6 +140,21 @@ def test_fast_path_map_equals_generic_map_exactly():
     slow = ls.sweep_starts("pascanu", 0.5, 60, "norm", 1.0, fast=False, **kwargs)
     for key in ("final_x", "final_y", "final_loss", "longest_step", "steps_taken", "left_at", "n_clipped"):
         np.testing.assert_array_equal(getattr(fast, key), getattr(slow, key), err_msg=key)
+
+
+@pytest.mark.parametrize("clip", ["none", "value", "norm"])
+def test_the_numpy_bptt_reference_draws_the_same_map(clip):
+    # An independent implementation (reverse mode by hand, NumPy's exp): the
+    # same map to rounding over a few dozen steps. Over hundreds of steps the
+    # bouncing in the ravine amplifies last-digit differences (chaos), so
+    # the benchmark's long runs agree on classes, not on digits.
+    sweep = ls.sweep_starts("pascanu", 0.5, 25, clip, 1.0, resolution=GRID)
+    xx, yy = np.meshgrid(sweep.x, sweep.y)
+    ref = reference_sweeps.pascanu_start_map(np.column_stack([xx.ravel(), yy.ravel()]), 0.5, 25, clip, 1.0)
+    for key in ("final_x", "final_y", "final_loss"):
+        np.testing.assert_allclose(ref[key].reshape(5, 6), getattr(sweep, key), rtol=1e-7, atol=1e-12)
+    np.testing.assert_array_equal(ref["n_clipped"].reshape(5, 6), sweep.n_clipped)
+    np.testing.assert_array_equal(ref["steps_taken"].reshape(5, 6), sweep.steps_taken)
 
 
 # ---------------------------------------------------------------------------
