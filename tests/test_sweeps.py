@@ -91,6 +91,33 @@ def test_every_cell_of_an_hparam_sweep_is_the_run_simulate_makes(clip):
         assert (sweep.final_loss == sweep.final_loss[0]).all()
 
 
+def test_long_runs_on_a_large_map_are_bit_for_bit_simulate():
+    # Near the wall a last-digit difference in one clipped gradient grows into
+    # another path within a few hundred steps, so "the same numbers" has to
+    # mean the same arithmetic, also at the sizes the app uses.
+    sweep = ls.sweep_starts("pascanu", 0.5, 200, "norm", 1.0, resolution=64)
+    rng = np.random.default_rng(7)
+    for k in rng.choice(64 * 64, size=120, replace=False):
+        j, i = divmod(int(k), 64)
+        run = ls.simulate("pascanu", (sweep.x[i], sweep.y[j]), 0.5, 200, "norm", 1.0)
+        assert (sweep.final_x[j, i], sweep.final_y[j, i]) == tuple(run.params[-1]), (j, i)
+        assert sweep.final_loss[j, i] == run.final_loss and sweep.n_clipped[j, i] == run.n_clipped
+
+
+@given(st.integers(0, 2**32 - 1), st.floats(1e-3, 1e3), st.floats(1e-2, 1e2))
+def test_batched_norm_clipping_is_bitwise_the_one_cell_rule(seed, scale, c):
+    # 4096 rows: from about 2048 up XLA compiles a vmapped jnp.linalg.norm to
+    # different arithmetic than the one-cell rule (the reason for _clip_cells).
+    grads = np.random.default_rng(seed).standard_normal((4096, 2)) * scale
+    batched = np.asarray(_clip_cells_norm(grads, np.full(4096, c)))
+    for k in range(0, 4096, 41):
+        np.testing.assert_array_equal(batched[k], np.asarray(_clip_one(grads[k], c)))
+
+
+_clip_cells_norm = jax.jit(lambda g, c: sweeps._clip_cells("norm", g, c))
+_clip_one = jax.jit(lambda g, c: ls.clip_gradient(g, "norm", c))
+
+
 def test_the_catapult_in_an_hparam_sweep():
     # science.md: lr 0.5 from (4.7, -2.2) throws the path to (39.04, 53.44)
     # unclipped; norm clipping at c = 1 keeps it near the ravine.
