@@ -10,9 +10,11 @@ plain gradient descent at lr 0.5 with norm clipping at c = 1.
 2. The hand-vectorized NumPy version (forward pass + backpropagation through
    time, ``landscapes.reference_sweeps``) on the 128 x 128 map, timed in the
    same run, interleaved with the JAX runs; the ratio (goal: >= 2x).
-3. What the choices cost: float32; the generic path (``jax.jacfwd`` through
-   the rolled ``fori_loop``); the fast path with other unroll sizes; the
-   first call (compile) of each.
+3. What the choices cost: how the cells are cut up (one pass over all of
+   them with XLA splitting each operation over threads, blocks of 2048 in
+   one thread, or blocks in one thread per core: the default); float32; the
+   generic path (``jax.jacfwd`` through the rolled ``fori_loop``); the fast
+   path with other unroll sizes; the first call (compile) of each.
 
 Wall time is the figure that matters; CPU time (both cores together) is
 printed next to it because other processes share this 2-core machine: when
@@ -73,6 +75,20 @@ def jax_map(n: int, dtype: str = "float64", unroll: int | None = None):
     return run
 
 
+def with_layout(fn, workers: int, block: int):
+    """``fn`` run with another split of the cells (module settings, restored after)."""
+
+    def run():
+        saved = sweeps.WORKERS, sweeps.BLOCK_CELLS
+        sweeps.WORKERS, sweeps.BLOCK_CELLS = workers, block
+        try:
+            return fn()
+        finally:
+            sweeps.WORKERS, sweeps.BLOCK_CELLS = saved
+
+    return run
+
+
 def numpy_map(n: int):
     starts = grid(n)
     return lambda: reference_sweeps.pascanu_start_map(starts, LR, STEPS, CLIP, THRESHOLD, T)
@@ -113,6 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--skip-variants", action="store_true", help="only parts 1 and 2")
+    print(f"cells split into blocks of {sweeps.BLOCK_CELLS}, {sweeps.WORKERS} worker threads")
     args = parser.parse_args()
     r = args.repeats
     print(f"pascanu T={T}, {STEPS} steps, lr {LR}, {CLIP} clipping c={THRESHOLD}; load average {load()}")
@@ -141,10 +158,12 @@ def main() -> None:
     if args.skip_variants:
         return
     print("3. choices, 128 x 128 (first call includes the compile):")
-    print(f"  {'fast path, unroll 10 (default)':<34} first call {compile128:6.2f} s")
-    line("  float64, unroll 10 (default)", *warm(jax128, r))
+    print(f"  {'default: blocks x threads, unroll 10':<34} first call {compile128:6.2f} s")
+    line("  default", *warm(jax128, r))
     for label, fn in [
-        ("float32, unroll 10", jax_map(128, "float32")),
+        ("one pass, XLA threads per op", with_layout(jax_map(128), 1, 128 * 128)),
+        ("blocks of 2048, one thread", with_layout(jax_map(128), 1, sweeps.BLOCK_CELLS)),
+        ("float32", jax_map(128, "float32")),
         ("float64, generic (no unroll)", jax_map(128, unroll=0)),
         ("float64, unroll 1 (chunked loop)", jax_map(128, unroll=1)),
         ("float64, unroll 5", jax_map(128, unroll=5)),

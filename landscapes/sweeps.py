@@ -24,7 +24,11 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
+import math
+import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Literal
@@ -171,16 +175,13 @@ def _where_cells(ok: jax.Array, new: jax.Array, old: jax.Array) -> jax.Array:
 
 
 def _sweep_cells(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape, optimizer, clip, unroll):
-    """Runs every cell's descent (jitted below); the per-cell logic mirrors ``engine._descend``.
+    """Runs every cell's descent; the per-cell logic mirrors ``engine._descend``.
 
     theta0: (n, 2) starts; lr, threshold: (n,) per cell; bounds: (4,) the
     window (x0, x1, y0, y1) for the "left the window" test; unroll: the
     fast path's chunk size (0 for the generic path).
     """
     n_cells = theta0.shape[0]
-    SWEEP_TRACE_COUNTS[
-        (landscape, optimizer, clip, str(theta0.dtype), n_cells, _path(landscape, unroll))
-    ] += 1
     value_and_grad = jax.vmap(_cell_value_and_grad(landscape, unroll), in_axes=(0, None))
 
     def init_opt(theta, rate):
@@ -252,6 +253,34 @@ def _sweep_cells(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape
     return floats, ints
 
 
+def _sweep_blocks(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape, optimizer, clip, unroll):
+    """``_sweep_cells`` over blocks of cells, one block after the other.
+
+    theta0: (blocks, cells, 2); lr, threshold: (blocks, cells). A block of
+    about 2000 cells keeps the RNN's intermediate states in the core's cache,
+    which a single pass over 16 384 cells does not: about a third less work
+    for the same numbers (blocks are independent; the tests compare them).
+    """
+    blocks, cells = theta0.shape[:2]
+    key = (landscape, optimizer, clip, str(theta0.dtype), blocks * cells, _path(landscape, unroll))
+    SWEEP_TRACE_COUNTS[key] += 1
+
+    def one_block(block):
+        return _sweep_cells(
+            *block,
+            steps,
+            p,
+            momentum,
+            bounds,
+            landscape=landscape,
+            optimizer=optimizer,
+            clip=clip,
+            unroll=unroll,
+        )
+
+    return lax.map(one_block, (theta0, lr, threshold))
+
+
 _STATIC = ("landscape", "optimizer", "clip", "unroll")
 
 #: XLA options for the CPU build of the sweep. Vectors of 512 bits (where the
@@ -260,14 +289,80 @@ _STATIC = ("landscape", "optimizer", "clip", "unroll")
 #: lanes at once (the tests compare cells with simulate bit for bit).
 CPU_COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
 
-_sweep_generic = jax.jit(_sweep_cells, static_argnames=_STATIC)
-_sweep_cpu = jax.jit(_sweep_cells, static_argnames=_STATIC, compiler_options=CPU_COMPILER_OPTIONS)
+_sweep_generic = jax.jit(_sweep_blocks, static_argnames=_STATIC)
+_sweep_cpu = jax.jit(_sweep_blocks, static_argnames=_STATIC, compiler_options=CPU_COMPILER_OPTIONS)
+
+#: Most cells per block on the CPU (see ``_sweep_blocks``).
+BLOCK_CELLS = 2048
 
 
-def _sweep(*args, **kwargs):
-    """The jitted sweep for the default backend (CPU options only on the CPU)."""
-    fn = _sweep_cpu if jax.default_backend() == "cpu" else _sweep_generic
-    return fn(*args, **kwargs)
+def _cpu_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+#: Shards of a sweep run at once, one per core, each in its own thread (JAX
+#: releases the GIL while XLA runs). Coarse pieces of work that never wait
+#: for each other: with other processes on the machine this degrades far
+#: more gently than splitting every small array operation across threads.
+WORKERS = min(_cpu_workers(), 8)
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_compiled: set[tuple] = set()
+
+
+def _layout(n: int, workers: int, on_cpu: bool) -> tuple[int, int, int]:
+    """(shards, blocks per shard, cells per block) covering ``n`` cells, with little padding."""
+    if not on_cpu:
+        return 1, 1, n
+    shards = max(1, min(workers, math.ceil(n / BLOCK_CELLS)))
+    blocks = math.ceil(n / (shards * BLOCK_CELLS))
+    return shards, blocks, math.ceil(n / (shards * blocks))
+
+
+def _execute(arrays: tuple[np.ndarray, ...], shared: tuple, static: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Runs the jitted sweep over cells split into shards and blocks; returns (floats, ints) per cell."""
+    global _pool
+    on_cpu = jax.default_backend() == "cpu"
+    fn = _sweep_cpu if on_cpu else _sweep_generic
+    n = arrays[0].shape[0]
+    shards, blocks, cells = _layout(n, WORKERS, on_cpu)
+    padded = shards * blocks * cells
+    # Padding repeats the last cell: real values, so nothing non-finite runs.
+    parts = [
+        np.concatenate([a, np.repeat(a[-1:], padded - n, axis=0)]).reshape(
+            shards, blocks, cells, *a.shape[1:]
+        )
+        for a in arrays
+    ]
+
+    def run(k: int):
+        return fn(*(part[k] for part in parts), *shared, **static)
+
+    signature = (on_cpu, blocks, cells, str(arrays[0].dtype), *sorted(static.items()))
+    if shards == 1 or signature not in _compiled:
+        # The first call of a signature compiles: do it once, in this thread,
+        # before the other shards run (two threads would trace it twice).
+        results = [run(0)]
+        _compiled.add(signature)
+        first = 1
+    else:
+        results, first = [], 0
+    if shards > first:
+        with _pool_lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sweep")
+        results += list(_pool.map(lambda k: jax.block_until_ready(run(k)), range(first, shards)))
+    floats = np.concatenate(
+        [np.asarray(r[0]).transpose(1, 0, 2).reshape(-1, blocks * cells) for r in results], 1
+    )
+    ints = np.concatenate(
+        [np.asarray(r[1]).transpose(1, 0, 2).reshape(-1, blocks * cells) for r in results], 1
+    )
+    return floats[:, :n], ints[:, :n]
 
 
 # ---------------------------------------------------------------------------
@@ -466,20 +561,16 @@ def _run(
     unroll: int,
 ) -> dict[str, np.ndarray]:
     (x0, x1), (y0, y1) = window
-    floats, ints = _sweep(
-        starts.astype(dt),
-        lr.astype(dt),
-        threshold.astype(dt),
-        np.int32(steps),
-        scape.param_vector(values, dt),
-        dt.type(momentum),
-        np.array([x0, x1, y0, y1], dtype=dt),
-        landscape=scape.name,
-        optimizer=optimizer,
-        clip=clip,
-        unroll=int(unroll),
+    floats, ints = _execute(
+        (starts.astype(dt), lr.astype(dt), threshold.astype(dt)),
+        (
+            np.int32(steps),
+            scape.param_vector(values, dt),
+            dt.type(momentum),
+            np.array([x0, x1, y0, y1], dtype=dt),
+        ),
+        dict(landscape=scape.name, optimizer=optimizer, clip=clip, unroll=int(unroll)),
     )
-    floats, ints = np.asarray(floats), np.asarray(ints)
     taken, status = ints[0], ints[1]
     return dict(
         final_x=floats[0],

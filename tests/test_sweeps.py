@@ -185,6 +185,32 @@ def test_the_numpy_bptt_reference_draws_the_same_map(clip):
 
 
 # ---------------------------------------------------------------------------
+# Blocks and shards: how the cells are cut up changes the speed, never a number.
+
+
+@given(st.integers(1, 300_000), st.integers(1, 8))
+def test_the_layout_covers_every_cell_with_little_padding(n, workers):
+    shards, blocks, cells = sweeps._layout(n, workers, on_cpu=True)
+    assert 1 <= shards <= workers and cells <= sweeps.BLOCK_CELLS
+    padded = shards * blocks * cells
+    assert n <= padded < n + shards * blocks  # under one cell of padding per block
+    assert sweeps._layout(n, workers, on_cpu=False) == (1, 1, n)
+
+
+def test_shards_and_blocks_give_the_same_map_as_one_pass(monkeypatch):
+    # 45 x 47 = 2115 cells: two shards of one block each, one cell of padding.
+    assert sweeps._layout(45 * 47, 2, on_cpu=True) == (2, 1, 1058)
+    kwargs = dict(resolution=(45, 47), window=((4.0, 5.5), (-3.0, -1.5)))
+    monkeypatch.setattr(sweeps, "WORKERS", 2)
+    sharded = ls.sweep_starts("pascanu", 0.5, 60, "norm", 1.0, **kwargs)
+    monkeypatch.setattr(sweeps, "WORKERS", 1)
+    monkeypatch.setattr(sweeps, "BLOCK_CELLS", 10_000)
+    single = ls.sweep_starts("pascanu", 0.5, 60, "norm", 1.0, **kwargs)
+    for key in ("final_x", "final_y", "final_loss", "longest_step", "steps_taken", "left_at", "n_clipped"):
+        np.testing.assert_array_equal(getattr(sharded, key), getattr(single, key), err_msg=key)
+
+
+# ---------------------------------------------------------------------------
 # Divergence: a cell stops where simulate stops, keeps finite values, is marked.
 
 
