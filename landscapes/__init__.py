@@ -22,6 +22,7 @@ from .engine import (
 from .mesh import Surface, evaluate_points, loss_surface
 from .objectives import PASCANU_CRITICAL_W, pascanu_wall_b, rnn_states
 from .registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes, register
+from .sweep_figures import hparams_caption, hparams_figure, pick_traces, start_maps_caption, start_maps_figure
 from .sweeps import OUTCOMES, Sweep, classify, sweep_hparams, sweep_starts, train_tolerance
 
 __all__ = [
@@ -50,4 +51,16 @@ __all__ = [
     "simulate",
     "value_and_grad_fn",
 ]
-__all__ += ["OUTCOMES", "Sweep", "classify", "sweep_hparams", "sweep_starts", "train_tolerance"]
+__all__ += [  # sweeps (issue 4): many descents at once, their figures and captions
+    "OUTCOMES",
+    "Sweep",
+    "classify",
+    "hparams_caption",
+    "hparams_figure",
+    "pick_traces",
+    "start_maps_caption",
+    "start_maps_figure",
+    "sweep_hparams",
+    "sweep_starts",
+    "train_tolerance",
+]

@@ -65,6 +65,9 @@ def log_loss_scale(losses: Sequence[np.ndarray]) -> tuple[float, float, list[flo
       finite values (losses below ``LOSS_FLOOR`` count as the floor), the
       integer decades inside it, and their labels ("0.01", "1e-6", ...; the
       floor's label reads "≤1e-12").
+
+    >>> log_loss_scale([np.array([1e-3, 0.1])])[2:]
+    ([-3.0, -2.0, -1.0], ['0.001', '0.01', '0.1'])
     """
     finite = [np.asarray(a, dtype=float)[np.isfinite(a)] for a in losses]
     values = np.concatenate([a.ravel() for a in finite]) if finite else np.array([])

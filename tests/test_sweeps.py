@@ -399,3 +399,20 @@ def test_float32_is_available():
 def test_bad_arguments_raise_clear_messages(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_the_package_exports_the_sweep_api():
+    for name in (
+        "sweep_starts",
+        "sweep_hparams",
+        "Sweep",
+        "classify",
+        "train_tolerance",
+        "start_maps_figure",
+        "hparams_figure",
+        "start_maps_caption",
+        "hparams_caption",
+        "pick_traces",
+    ):
+        assert name in ls.__all__ and callable(getattr(ls, name)), name
+    assert ls.OUTCOMES == ("trains", "stuck", "thrown", "diverged")
