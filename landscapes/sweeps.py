@@ -7,16 +7,23 @@ compute for it (same clipping rule, optimizer, divergence handling), reduced
 to a few numbers: where the run ended, its final loss, whether and when it
 diverged or left the window, how often clipping fired and its longest step.
 
-All cells advance together in one jitted loop (``jax.vmap`` over the cells).
-As in the engine, the learning rates, thresholds, step count, start points
-and landscape parameters (even the RNN length ``T``) are traced values: a
-new value never recompiles; only a new number of cells (a new resolution)
-or another landscape, optimizer, clipping mode or dtype does.
+How it runs: the cells of a block (about 2000, sized for the cache) advance
+together in one jitted loop, ``jax.vmap`` over the cells; the blocks of a
+shard run one after the other inside the same program; the shards, one per
+core, run at once in threads. As in the engine, the learning rates,
+thresholds, step count, start points and landscape parameters (even the RNN
+length ``T``) are traced values: a new value never recompiles; only a new
+number of cells (a new resolution) or another landscape, optimizer, clipping
+mode or dtype does.
 
-The flagship ``pascanu`` landscape has a fast path: the same loss and the
-same forward-mode derivative, bit for bit, but with the RNN's inner
-recurrence unrolled in chunks (the length T stays traced), so XLA runs
-several steps per pass over the cells (see ``FAST_LOSSES``).
+"Exactly" means bit for bit, not merely close: near a cliff a difference in
+the last digit of one gradient grows into another path within a few hundred
+steps, and a learner who clicks a pixel must see that pixel's run in the
+Explorer. Two details keep the arithmetic identical to the one-cell program
+of ``simulate``: norm clipping is written per column (``_clip_cells``), and
+the flagship ``pascanu`` landscape's fast path (``FAST_LOSSES``) only
+reshapes the RNN's loop (unrolled in chunks, T still traced), never its
+operations.
 """
 
 from __future__ import annotations
