@@ -13,6 +13,9 @@ from landscapes.engine import value_and_grad_fn
 # One small non-square grid for most tests: 6 columns (x) by 5 rows (y), so a
 # transposed layout cannot pass, and every test reuses the same compiled program.
 GRID = (6, 5)
+# 6 learning rates x 5 thresholds: an hparam sweep with as many cells, so the same program.
+LRS = [0.02, 0.1, 0.3, 0.5, 1.0, 3.0]
+THRESHOLDS = [0.05, 0.3, 1.0, 5.0, 50.0]
 
 
 def expected_cell(run: ls.Trajectory, window) -> dict:
@@ -78,8 +81,7 @@ def test_optimizers_with_state_match_simulate(optimizer, lr):
 
 @pytest.mark.parametrize("clip", ["none", "value", "norm"])
 def test_every_cell_of_an_hparam_sweep_is_the_run_simulate_makes(clip):
-    lrs = [0.02, 0.1, 0.3, 0.5, 1.0, 3.0]  # 6 x 5: the same program as the start maps
-    thresholds = [0.05, 0.3, 1.0, 5.0, 50.0]
+    lrs, thresholds = LRS, THRESHOLDS
     sweep = ls.sweep_hparams("pascanu", (4.7, -2.2), lrs, thresholds, 60, clip, T=50)
     assert sweep.kind == "hparams" and sweep.shape == (5, 6)
     np.testing.assert_array_equal(sweep.x, lrs)
@@ -233,27 +235,43 @@ def test_divergence_is_marked_like_simulate_and_never_nan():
 
 def test_an_update_to_infinity_stops_at_step_zero():
     # On the ravine's 1e4 wall an update of 1e306 * 1e4 overflows to inf.
-    sweep = ls.sweep_hparams("ravine", (-1.0, 0.0), [1e-3, 1e306], [1.0], 5, "none", steepness=1e4)
+    # (6 learning rates x 5 thresholds: the 30-cell program the other tests compiled.)
+    lrs = [1e-3, 1e-2, 0.1, 1.0, 1e100, 1e306]
+    sweep = ls.sweep_hparams("ravine", (-1.0, 0.0), lrs, THRESHOLDS, 5, "none", steepness=1e4)
     run = ls.simulate("ravine", (-1.0, 0.0), 1e306, 5, steepness=1e4)
     assert "infinity" in run.reason
-    assert_cell_matches(sweep, 0, 1, run)
-    assert sweep.diverged_at.tolist() == [[-1, 0]]
-    assert sweep.final_x[0, 1] == -1.0 and sweep.longest_step[0, 1] == 0.0
+    assert_cell_matches(sweep, 0, 5, run)
+    assert (sweep.diverged_at[:, 5] == 0).all() and not sweep.diverged[:, :4].any()
+    assert (sweep.final_x[:, 5] == -1.0).all() and (sweep.longest_step[:, 5] == 0.0).all()
 
 
 def test_overflowing_gradient_diverges_at_the_step_simulate_reports():
     # science/engine test: a depth-30 product thrown past w = 1 overflows w**30.
-    sweep = ls.sweep_hparams("deep_product", (1.2, 0.01), [1e6, 1e9, 1e12], [1.0], 50, "none", depth=30)
+    lrs = [1e3, 1e6, 1e9, 1e10, 1e11, 1e12]
+    sweep = ls.sweep_hparams("deep_product", (1.2, 0.01), lrs, THRESHOLDS, 50, "none", depth=30)
     for i, lr in enumerate(sweep.x):
         run = ls.simulate("deep_product", (1.2, 0.01), lr, 50, depth=30)
         assert_cell_matches(sweep, 0, i, run)
-    assert sweep.diverged[0, -1]
+    assert sweep.diverged[0, -1] and not sweep.diverged[0, 0]
     assert np.isfinite(sweep.final_loss).all()
+
+
+@given(st.floats(-3.0, 12.0), st.sampled_from(["none", "norm"]), st.integers(0, 60))
+def test_no_sweep_array_ever_holds_nan(exponent, clip, steps):
+    # Learning rates up to 1e14 on a depth-30 product: plenty of overflow.
+    lrs = 10.0 ** (exponent + np.linspace(0.0, 2.0, 6))
+    sweep = ls.sweep_hparams("deep_product", (1.2, 0.01), lrs, np.logspace(-2, 2, 5), steps, clip, depth=30)
+    for key in ("final_x", "final_y", "final_loss", "start_loss", "longest_step"):
+        assert np.isfinite(getattr(sweep, key)).all(), key
+    assert ((sweep.outcome == sweeps.DIVERGED) == sweep.diverged).all()
+    done = np.where(sweep.diverged, sweep.diverged_at, steps)
+    np.testing.assert_array_equal(sweep.steps_taken, done)
+    assert (sweep.n_clipped <= sweep.steps_taken).all()
 
 
 def test_a_start_whose_loss_is_not_finite_is_diverged_at_step_zero():
     # simulate refuses this start; a sweep marks it and reports inf, never NaN.
-    sweep = ls.sweep_hparams("deep_product", (1e300, 0.0), [0.1, 0.2], [1.0], 5, "norm", depth=30)
+    sweep = ls.sweep_hparams("deep_product", (1e300, 0.0), LRS, THRESHOLDS, 5, "norm", depth=30)
     assert (sweep.diverged_at == 0).all() and (sweep.steps_taken == 0).all()
     assert (sweep.final_loss == np.inf).all() and (sweep.start_loss == np.inf).all()
     assert (sweep.outcome == sweeps.DIVERGED).all()
@@ -319,14 +337,14 @@ def test_classes_follow_their_documented_order(cells, tol):
 
 
 def test_norm_clipping_trains_more_starts_than_no_clipping_on_the_cliff():
-    # The app's headline, at a coarse 24 x 24: unclipped, a large share of the
+    # The app's headline, at a coarse 64 x 64: unclipped, a large share of the
     # starts is thrown off the cliff; norm clipping keeps them and they train.
-    wild = ls.sweep_starts("pascanu", 0.5, 200, "none", resolution=24)
-    safe = ls.sweep_starts("pascanu", 0.5, 200, "norm", 1.0, resolution=24)
+    wild = ls.sweep_starts("pascanu", 0.5, 200, "none", resolution=64)
+    safe = ls.sweep_starts("pascanu", 0.5, 200, "norm", 1.0, resolution=64)
     assert wild.share("thrown") > 0.3
     assert safe.share("thrown") < 0.02
     assert safe.share("trains") > wild.share("trains") + 0.2
-    assert sum(wild.counts().values()) == 24 * 24
+    assert sum(wild.counts().values()) == 64 * 64
     # Nearly every unclipped run that left the window was thrown by one long
     # step (a few just walk over the edge); clipped steps are at most lr * c.
     assert np.mean(wild.longest_step[wild.left_window] > 1.0) > 0.9
