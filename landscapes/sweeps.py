@@ -162,10 +162,11 @@ def _clip_cells(clip: str, grad: jax.Array, threshold: jax.Array) -> jax.Array:
     Norm clipping is the rule of ``clipping`` (rescale to length c exactly
     when ||g|| > c), written per column. ``jax.vmap`` of the registered rule
     lets XLA round ||g||^2 differently from the one-cell program ``simulate``
-    runs (the last digit, on about one gradient in ten); near a cliff that
-    digit grows into a different path within a few hundred steps. Written as
-    ``g0 * g0 + g1 * g1`` it compiles to the same arithmetic as the one-cell
-    program, so each cell is bit for bit the run ``simulate`` makes (tested).
+    runs (the last digit of a few gradients in a hundred, once a block holds
+    about 2000 cells or more); near a cliff that digit grows into a
+    different path within a few hundred steps. Written as ``g0 * g0 + g1 *
+    g1`` it compiles to the same arithmetic as the one-cell program, so each
+    cell is bit for bit the run ``simulate`` makes (tested).
     """
     if clip == "norm" and grad.shape[1] == 2:
         g0, g1 = grad[:, 0], grad[:, 1]
@@ -265,7 +266,7 @@ def _sweep_blocks(theta0, lr, threshold, steps, p, momentum, bounds, *, landscap
 
     theta0: (blocks, cells, 2); lr, threshold: (blocks, cells). A block of
     about 2000 cells keeps the RNN's intermediate states in the core's cache,
-    which a single pass over 16 384 cells does not: about a third less work
+    which a single pass over 16 384 cells does not: a quarter to a third less work
     for the same numbers (blocks are independent; the tests compare them).
     """
     blocks, cells = theta0.shape[:2]
@@ -401,7 +402,8 @@ class Sweep:
         ``Trajectory.left_window_at``); -1 if none.
       n_clipped: how many completed steps clipping changed the gradient.
       longest_step: the longest applied update (0 if no step).
-      outcome: the class of each cell, an index into ``OUTCOMES``.
+      outcome: the class of each cell, an index into ``OUTCOMES`` (see
+        ``classify`` and ``OUTCOME_DEFINITIONS``).
       tolerance: the loss at or below which a run counts as trained.
       landscape, clip, optimizer, steps, lr, threshold, start, window,
         landscape_params, momentum, dtype: the configuration. ``lr`` and
@@ -450,6 +452,10 @@ class Sweep:
     def left_window(self) -> np.ndarray:
         """(ny, nx) whether the path ever left the window."""
         return self.left_at >= 0
+
+    def locate(self, x: float, y: float) -> tuple[int, int]:
+        """The (row j, column i) of the cell nearest to (x, y), e.g. a clicked pick point."""
+        return int(np.argmin(np.abs(self.y - y))), int(np.argmin(np.abs(self.x - x)))
 
     def share(self, outcome: str) -> float:
         """The fraction of cells in one outcome class (``"trains"``, ...)."""

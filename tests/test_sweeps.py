@@ -373,6 +373,14 @@ def test_tolerance_is_relative_to_the_landscape():
     )
 
 
+def test_a_clicked_point_locates_its_cell():
+    sweep = ls.sweep_starts("ravine", 0.1, 0, resolution=GRID)
+    for j in range(5):
+        for i in range(6):
+            assert sweep.locate(sweep.x[i], sweep.y[j]) == (j, i)
+    assert sweep.locate(1e9, -1e9) == (0, 5)
+
+
 def test_zero_steps_reports_the_starts():
     sweep = ls.sweep_starts("ravine", 0.1, 0, resolution=GRID)
     xx, yy = np.meshgrid(sweep.x, sweep.y)
