@@ -215,6 +215,7 @@ def start_maps_figure(
     quantity: Quantity = "loss",
     *,
     show_walls: bool = True,
+    current: tuple[float, float] | None = None,
     pick_resolution: int = PICK_RESOLUTION,
     height: int = 420,
 ) -> go.Figure:
@@ -229,6 +230,7 @@ def start_maps_figure(
         units), ``"outcome"`` (the class of each start, with a legend) or
         ``"clipped"`` (how many steps were clipped).
       show_walls: draw the landscape's analytic wall lines on every panel.
+      current: the start open in the Explorer, marked on every panel, or None.
       pick_resolution: at most this many transparent pick points per side of
         a panel; their customdata is (x, y, final loss) and each pick trace's
         ``meta`` names the clipping mode (see ``pick_traces``).
@@ -314,6 +316,8 @@ def start_maps_figure(
                 row=1,
                 col=col,
             )
+        if current is not None:
+            fig.add_trace(_current_marker(current, sweep.clip, show=col == 1), row=1, col=col)
         for trace in _pick_grids(sweep, pick_resolution):
             fig.add_trace(trace, row=1, col=col)
         fig.update_xaxes(range=[x0, x1], title_text=scape.axis_labels[0], row=1, col=col)
@@ -330,6 +334,22 @@ def start_maps_figure(
         hovermode="closest",
     )
     return fig
+
+
+def _current_marker(point: tuple[float, float], clip: str, show: bool) -> go.Scatter:
+    """A star at the setting open in the Explorer, in the colour of its clipping mode."""
+    return go.Scatter(
+        x=[float(point[0])],
+        y=[float(point[1])],
+        mode="markers",
+        marker=dict(
+            symbol="star", size=16, color=MODE_COLORS.get(clip, ACCENT), line=dict(color="white", width=1.5)
+        ),
+        name="open in the Explorer",
+        legendgroup="current",
+        showlegend=show,
+        hovertemplate="open in the Explorer: %{x:.4g}, %{y:.4g}<extra></extra>",
+    )
 
 
 def _panel_title(sweep: Sweep) -> str:
@@ -436,22 +456,7 @@ def hparams_figure(
     for trace in _pick_grids(sweep, pick_resolution):
         fig.add_trace(trace)
     if current is not None:
-        lr, c = float(current[0]), float(current[1])
-        fig.add_trace(
-            go.Scatter(
-                x=[lr],
-                y=[c],
-                mode="markers",
-                marker=dict(
-                    symbol="star",
-                    size=16,
-                    color=MODE_COLORS.get(sweep.clip, ACCENT),
-                    line=dict(color="white", width=1.5),
-                ),
-                name="open in the Explorer",
-                hovertemplate="open in the Explorer: lr %{x:.3g}, c %{y:.3g}<extra></extra>",
-            )
-        )
+        fig.add_trace(_current_marker(current, sweep.clip, show=True))
     y_title = "clipping threshold c" + (" (no effect: clipping is off)" if sweep.clip == "none" else "")
     start = sweep.start or (float("nan"), float("nan"))
     fig.update_layout(

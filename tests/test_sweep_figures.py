@@ -135,6 +135,16 @@ def test_wall_lines_follow_the_analytic_wall_on_every_panel():
     ]
 
 
+def test_the_start_open_in_the_explorer_is_marked_on_every_panel():
+    fig = sf.start_maps_figure(three_modes(), "loss", current=(4.7, -2.2))
+    stars = [t for t in fig.data if t.name == "open in the Explorer"]
+    assert [(t.x, t.y) for t in stars] == [((4.7,), (-2.2,))] * 3
+    assert [t.marker.color for t in stars] == [MODE_COLORS[m] for m in ("none", "value", "norm")]
+    assert sum(bool(t.showlegend) for t in stars) == 1
+    assert [t.xaxis for t in stars] == ["x", "x2", "x3"]
+    assert not [t for t in sf.start_maps_figure(three_modes()).data if t.name == "open in the Explorer"]
+
+
 def test_outcome_maps_use_categorical_colours_and_a_legend():
     sweeps = three_modes()
     fig = sf.start_maps_figure(sweeps, "outcome")
