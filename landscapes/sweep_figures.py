@@ -30,11 +30,13 @@ from .sweeps import OUTCOME_LABELS, OUTCOMES, Sweep
 
 Quantity = Literal["loss", "outcome", "clipped"]
 
-#: One colour per outcome class (Okabe & Ito, none of them a clipping-mode colour).
+#: One colour per outcome class: Okabe & Ito, like the palette, but none of
+#: them a clipping-mode colour or close to one (orange would read as "no
+#: clipping" under a vermillion panel title), nor the palette's accent.
 OUTCOME_COLORS = {
     "trains": "#56B4E9",  # sky blue
     "stuck": "#BBBBBB",  # light grey
-    "thrown": "#E69F00",  # orange
+    "thrown": "#F0E442",  # yellow
     "diverged": "#000000",  # black
 }
 
@@ -342,8 +344,9 @@ def _current_marker(point: tuple[float, float], clip: str, show: bool) -> go.Sca
         x=[float(point[0])],
         y=[float(point[1])],
         mode="markers",
+        # The mode's colour ringed in black, so it shows on every map colour.
         marker=dict(
-            symbol="star", size=16, color=MODE_COLORS.get(clip, ACCENT), line=dict(color="white", width=1.5)
+            symbol="star", size=18, color=MODE_COLORS.get(clip, ACCENT), line=dict(color="black", width=2)
         ),
         name="open in the Explorer",
         legendgroup="current",

@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 import landscapes as ls
 from landscapes import sweep_figures as sf
-from landscapes.palette import MODE_COLORS, WALL_COLOR
+from landscapes.palette import ACCENT, MODE_COLORS, WALL_COLOR
 from landscapes.sweeps import DIVERGED, OUTCOMES, STUCK, THROWN, TRAINS, Sweep
 
 WINDOW = ((3.5, 6.5), (-4.0, -1.0))
@@ -159,8 +159,8 @@ def test_outcome_maps_use_categorical_colours_and_a_legend():
     legend = [t for t in fig.data if t.showlegend and t.legendgroup and t.legendgroup.startswith("outcome")]
     assert [t.marker.color for t in legend] == [sf.OUTCOME_COLORS[n] for n in OUTCOMES]
     assert [t.name for t in legend] == [ls.sweeps.OUTCOME_LABELS[n] for n in OUTCOMES]
-    # No class colour is a clipping-mode colour: a map never looks like a mode.
-    assert not set(sf.OUTCOME_COLORS.values()) & set(MODE_COLORS.values())
+    # No class colour is a clipping-mode colour (or the accent): a map never looks like a mode.
+    assert not set(sf.OUTCOME_COLORS.values()) & {*MODE_COLORS.values(), ACCENT, WALL_COLOR}
 
 
 def test_clipped_maps_count_steps_on_one_scale():
