@@ -48,6 +48,8 @@ from .objectives import PASCANU_CRITICAL_W, pascanu_wall_b, rnn_states
 from .registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes, register
 from .rnn import PeakGradients, RnnUnroll, gradient_across_wall, peak_gradient_vs_T, unroll_rnn
 from .snippets import FRAMEWORK_LABELS, FRAMEWORKS, SNIPPET_MODES, Snippet, code_snippet, code_snippets
+from .sweep_figures import hparams_caption, hparams_figure, pick_traces, start_maps_caption, start_maps_figure
+from .sweeps import OUTCOMES, Sweep, classify, sweep_hparams, sweep_starts, train_tolerance
 
 __all__ = [
     "CLIP_RULES",
@@ -113,4 +115,17 @@ __all__ = [
     "threshold_advice",
     "unroll_rnn",
     "value_and_grad_fn",
+]
+__all__ += [  # sweeps (issue 4): many descents at once, their figures and captions
+    "OUTCOMES",
+    "Sweep",
+    "classify",
+    "hparams_caption",
+    "hparams_figure",
+    "pick_traces",
+    "start_maps_caption",
+    "start_maps_figure",
+    "sweep_hparams",
+    "sweep_starts",
+    "train_tolerance",
 ]

@@ -39,7 +39,7 @@ def run_modes(config: ExplorerConfig, modes: tuple[str, ...] = PATH_MODES) -> Ex
 
 
 @dataclass(frozen=True)
-class Sweep:
+class SettingSweep:
     """Runs of every visible mode for each value of one swept setting (c or lr)."""
 
     config: ExplorerConfig
@@ -49,7 +49,7 @@ class Sweep:
     window: Window
 
 
-def sweep_setting(config: ExplorerConfig, setting: str) -> Sweep:
+def sweep_setting(config: ExplorerConfig, setting: str) -> SettingSweep:
     """Every value of the threshold (or learning rate) slider, one batched call per mode."""
     if setting not in ("c", "lr"):
         raise ValueError(f"setting must be 'c' or 'lr', got {setting!r}")
@@ -72,7 +72,7 @@ def sweep_setting(config: ExplorerConfig, setting: str) -> Sweep:
             optimizer=config.optimizer,
             **config.params,
         )
-    return Sweep(config=config, setting=setting, values=values, runs=runs, window=config.scape.window)
+    return SettingSweep(config=config, setting=setting, values=values, runs=runs, window=config.scape.window)
 
 
 def outcome(run: Trajectory, window: Window) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .engine import Trajectory
-from .explorer import ExplorerRuns, Sweep, border_point, exit_events
+from .explorer import ExplorerRuns, SettingSweep, border_point, exit_events
 from .mesh import Surface
 from .palette import ACCENT, MODE_COLORS, MODE_DASHES, MODE_LABELS, MODE_MARKERS, WALL_COLOR
 from .registry import Landscape, Window
@@ -683,7 +683,7 @@ def _sweep_path(mode: str, run: Trajectory) -> Spec:
     }
 
 
-def _sweep_text(sweep: Sweep, j: int) -> str:
+def _sweep_text(sweep: SettingSweep, j: int) -> str:
     parts = []
     for mode, runs in sweep.runs.items():
         run = runs[j if len(runs) > 1 else 0]
@@ -701,7 +701,7 @@ def _sweep_text(sweep: Sweep, j: int) -> str:
 
 def sweep_figure(
     surface: Surface,
-    sweep: Sweep,
+    sweep: SettingSweep,
     *,
     height: int = 620,
     font_size: int = 14,
@@ -761,7 +761,7 @@ def sweep_figure(
     return {"data": data, "layout": layout, "frames": frames}
 
 
-def _sweep_note(sweep: Sweep, j: int) -> Spec:
+def _sweep_note(sweep: SettingSweep, j: int) -> Spec:
     return {
         "text": _sweep_text(sweep, j),
         "xref": "paper",
