@@ -7,6 +7,7 @@ st.set_page_config(page_title="Cliffs in loss landscapes", page_icon="assets/fav
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/landscape:", url_path="home", default=True),
     st.Page("pages/explorer.py", title="Cliff Explorer", icon=":material/explore:", url_path="explorer"),
+    st.Page("pages/sweeps.py", title="Sweeps", icon=":material/grid_on:", url_path="sweeps"),
     st.Page("pages/rnn.py", title="Inside the RNN", icon=":material/memory:", url_path="rnn"),
     st.Page("pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
 ]

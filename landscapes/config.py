@@ -326,3 +326,44 @@ def rnn_from_query(query: Mapping[str, object]) -> tuple[RnnView, list[str]]:
 
 def rnn_to_query(view: RnnView) -> dict[str, str]:
     return {"w": _fmt(view.w), "b": _fmt(view.b), "T": str(view.T)}
+
+
+#: Resolutions the Sweeps page offers (cells per side of a start map).
+SWEEP_RESOLUTIONS = (64, 96, 128, 192, 256)
+SWEEP_PAINTS = ("loss", "outcome", "clipped")
+
+
+@dataclass(frozen=True)
+class SweepView:
+    """The Sweeps page: the Explorer's descent settings, plus how to draw the maps."""
+
+    explorer: ExplorerConfig = field(default_factory=ExplorerConfig)
+    resolution: int = 96
+    paint: str = "outcome"
+    diagram_clip: str = "norm"
+
+
+def sweep_from_query(query: Mapping[str, object]) -> tuple[SweepView, list[str]]:
+    """Reads a SweepView from URL query parameters (never raises; notices as from_query)."""
+    explorer, notices = from_query(query)
+    read = QueryReader(query)
+    raw_res = read.get("res")
+    resolution = SweepView.resolution
+    if raw_res is not None:
+        value = read.number("res", "Resolution", SWEEP_RESOLUTIONS[0], SWEEP_RESOLUTIONS[-1], resolution)
+        resolution = min(SWEEP_RESOLUTIONS, key=lambda r: abs(r - value))
+        if resolution != value and not read.notices:
+            read.notices.append(f"Resolution {raw_res} is not offered; using {resolution}.")
+    view = SweepView(
+        explorer=explorer,
+        resolution=resolution,
+        paint=read.choice("paint", "quantity to paint", SWEEP_PAINTS, SweepView.paint),
+        diagram_clip=read.choice("dclip", "diagram clipping mode", ("norm", "value", "none"), "norm"),
+    )
+    return view, notices + read.notices
+
+
+def sweep_to_query(view: SweepView) -> dict[str, str]:
+    query = {k: v for k, v in to_query(view.explorer).items() if k not in ("paths", "scrub")}
+    query.update(res=str(view.resolution), paint=view.paint, dclip=view.diagram_clip)
+    return query

@@ -47,7 +47,7 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from . import _jaxsetup  # noqa: F401  (float64 on)
-from .clipping import CLIP_RULES, check_clip
+from .clipping import CLIP_RULES, check_clip, positive_number
 from .engine import (
     _BAD_GRAD,
     _BAD_LOSS,
@@ -56,7 +56,6 @@ from .engine import (
     OPTIMIZERS,
     ClipMode,
     OptimizerName,
-    _check_positive,
     _check_start,
     _check_steps,
     value_and_grad_fn,
@@ -556,7 +555,7 @@ def _check_common(optimizer: str, momentum: float, dtype) -> tuple[float, np.dty
 def _check_tolerance(tolerance: float | None, scape: Landscape, values: Mapping[str, float]) -> float:
     if tolerance is None:
         return train_tolerance(scape, **values)
-    return _check_positive("tolerance", tolerance)
+    return positive_number("tolerance", tolerance)
 
 
 def _run(
@@ -652,7 +651,7 @@ def sweep_starts(
     """
     scape = get_landscape(landscape)
     values = scape.resolve_params(**params)
-    lr = _check_positive("learning rate", lr)
+    lr = positive_number("learning rate", lr)
     threshold = check_clip(clip, threshold)
     steps = _check_steps(steps)
     momentum, dt = _check_common(optimizer, momentum, dtype)
@@ -756,7 +755,7 @@ def sweep_hparams(
     scape = get_landscape(landscape)
     values = scape.resolve_params(**params)
     start_point = _check_start(scape.default_start if start is None else start)
-    lr_axis = _check_axis("learning rates", lrs, lambda v: _check_positive("learning rate", v))
+    lr_axis = _check_axis("learning rates", lrs, lambda v: positive_number("learning rate", v))
     check_clip(clip, 1.0)
     c_axis = _check_axis("thresholds", thresholds, lambda v: check_clip(clip, v))
     steps = _check_steps(steps)

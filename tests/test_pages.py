@@ -91,3 +91,38 @@ def test_learn_page_uses_the_explorer_settings():
     clean(at)
     text = " ".join(m.value for m in at.markdown)
     assert "threshold c = 3" in text
+
+
+@pytest.mark.parametrize("res", ["64", "128", "256"])
+def test_sweeps_page_at_each_resolution(res):
+    at = page("pages/sweeps.py", {"res": res, "steps": "20"})
+    clean(at)
+    import json
+
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2
+    maps = json.loads(charts[0].proto.spec)
+    heat = [t for t in maps["data"] if t.get("type") == "heatmap"]
+    assert len(heat) == 3 and heat[0]["z"]["shape"].replace(" ", "") == f"{res},{res}"
+    assert at.query_params["res"] == res
+
+
+@pytest.mark.parametrize("paint", ["loss", "outcome", "clipped"])
+def test_sweeps_paint_choices(paint):
+    at = page("pages/sweeps.py", {"res": "64", "paint": paint, "steps": "20"})
+    clean(at)
+    assert "starts" in " ".join(m.value for m in at.markdown)
+
+
+def test_sweeps_bad_url():
+    at = page("pages/sweeps.py", {"res": "5000", "paint": "colour", "dclip": "x"})
+    clean(at)
+    text = at.warning[0].value
+    assert "Resolution 5000 is outside" in text and "'colour'" in text
+
+
+def test_sweeps_start_from_the_explorer_settings():
+    at = page("pages/explorer.py", {"lr": "0.1", "c": "3", "steps": "30"})
+    at.switch_page("pages/sweeps.py").run()
+    clean(at)
+    assert at.session_state["sw_lr"] == 0.1 and at.session_state["sw_c"] == 3.0
