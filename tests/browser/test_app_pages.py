@@ -1,0 +1,164 @@
+"""The real app in Debian's Chromium: every page, sliders, shared links, clicks, reveal mode."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from .streamlit_helpers import (
+    expect_rerun,
+    goto,
+    has_exception,
+    plotly_chart,
+    plotly_charts,
+    slider,
+    wait_for_app,
+)
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["/", "/explorer", "/sweeps?res=64&steps=20", "/rnn", "/learn"]
+
+
+def names(chart: dict) -> set[str]:
+    return {trace.get("name") for trace in chart["data"]}
+
+
+def click_data_point(page, chart_index: int, x: float, y: float, trace_name: str) -> None:
+    """Clicks the point of trace `trace_name` nearest to (x, y) in a Plotly chart, as a user would."""
+    page.evaluate(
+        "(i) => document.querySelectorAll('.js-plotly-plot')[i].scrollIntoView({block: 'center'})",
+        chart_index,
+    )
+    page.wait_for_timeout(300)
+    box = page.evaluate(
+        """([index, x, y, name]) => {
+            const el = document.querySelectorAll('.js-plotly-plot')[index];
+            const full = el._fullLayout;
+            const trace = el._fullData.find((t) => t.name === name);
+            const xa = full[trace.xaxis.replace('x', 'xaxis')] || full.xaxis;
+            const ya = full[trace.yaxis.replace('y', 'yaxis')] || full.yaxis;
+            let best = null;
+            for (let i = 0; i < trace.x.length; i++) {
+              const d = Math.hypot(xa.d2p(trace.x[i]) - xa.d2p(x), ya.d2p(trace.y[i]) - ya.d2p(y));
+              if (best === null || d < best.d) best = {d, i};
+            }
+            const rect = el.getBoundingClientRect();
+            return {
+              px: rect.left + xa._offset + xa.d2p(trace.x[best.i]),
+              py: rect.top + ya._offset + ya.d2p(trace.y[best.i]),
+              x: trace.x[best.i], y: trace.y[best.i],
+            };
+        }""",
+        [chart_index, x, y, trace_name],
+    )
+    page.mouse.move(box["px"], box["py"])
+    page.wait_for_timeout(200)
+    page.mouse.click(box["px"], box["py"])
+    return box
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_loads_cleanly(page, app_url, console_errors, path):
+    goto(page, app_url, path)
+    assert not has_exception(page)
+    assert plotly_charts(page), "every page shows at least one chart"
+    assert console_errors == []
+
+
+def test_moving_a_slider_changes_the_chart_and_the_link(page, app_url, console_errors):
+    goto(page, app_url, "/explorer")
+    before = plotly_chart(page, 0)
+    with expect_rerun(page):
+        slider(page, "threshold c (log scale)").press("ArrowLeft")
+    after = plotly_chart(page, 0)
+    norm_before = next(t for t in before["data"] if t.get("name") == "norm clipping")
+    norm_after = next(t for t in after["data"] if t.get("name") == "norm clipping")
+    assert norm_before["x"] != norm_after["x"]
+    assert parse_qs(urlparse(page.url).query)["c"] == ["0.8"]
+    assert not has_exception(page) and console_errors == []
+
+
+def test_a_shared_link_applies_its_settings(page, app_url, console_errors):
+    goto(
+        page,
+        app_url,
+        "/explorer?landscape=ravine&steepness=100&start=3,2.5&lr=1.2&c=1&steps=200&paths=none,norm",
+    )
+    chart = plotly_chart(page, 0)
+    assert chart["layout"]["xaxis"]["title"]["text"].startswith("u ")
+    assert {"no clipping", "norm clipping"} <= names(chart) and "value clipping" not in names(chart)
+    assert page.get_by_text("Ravine under a cliff").first.is_visible()
+    arrows = [a for a in chart["layout"]["annotations"] if "thrown to" in a.get("text", "")]
+    assert arrows and arrows[0]["text"].startswith("step 2:")
+    assert console_errors == []
+
+
+def test_a_malformed_link_shows_a_notice_not_a_traceback(page, app_url, console_errors):
+    goto(page, app_url, "/explorer?lr=fast&T=9999&start=oops&landscape=pascanu")
+    notice = page.locator("[data-testid='stAlertContentWarning']")
+    assert notice.count() == 1
+    text = notice.inner_text()
+    assert "'fast' is not a number" in text and "9999 is outside" in text
+    assert not has_exception(page) and plotly_charts(page)
+    assert console_errors == []
+
+
+def test_clicking_the_map_moves_the_start(page, app_url, console_errors):
+    goto(page, app_url, "/explorer")
+    with expect_rerun(page):
+        target = click_data_point(page, 0, 5.5, -3.0, "click to start here")
+    wait_for_app(page)
+    start = next(t for t in plotly_chart(page, 0)["data"] if t.get("name") == "start")
+    assert start["x"][0] == pytest.approx(target["x"]) and start["y"][0] == pytest.approx(target["y"])
+    assert parse_qs(urlparse(page.url).query)["start"] == [f"{target['x']:.6g},{target['y']:.6g}"]
+    assert console_errors == []
+
+
+def test_in_figure_sweep_ships_frames(page, app_url, console_errors):
+    goto(page, app_url, "/explorer?scrub=c&steps=40")
+    sweep = plotly_chart(page, 1)
+    assert len(sweep["frames"]) == 45
+    # Scrub inside the figure: no rerun, the paths change in the browser.
+    runs_before = page.evaluate("() => window.__cliffs.finished")
+    page.evaluate(
+        """() => { const el = document.querySelectorAll('.js-plotly-plot')[1];
+                   return Plotly.animate(el, ['0.01'], {frame: {duration: 0, redraw: false},
+                                                        transition: {duration: 0}, mode: 'immediate'}); }"""
+    )
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.__cliffs.finished") == runs_before
+    assert console_errors == []
+
+
+def test_predict_then_reveal(page, app_url, console_errors):
+    goto(page, app_url, "/explorer?predict=1")
+    assert "no clipping" not in names(plotly_chart(page, 0))
+    assert page.get_by_text("Predict, then reveal.").is_visible()
+    with expect_rerun(page):
+        click_data_point(page, 0, 6.0, -1.5, "click to start here")
+    wait_for_app(page)
+    chart = plotly_chart(page, 0)
+    assert {"no clipping", "your guess"} <= names(chart)
+    success = page.locator("[data-testid='stAlertContentSuccess']").inner_text()
+    assert "The unclipped path ended at (39, 53.4)" in success and "away" in success
+    assert console_errors == []
+
+
+def test_sweeps_cell_click_opens_the_explorer_with_that_cell(page, app_url, console_errors):
+    goto(page, app_url, "/sweeps?res=64&steps=30&lr=0.5&c=1&dclip=norm")
+    chart_index = 1  # the (lr, c) diagram
+    pick = next(
+        t["name"] for t in plotly_chart(page, chart_index)["data"] if "pick" in str(t.get("meta", ""))
+    )
+    with expect_rerun(page):
+        target = click_data_point(page, chart_index, 0.2, 0.3, pick)
+    page.wait_for_url("**/explorer**", timeout=60_000)
+    wait_for_app(page)
+    query = parse_qs(urlparse(page.url).query)
+    assert float(query["lr"][0]) == pytest.approx(target["x"]) and float(query["c"][0]) == pytest.approx(
+        target["y"]
+    )
+    assert query["steps"] == ["30"]
+    assert not has_exception(page) and console_errors == []
