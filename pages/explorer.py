@@ -19,7 +19,7 @@ ui.init_page()
 ss = st.session_state
 
 OPTIMIZER_NAMES = {"sgd": "plain", "momentum": "momentum", "adam": "Adam"}
-SURFACE_RESOLUTION = 300  # pixels per side of the map's background image (drawn once, cached)
+SURFACE_RESOLUTION = 200  # pixels per side of the map's background image (computed once, cached)
 
 
 # --- settings <-> widgets <-> URL ------------------------------------------------

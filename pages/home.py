@@ -25,8 +25,8 @@ def render() -> None:
         "descended three ways."
     )
     result = run_modes(cf.ExplorerConfig(steps=40))
-    surface = ui.surface("pascanu", (("T", 50.0),), 300)
-    image = ui.surface_image("pascanu", (("T", 50.0),), 300)
+    surface = ui.surface("pascanu", (("T", 50.0),), 200)
+    image = ui.surface_image("pascanu", (("T", 50.0),), 200)
     ui.chart(figures.map_figure(surface, result, clickable=False, height=460, image=image), key="home_map")
     st.subheader("Where next")
     links = [
