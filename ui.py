@@ -156,3 +156,59 @@ html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownConta
 
 def presentation_style() -> None:
     st.html(PRESENTATION_CSS)
+
+
+OPTIMIZER_NAMES = {"sgd": "plain", "momentum": "momentum", "adam": "Adam"}
+
+
+def descent_controls(prefix: str, on_landscape_change: Callable[[], None]) -> None:
+    """The sidebar widgets every page with a descent shares: the landscape and its own
+    parameters, learning rate, threshold, steps and optimizer.
+
+    Keys are ``{prefix}landscape``, ``{prefix}p_{landscape}_{param}``, ``{prefix}lr``,
+    ``{prefix}c``, ``{prefix}steps`` and ``{prefix}opt``; the page seeds them.
+    """
+    from landscapes import config as cf
+
+    ss = st.session_state
+    st.subheader("Landscape")
+    st.selectbox(
+        "Landscape",
+        [s.name for s in cf.list_landscapes()],
+        key=f"{prefix}landscape",
+        format_func=lambda n: cf.get_landscape(n).title,
+        on_change=on_landscape_change,
+        label_visibility="collapsed",
+    )
+    scape = cf.get_landscape(ss[f"{prefix}landscape"])
+    for spec in scape.params:
+        key = f"{prefix}p_{scape.name}_{spec.name}"
+        if key not in ss:
+            ss[key] = spec.default
+        if spec.log:
+            st.select_slider(
+                spec.label,
+                cf.log_choices(spec.low, spec.high),
+                key=key,
+                help=spec.help,
+                format_func=lambda v: f"{v:g}",
+            )
+        else:
+            st.slider(spec.label, int(spec.low), int(spec.high), key=key, help=spec.help, step=1)
+
+    st.subheader("Descent")
+    st.select_slider(
+        "learning rate (log scale)", cf.LR_CHOICES, key=f"{prefix}lr", format_func=lambda v: f"{v:g}"
+    )
+    st.select_slider(
+        "threshold c (log scale)",
+        cf.THRESHOLD_CHOICES,
+        key=f"{prefix}c",
+        format_func=lambda v: f"{v:g}",
+        help="Norm clipping shortens any gradient longer than c to length c; value clipping "
+        "caps each component at ±c.",
+    )
+    st.slider("steps", *cf.STEPS_RANGE, key=f"{prefix}steps")
+    st.segmented_control(
+        "optimizer", list(OPTIMIZER_NAMES), key=f"{prefix}opt", required=True, format_func=OPTIMIZER_NAMES.get
+    )

@@ -349,6 +349,12 @@ def _prepare(landscape, start, steps, clip, optimizer, momentum, dtype, params) 
     if clip not in CLIP_RULES:
         check_clip(clip, 1.0)
     steps = _check_steps(steps)
+    momentum, dt = check_optimizer_settings(optimizer, momentum, dtype)
+    return _Call(scape, values, start_point, steps, momentum, dt, optimizer)
+
+
+def check_optimizer_settings(optimizer: str, momentum: float, dtype) -> tuple[float, np.dtype]:
+    """Validates the optimizer name, the momentum coefficient and the dtype."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
     momentum = float(momentum)
@@ -357,7 +363,7 @@ def _prepare(landscape, start, steps, clip, optimizer, momentum, dtype, params) 
     dt = np.dtype(dtype)
     if dt not in (np.float64, np.float32):
         raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
-    return _Call(scape, values, start_point, steps, momentum, dt, optimizer)
+    return momentum, dt
 
 
 def simulate(

@@ -58,6 +58,7 @@ from .engine import (
     OptimizerName,
     _check_start,
     _check_steps,
+    check_optimizer_settings,
     value_and_grad_fn,
 )
 from .mesh import loss_surface
@@ -541,15 +542,7 @@ def _check_resolution(resolution: int | tuple[int, int]) -> tuple[int, int]:
 
 
 def _check_common(optimizer: str, momentum: float, dtype) -> tuple[float, np.dtype]:
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-    momentum = float(momentum)
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
-    dt = np.dtype(dtype)
-    if dt not in (np.float64, np.float32):
-        raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
-    return momentum, dt
+    return check_optimizer_settings(optimizer, momentum, dtype)
 
 
 def _check_tolerance(tolerance: float | None, scape: Landscape, values: Mapping[str, float]) -> float:

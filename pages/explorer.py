@@ -18,7 +18,6 @@ from landscapes.palette import MODE_LABELS
 ui.init_page()
 ss = st.session_state
 
-OPTIMIZER_NAMES = {"sgd": "plain", "momentum": "momentum", "adam": "Adam"}
 SURFACE_RESOLUTION = 200  # pixels per side of the map's background image (computed once, cached)
 
 
@@ -114,43 +113,8 @@ def apply_preset(key: str) -> None:
 
 def controls() -> None:
     with st.sidebar:
-        st.subheader("Landscape")
-        st.selectbox(
-            "Landscape",
-            [s.name for s in cf.list_landscapes()],
-            key="landscape",
-            format_func=lambda n: cf.get_landscape(n).title,
-            on_change=on_landscape_change,
-            label_visibility="collapsed",
-        )
+        ui.descent_controls("", on_landscape_change)
         scape = cf.get_landscape(ss.landscape)
-        for spec in scape.params:
-            key = f"p_{scape.name}_{spec.name}"
-            if spec.log:
-                st.select_slider(
-                    spec.label,
-                    cf.log_choices(spec.low, spec.high),
-                    key=key,
-                    help=spec.help,
-                    format_func=lambda v: f"{v:g}",
-                )
-            else:
-                st.slider(spec.label, int(spec.low), int(spec.high), key=key, help=spec.help, step=1)
-
-        st.subheader("Descent")
-        st.select_slider("learning rate (log scale)", cf.LR_CHOICES, key="lr", format_func=lambda v: f"{v:g}")
-        st.select_slider(
-            "threshold c (log scale)",
-            cf.THRESHOLD_CHOICES,
-            key="c",
-            format_func=lambda v: f"{v:g}",
-            help="Norm clipping shortens any gradient longer than c to length c; value clipping "
-            "caps each component at ±c.",
-        )
-        st.slider("steps", *cf.STEPS_RANGE, key="steps")
-        st.segmented_control(
-            "optimizer", list(OPTIMIZER_NAMES), key="opt", required=True, format_func=OPTIMIZER_NAMES.get
-        )
         st.caption("Start point: type it, or click anywhere on the map.")
         (x0, x1), (y0, y1) = scape.window
         left, right = st.columns(2)

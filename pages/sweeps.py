@@ -99,41 +99,8 @@ def picked(key: str) -> tuple[float, float] | None:
 
 def controls() -> cf.SweepView:
     with st.sidebar:
-        st.subheader("Landscape")
-        st.selectbox(
-            "Landscape",
-            [s.name for s in cf.list_landscapes()],
-            key="sw_landscape",
-            format_func=lambda n: cf.get_landscape(n).title,
-            on_change=on_landscape_change,
-            label_visibility="collapsed",
-        )
+        ui.descent_controls("sw_", on_landscape_change)
         scape = cf.get_landscape(ss.sw_landscape)
-        for spec in scape.params:
-            key = f"sw_p_{scape.name}_{spec.name}"
-            if key not in ss:
-                ss[key] = spec.default
-            if spec.log:
-                st.select_slider(
-                    spec.label, cf.log_choices(spec.low, spec.high), key=key, format_func=lambda v: f"{v:g}"
-                )
-            else:
-                st.slider(spec.label, int(spec.low), int(spec.high), key=key, step=1)
-        st.subheader("Descent")
-        st.select_slider(
-            "learning rate (log scale)", cf.LR_CHOICES, key="sw_lr", format_func=lambda v: f"{v:g}"
-        )
-        st.select_slider(
-            "threshold c (log scale)", cf.THRESHOLD_CHOICES, key="sw_c", format_func=lambda v: f"{v:g}"
-        )
-        st.slider("steps", *cf.STEPS_RANGE, key="sw_steps")
-        st.segmented_control(
-            "optimizer",
-            ["sgd", "momentum", "adam"],
-            key="sw_opt",
-            required=True,
-            format_func={"sgd": "plain", "momentum": "momentum", "adam": "Adam"}.get,
-        )
         st.subheader("Maps")
         st.select_slider(
             "resolution (cells per side)",

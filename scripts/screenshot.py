@@ -1,36 +1,36 @@
-"""Headless-Chromium screenshots of app pages: python scripts/screenshot.py URL OUT.png [width height]."""
+"""Headless-Chromium screenshot of an app page: python scripts/screenshot.py URL OUT.png [width height].
+
+Uses the browser tests' launcher (Debian's /usr/bin/chromium with the flags this machine needs)
+and waits for the first run and every chart to be drawn.
+"""
 
 import sys
+from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.browser.streamlit_helpers import (
+    ConsoleLog,
+    has_exception,
+    launch_chromium,
+    new_context,
+    wait_for_app,
+)
 
 
 def main() -> None:
     url, out = sys.argv[1], sys.argv[2]
     width, height = (int(sys.argv[3]), int(sys.argv[4])) if len(sys.argv) > 4 else (1600, 1000)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": width, "height": height})
-        errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        browser = launch_chromium(p)
+        page = new_context(browser, viewport={"width": width, "height": height}).new_page()
+        log = ConsoleLog().attach(page)
         page.goto(url)
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90000)
-        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90000)
-        page.wait_for_timeout(3000)
+        wait_for_app(page)
+        page.wait_for_timeout(1000)
         page.screenshot(path=out, full_page=True)
-        exceptions = page.locator("[data-testid='stException']").count()
-        print(f"saved {out}; exceptions: {exceptions}; console errors: {errors}")
+        print(f"saved {out}; exception shown: {has_exception(page)}; console errors: {log.errors}")
         browser.close()
 
 
