@@ -289,6 +289,14 @@ def render() -> None:
             st.markdown("*The story of this run is told once you have placed your guess.*")
         else:
             st.markdown("\n\n".join(narrate(result)))
+        if config.landscape == "pascanu" and not present:
+            w, b = config.start
+            st.page_link(
+                "pages/rnn.py",
+                label=f"Look inside the RNN at the start point (w = {w:.4g}, b = {b:.4g})",
+                icon=":material/memory:",
+                query_params={"w": f"{w:.6g}", "b": f"{b:.6g}", "T": f"{config.params['T']:g}"},
+            )
 
     if "scrub" not in ss:  # hidden widgets lose their state: keep the sweep that is on
         ss.scrub = ss.explorer_cfg.scrub or None

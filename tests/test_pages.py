@@ -60,10 +60,14 @@ def test_rnn_wall_button_puts_b_on_the_wall():
     assert at.session_state["rnn_b"] == pytest.approx(float(ls.pascanu_wall_b(5.0)), abs=1e-6)
 
 
-def test_explorer_links_to_the_rnn_page_with_its_point():
+def test_rnn_page_and_explorer_link_both_ways():
     at = page("pages/rnn.py", {"w": "4.9", "b": "-2.5", "T": "60"})
-    links = [link for link in at.get("page_link")]
-    assert links, "the RNN page links back to the Explorer"
+    assert at.get("page_link"), "the RNN page links back to the Explorer"
+    at = page("pages/explorer.py", {"start": "4.9,-2.5", "T": "60"})
+    clean(at)
+    (link,) = [link for link in at.get("page_link") if "inside the RNN" in link.proto.label]
+    assert "w = 4.9, b = -2.5" in link.proto.label
+    assert link.proto.page.endswith("rnn") or "rnn" in link.proto.page
 
 
 @pytest.mark.parametrize(
@@ -93,7 +97,7 @@ def test_learn_page_uses_the_explorer_settings():
     assert "threshold c = 3" in text
 
 
-@pytest.mark.parametrize("res", ["64", "128", "256"])
+@pytest.mark.parametrize("res", ["64", "96", "128", "192", "256"])
 def test_sweeps_page_at_each_resolution(res):
     at = page("pages/sweeps.py", {"res": res, "steps": "20"})
     clean(at)

@@ -162,3 +162,14 @@ def test_sweeps_cell_click_opens_the_explorer_with_that_cell(page, app_url, cons
     )
     assert query["steps"] == ["30"]
     assert not has_exception(page) and console_errors == []
+
+
+def test_a_point_on_the_explorer_opens_inside_the_rnn(page, app_url, console_errors):
+    goto(page, app_url, "/explorer?start=4.9,-2.5&T=60")
+    page.get_by_text("Look inside the RNN at the start point").click()
+    page.wait_for_url("**/rnn**", timeout=60_000)
+    wait_for_app(page)
+    query = parse_qs(urlparse(page.url).query)
+    assert query["w"] == ["4.9"] and query["b"] == ["-2.5"] and query["T"] == ["60"]
+    assert page.get_by_text("Inside the RNN").first.is_visible()
+    assert not has_exception(page) and console_errors == []
