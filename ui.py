@@ -13,7 +13,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import landscapes as ls
-from landscapes.palette import MODE_COLORS, MODE_LABELS
 
 IMAGE_FORMATS = ("png", "svg")
 
@@ -115,11 +114,6 @@ def surface_image(landscape: str, params: tuple[tuple[str, float], ...], resolut
     from landscapes.figures import surface_image as render
 
     return render(surface(landscape, params, resolution))
-
-
-def mode_badge(mode: str) -> str:
-    """HTML for a small coloured square and the mode's name."""
-    return f'<span style="color:{MODE_COLORS[mode]};font-size:1.1em">■</span> {MODE_LABELS[mode]}'
 
 
 def show_notices(notices: list[str]) -> None:

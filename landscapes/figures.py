@@ -20,7 +20,6 @@ import math
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
 from .engine import Trajectory
 from .explorer import ExplorerRuns, SettingSweep, border_point, exit_events
@@ -40,11 +39,6 @@ SURFACE_COLORSCALE = [  # light for low loss, so the coloured paths stay readabl
 ]
 MAX_FRAMES = 121  # playback frames at most (long runs step through every n-th step; each costs render time)
 CLICK_GRID = 25  # points per side of the invisible click grid (each point is an SVG node to draw)
-
-
-def as_figure(spec: Spec) -> go.Figure:
-    """The validated go.Figure of a spec (slow; for notebooks and tests)."""
-    return go.Figure(spec)
 
 
 def log_loss(loss: np.ndarray) -> np.ndarray:
@@ -73,6 +67,18 @@ def rounded(values: np.ndarray, digits: int = 6) -> list[float | None]:
     return out
 
 
+def loss_colorbar(zmin: float, zmax: float) -> Spec:
+    """A colour bar over log10(loss) from zmin to zmax, labelled in loss units."""
+    tickvals, ticktext = decade_ticks(np.array([zmin, zmax]))
+    return {
+        "title": {"text": "loss", "side": "right"},
+        "tickvals": tickvals,
+        "ticktext": ticktext,
+        "thickness": 14,
+        "len": 0.85,
+    }
+
+
 def colour_range(z: np.ndarray) -> tuple[float, float]:
     """The log-loss range the colours span: the top of the surface down to its 2nd
     percentile (at most 8 decades), so a deep but tiny ravine does not wash out the rest."""
@@ -85,7 +91,6 @@ def contour_trace(surface: Surface) -> Spec:
     """The loss surface as filled contours of log10(loss), colour bar in loss units."""
     z = log_loss(surface.loss)
     zmin, zmax = colour_range(z)
-    tickvals, ticktext = decade_ticks(np.array([zmin, zmax]))
     return {
         "type": "contour",
         "x": rounded(surface.x),
@@ -104,13 +109,7 @@ def contour_trace(surface: Surface) -> Spec:
             "size": (zmax - zmin) / 20,
         },
         "line": {"width": 0.4, "color": "rgba(80,80,80,0.35)"},
-        "colorbar": {
-            "title": {"text": "loss", "side": "right"},
-            "tickvals": tickvals,
-            "ticktext": ticktext,
-            "thickness": 14,
-            "len": 0.85,
-        },
+        "colorbar": loss_colorbar(zmin, zmax),
         "hovertemplate": "(%{x:.3f}, %{y:.3f})<br>log10 loss %{z:.2f}<extra></extra>",
         "name": "loss",
     }
@@ -156,7 +155,6 @@ def surface_background(surface: Surface, image: tuple[str, float, float]) -> tup
     carries the colour bar (in loss units)."""
     uri, zmin, zmax = image
     x0, x1, y0, y1 = surface.x[0], surface.x[-1], surface.y[0], surface.y[-1]
-    tickvals, ticktext = decade_ticks(np.array([zmin, zmax]))
     layout_image = {
         "source": uri,
         "xref": "x",
@@ -181,13 +179,7 @@ def surface_background(surface: Surface, image: tuple[str, float, float]) -> tup
             "cmax": zmax,
             "colorscale": SURFACE_COLORSCALE,
             "showscale": True,
-            "colorbar": {
-                "title": {"text": "loss", "side": "right"},
-                "tickvals": tickvals,
-                "ticktext": ticktext,
-                "thickness": 14,
-                "len": 0.85,
-            },
+            "colorbar": loss_colorbar(zmin, zmax),
         },
         "name": "loss",
         "showlegend": False,
@@ -510,7 +502,7 @@ def surface3d_figure(surface: Surface, result: ExplorerRuns, *, height: int = 62
             "y": rounded(surface.y),
             "z": [rounded(row, 4) for row in z],
             "colorscale": SURFACE_COLORSCALE,
-            "colorbar": {"title": {"text": "loss"}, "tickvals": tickvals, "ticktext": ticktext},
+            "colorbar": loss_colorbar(float(np.nanmin(z)), float(np.nanmax(z))),
             "name": "loss",
         }
     ]
