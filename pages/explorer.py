@@ -310,7 +310,8 @@ def render() -> None:
     )
     st.caption(
         "Every value on the slider is computed at once, in one batched call, and sent to your "
-        "browser: drag the slider under the map to watch the paths change with no waiting."
+        "browser: drag the slider under the map to watch the paths change with no waiting. "
+        "The colours are the loss, as in the map above."
     )
     if config.scrub and shown.config.paths:
         sweep = ui.sweep(tuple(sorted(cf.to_query(shown.config).items())), config.scrub)

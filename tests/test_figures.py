@@ -235,6 +235,10 @@ def test_sweep_figure_ships_every_slider_value_as_a_frame(setting, surface):
     frame = spec["frames"][j]
     modes = [m for m in ("none", "value", "norm") if setting == "lr" or m != "none"]
     assert len(frame["traces"]) == len(modes)
+    # Each move redraws the figure (so the layout note follows the slider), and the
+    # paths carry no per-step markers, which made every redraw slower.
+    assert all(step["args"][1]["frame"]["redraw"] for step in slider["steps"])
+    assert all(trace["mode"] == "lines" for f in spec["frames"] for trace in f["data"])
     for trace, mode in zip(frame["data"], modes, strict=True):
         run = ls.simulate("pascanu", config.start, lr, 30, mode, c)
         np.testing.assert_allclose(trace["x"], run.params[:, 0], rtol=1e-5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -120,15 +121,27 @@ def test_in_figure_sweep_ships_frames(page, app_url, console_errors):
     goto(page, app_url, "/explorer?scrub=c&steps=40")
     sweep = plotly_chart(page, 1)
     assert len(sweep["frames"]) == 45
-    # Scrub inside the figure: no rerun, the paths change in the browser.
+    # Scrub inside the figure with the slider's own step (its label and animation
+    # options): no rerun; the paths and the note on each path's fate follow.
     runs_before = page.evaluate("() => window.__cliffs.finished")
-    page.evaluate(
-        """() => { const el = document.querySelectorAll('.js-plotly-plot')[1];
-                   return Plotly.animate(el, ['0.01'], {frame: {duration: 0, redraw: false},
-                                                        transition: {duration: 0}, mode: 'immediate'}); }"""
+    sweep_el = "document.querySelectorAll('.js-plotly-plot')[1]"
+    note = f"() => {sweep_el}.querySelector('.annotation-text').textContent"
+    note_before = page.evaluate(note)
+    step = page.evaluate(
+        f"""() => {{ const el = {sweep_el}, step = el.layout.sliders[0].steps[0];
+                    return Plotly.animate(el, ...step.args).then(() => step.label); }}"""
     )
     page.wait_for_timeout(300)
+    assert step == "0.01"
     assert page.evaluate("() => window.__cliffs.finished") == runs_before
+    frames = page.evaluate(f"() => {sweep_el}._transitionData._frames.map((f) => __cliffs.plain(f))")
+    frame = next(f for f in frames if f["name"] == step)
+    drawn = page.evaluate(f"() => __cliffs.plain({sweep_el}.data)")
+    for index, path in zip(frame["traces"], frame["data"], strict=True):
+        assert drawn[index]["x"] == pytest.approx(path["x"]) and drawn[index]["y"] == pytest.approx(path["y"])
+    note_after = page.evaluate(note)
+    assert note_after != note_before
+    assert note_after == re.sub("<[^>]+>", "", frame["layout"]["annotations"][0]["text"])
     assert console_errors == []
 
 
