@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -73,6 +74,25 @@ class PrebuiltFigure(go.Figure):
 
     def to_dict(self) -> dict[str, Any]:
         return self._spec
+
+
+_click_relay = st.components.v2.component(
+    "cliffs_click_relay",
+    js=(Path(__file__).parent / "assets" / "click_relay.js").read_text(encoding="utf-8"),
+)
+
+
+def chart_clicks(chart_key: str, on_click: Callable[[float, float], None]) -> None:
+    """Calls ``on_click(x, y)`` (data coordinates) when the learner clicks anywhere
+    in the plot area of the chart drawn with ``key=chart_key`` (before the rerun)."""
+
+    def relay() -> None:
+        point = (st.session_state.get(f"{chart_key}_click") or {}).get("click") or {}
+        x, y = point.get("x"), point.get("y")
+        if isinstance(x, int | float) and isinstance(y, int | float):
+            on_click(float(x), float(y))
+
+    _click_relay(key=f"{chart_key}_click", data={"target": chart_key}, on_click_change=relay, height=0)
 
 
 def chart(spec: Mapping[str, Any], *, key: str | None = None, on_select: str = "ignore", **kwargs):

@@ -38,7 +38,6 @@ SURFACE_COLORSCALE = [  # light for low loss, so the coloured paths stay readabl
     [1.0, "#857b69"],
 ]
 MAX_FRAMES = 121  # playback frames at most (long runs step through every n-th step; each costs render time)
-CLICK_GRID = 25  # points per side of the invisible click grid (each point is an SVG node to draw)
 
 
 def log_loss(loss: np.ndarray) -> np.ndarray:
@@ -313,23 +312,6 @@ def exit_annotations(mode: str, run: Trajectory, window: Window, limit: int = 3)
     return notes
 
 
-def click_grid_trace(window: Window, n: int = CLICK_GRID) -> Spec:
-    """An invisible grid of points. Streamlit reports clicks on scatter points, not
-    on contours, so this is what makes 'click the map to set the start' work."""
-    (x0, x1), (y0, y1) = window
-    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
-    return {
-        "type": "scatter",
-        "x": rounded(gx, 5),
-        "y": rounded(gy, 5),
-        "mode": "markers",
-        "marker": {"size": 11, "color": "rgba(0,0,0,0)"},
-        "name": "click to start here",
-        "showlegend": False,
-        "hovertemplate": "click to start here: (%{x:.3f}, %{y:.3f})<extra></extra>",
-    }
-
-
 def playback_frames(runs: dict[str, Trajectory], first_head: int) -> tuple[list[Spec], list[int]]:
     """Frames that move each path's current step, so playback needs no server round trip."""
     longest = max((len(r.params) for r in runs.values()), default=1)
@@ -437,7 +419,6 @@ def map_figure(
     surface: Surface,
     result: ExplorerRuns,
     *,
-    clickable: bool = True,
     height: int = 620,
     font_size: int = 14,
     guess: tuple[float, float] | None = None,
@@ -447,7 +428,8 @@ def map_figure(
     (and a learner's guess, in predict-then-reveal mode).
 
     Trace order: contour, walls, then (path, clipped rings) per visible mode,
-    one playback head per visible mode, the start star, and the click grid.
+    one playback head per visible mode, and the start star (and the guess). Clicks on
+    the map are read by the page (`ui.chart_clicks`), not by traces.
     """
     config = result.config
     scape = config.scape
@@ -463,8 +445,6 @@ def map_figure(
     data.append(start_trace(config.start))
     if guess is not None:
         data.append(guess_trace(guess))
-    if clickable:
-        data.append(click_grid_trace(result.window))
     menus, sliders = playback_controls(ks)
     layout = {
         "height": height,

@@ -71,23 +71,14 @@ def sync_from_url() -> None:
             seed_widgets(ss.explorer_cfg)
 
 
-def apply_map_click() -> None:
-    """A click on the map (any point of it) moves the start there."""
-    event = ss.get("map")
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    if not points:
-        return
-    point = points[0]
-    signature = (point.get("x"), point.get("y"), point.get("curve_number"), point.get("point_index"))
-    if signature == ss.get("map_consumed") or point.get("x") is None:
-        return
-    ss.map_consumed = signature
+def apply_map_click(x: float, y: float) -> None:
+    """A click anywhere on the map moves the start there (or places the guess)."""
     if ss.get("predict") and ss.get("guess") is None:
-        ss.guess = (float(point["x"]), float(point["y"]))  # a guess, not a new start
+        ss.guess = (x, y)  # a guess, not a new start
         return
     (x0, x1), (y0, y1) = cf.ExplorerConfig(landscape=ss.landscape).scape.window
-    ss.start_x = min(max(float(point["x"]), x0), x1)
-    ss.start_y = min(max(float(point["y"]), y0), y1)
+    ss.start_x = min(max(x, x0), x1)
+    ss.start_y = min(max(y, y0), y1)
 
 
 def on_landscape_change() -> None:
@@ -223,7 +214,6 @@ def take_home(result) -> None:
 
 def render() -> None:
     sync_from_url()
-    apply_map_click()
     if not ss.get("present"):
         controls()
     config = config_from_widgets()
@@ -280,7 +270,8 @@ def render() -> None:
                 guess=ss.get("guess") if config.predict else None,
                 image=image,
             )
-            ui.chart(spec, key="map", on_select="rerun", selection_mode="points")
+            ui.chart(spec, key="map")
+            ui.chart_clicks("map", apply_map_click)
     with side_col:
         table = summary_html(shown)
         if table:

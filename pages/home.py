@@ -27,7 +27,7 @@ def render() -> None:
     result = run_modes(cf.ExplorerConfig(steps=40))
     surface = ui.surface("pascanu", (("T", 50.0),), 200)
     image = ui.surface_image("pascanu", (("T", 50.0),), 200)
-    ui.chart(figures.map_figure(surface, result, clickable=False, height=460, image=image), key="home_map")
+    ui.chart(figures.map_figure(surface, result, height=460, image=image), key="home_map")
     st.subheader("Where next")
     links = [
         ("pages/explorer.py", "Cliff Explorer: one cliff, three ways down it", ":material/explore:"),

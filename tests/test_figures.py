@@ -140,15 +140,6 @@ def test_contour_trace_for_notebooks(surface):
     np.testing.assert_allclose(contour["z"], np.log10(np.maximum(surface.loss, 1e-12)), atol=1e-3)
 
 
-def test_click_grid_covers_the_window(catapult, surface):
-    spec = figures.map_figure(surface, catapult)
-    (grid,) = traces_named(spec, "click to start here")
-    assert min(grid["x"]) == 3.5 and max(grid["x"]) == 6.5 and min(grid["y"]) == -4 and max(grid["y"]) == -1
-    assert "click to start here" not in [
-        t.get("name") for t in figures.map_figure(surface, catapult, clickable=False)["data"]
-    ]
-
-
 def test_history_figure_draws_threshold_and_ceiling(catapult):
     spec = figures.history_figure(catapult)
     go.Figure(spec)

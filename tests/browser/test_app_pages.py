@@ -60,6 +60,22 @@ def click_data_point(page, chart_index: int, x: float, y: float, trace_name: str
     return box
 
 
+def click_map_at(page, chart_key: str, x: float, y: float) -> None:
+    """Clicks the chart drawn with `chart_key` at data point (x, y), anywhere in its plot area."""
+    chart = page.locator(f".st-key-{chart_key} .js-plotly-plot")
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    px, py = chart.evaluate(
+        """(el, [x, y]) => {
+            const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis, rect = el.getBoundingClientRect();
+            return [rect.left + xa._offset + xa.d2p(x), rect.top + ya._offset + ya.d2p(y)];
+        }""",
+        [x, y],
+    )
+    page.mouse.move(px, py)
+    page.mouse.click(px, py)
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_loads_cleanly(page, app_url, console_errors, path):
     goto(page, app_url, path)
@@ -108,12 +124,24 @@ def test_a_malformed_link_shows_a_notice_not_a_traceback(page, app_url, console_
 
 def test_clicking_the_map_moves_the_start(page, app_url, console_errors):
     goto(page, app_url, "/explorer")
+    # Anywhere on the map, not only on drawn points: a spot between any grid.
     with expect_rerun(page):
-        target = click_data_point(page, 0, 5.5, -3.0, "click to start here")
+        click_map_at(page, "map", 5.4321, -3.0123)
     wait_for_app(page)
     start = next(t for t in plotly_chart(page, 0)["data"] if t.get("name") == "start")
-    assert start["x"][0] == pytest.approx(target["x"]) and start["y"][0] == pytest.approx(target["y"])
-    assert parse_qs(urlparse(page.url).query)["start"] == [f"{target['x']:.6g},{target['y']:.6g}"]
+    # One screen pixel is about 0.005 in w and b on this map.
+    assert start["x"][0] == pytest.approx(5.4321, abs=0.01)
+    assert start["y"][0] == pytest.approx(-3.0123, abs=0.01)
+    assert parse_qs(urlparse(page.url).query)["start"] == [f"{start['x'][0]:.6g},{start['y'][0]:.6g}"]
+    # A drag pans the map: it does not move the start.
+    box = page.locator(".st-key-map .nsewdrag").bounding_box()
+    runs = page.evaluate("() => window.__cliffs.finished")
+    page.mouse.move(box["x"] + 100, box["y"] + 100)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 160, box["y"] + 140, steps=5)
+    page.mouse.up()
+    page.wait_for_timeout(800)
+    assert page.evaluate("() => window.__cliffs.finished") == runs
     assert console_errors == []
 
 
@@ -150,7 +178,7 @@ def test_predict_then_reveal(page, app_url, console_errors):
     assert "no clipping" not in names(plotly_chart(page, 0))
     assert page.get_by_text("Predict, then reveal.").is_visible()
     with expect_rerun(page):
-        click_data_point(page, 0, 6.0, -1.5, "click to start here")
+        click_map_at(page, "map", 6.0, -1.5)
     wait_for_app(page)
     chart = plotly_chart(page, 0)
     assert {"no clipping", "your guess"} <= names(chart)
