@@ -6,6 +6,7 @@ Pages stay thin: read widgets, call ``landscapes``, render with these helpers.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import streamlit as st
 import landscapes as ls
 
 IMAGE_FORMATS = ("png", "svg")
+APP_DIR = Path(__file__).parent
 
 
 def plotly_config(filename: str = "cliffs-chart") -> dict[str, Any]:
@@ -78,8 +80,48 @@ class PrebuiltFigure(go.Figure):
 
 _click_relay = st.components.v2.component(
     "cliffs_click_relay",
-    js=(Path(__file__).parent / "assets" / "click_relay.js").read_text(encoding="utf-8"),
+    js=(APP_DIR / "assets" / "click_relay.js").read_text(encoding="utf-8"),
 )
+
+
+@functools.cache
+def plotly_script_url() -> str:
+    """Where the browser loads Plotly.js for `plot`: the copy inside the Python plotly
+    package, put once into the app's static folder (served at /app/static/)."""
+    import plotly
+    from plotly.offline import get_plotlyjs
+
+    name = f"plotly-{plotly.__version__}.min.js"
+    target = APP_DIR / "static" / name
+    if not target.exists():
+        target.parent.mkdir(exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        partial.write_text(get_plotlyjs(), encoding="utf-8")
+        partial.replace(target)  # atomic: a browser never loads half a file
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/app/static/{name}" if base else f"/app/static/{name}"
+
+
+_plotly_view = st.components.v2.component(
+    "cliffs_plotly_view",
+    js=(APP_DIR / "assets" / "plotly_view.js").read_text(encoding="utf-8"),
+    isolate_styles=False,  # Plotly styles its modebar and hover labels from the page's <head>
+)
+
+
+def plot(spec: Mapping[str, Any], *, key: str, defer: bool = False) -> None:
+    """Draws a figure spec that is updated in place on every rerun (see assets/plotly_view.js):
+    one draw per change instead of a remount, and the learner's zoom survives."""
+    _plotly_view(
+        key=key,
+        data={
+            "figure": dict(spec),
+            "config": plotly_config(key),
+            "plotly": plotly_script_url(),
+            "defer": defer,
+        },
+        height="content",
+    )
 
 
 def chart_clicks(chart_key: str, on_click: Callable[[float, float], None]) -> None:

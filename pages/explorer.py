@@ -270,7 +270,7 @@ def render() -> None:
                 guess=ss.get("guess") if config.predict else None,
                 image=image,
             )
-            ui.chart(spec, key="map")
+            ui.plot(spec, key="map")
             ui.chart_clicks("map", apply_map_click)
     with side_col:
         table = summary_html(shown)
@@ -312,7 +312,8 @@ def render() -> None:
         )
 
     with st.expander("Loss, gradient norm and step length at every step", expanded=not present):
-        ui.chart(figures.history_figure(shown, font_size=16 if present else 13), key="history")
+        # Drawn just after the map has been painted: the map shows a change first.
+        ui.plot(figures.history_figure(shown, font_size=16 if present else 13), key="history", defer=True)
     if not present and st.toggle(
         "Take it home: code for your training loop, data and charts", key="take_home"
     ):

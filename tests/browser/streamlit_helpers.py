@@ -501,7 +501,9 @@ def wait_for_charts(page: Page, timeout: float = 60.0, at_least: int = 0) -> int
     """Waits until every Plotly chart on the page is drawn; returns how many there are."""
     page.wait_for_function(
         """(atLeast) => {
-            const boxes = document.querySelectorAll("[data-testid='stPlotlyChart']");
+            // st.plotly_chart boxes, and the app's own plot components (ui.plot), which
+            // load Plotly.js themselves and may draw a moment after the run.
+            const boxes = document.querySelectorAll("[data-testid='stPlotlyChart'], .cliffs-plot");
             const plots = window.__cliffs ? window.__cliffs.plots()
                 : Array.from(document.querySelectorAll('.js-plotly-plot'));
             const drawn = plots.filter((el) => el.data && el._fullLayout && el.querySelector('.main-svg'));

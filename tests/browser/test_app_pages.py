@@ -97,6 +97,30 @@ def test_moving_a_slider_changes_the_chart_and_the_link(page, app_url, console_e
     assert not has_exception(page) and console_errors == []
 
 
+def test_the_learners_view_of_the_map_survives_a_change(page, app_url, console_errors):
+    goto(page, app_url, "/explorer")
+    ranges = "() => { const l = document.querySelector('.st-key-map .js-plotly-plot')._fullLayout;"
+    ranges += " return [l.xaxis.range, l.yaxis.range]; }"
+    home = page.evaluate(ranges)
+    # Pan the map by dragging it, as a learner would.
+    box = page.locator(".st-key-map .nsewdrag").bounding_box()
+    page.mouse.move(box["x"] + 200, box["y"] + 200)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + 260, steps=6)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    panned = page.evaluate(ranges)
+    assert panned != home
+    before = plotly_chart(page, 0)
+    with expect_rerun(page):
+        slider(page, "steps").press("ArrowRight")
+    after = plotly_chart(page, 0)
+    assert before["data"] != after["data"]  # the paths changed...
+    kept = page.evaluate(ranges)  # ...and the view stayed where the learner put it
+    assert kept[0] == pytest.approx(panned[0]) and kept[1] == pytest.approx(panned[1])
+    assert console_errors == []
+
+
 def test_a_shared_link_applies_its_settings(page, app_url, console_errors):
     goto(
         page,
