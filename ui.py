@@ -85,19 +85,25 @@ _click_relay = st.components.v2.component(
 
 
 @functools.cache
-def plotly_script_url() -> str:
+def plotly_script_url() -> str | None:
     """Where the browser loads Plotly.js for `plot`: the copy inside the Python plotly
-    package, put once into the app's static folder (served at /app/static/)."""
+    package, put once into the app's static folder (served at /app/static/). None if
+    that folder cannot be written or is not served: `plot` then uses st.plotly_chart."""
     import plotly
     from plotly.offline import get_plotlyjs
 
+    if not st.get_option("server.enableStaticServing"):
+        return None
     name = f"plotly-{plotly.__version__}.min.js"
     target = APP_DIR / "static" / name
-    if not target.exists():
-        target.parent.mkdir(exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.part")
-        partial.write_text(get_plotlyjs(), encoding="utf-8")
-        partial.replace(target)  # atomic: a browser never loads half a file
+    try:
+        if not target.exists():
+            target.parent.mkdir(exist_ok=True)
+            partial = target.with_suffix(f".{os.getpid()}.part")
+            partial.write_text(get_plotlyjs(), encoding="utf-8")
+            partial.replace(target)  # atomic: a browser never loads half a file
+    except OSError:
+        return None
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}/app/static/{name}" if base else f"/app/static/{name}"
 
@@ -112,12 +118,16 @@ _plotly_view = st.components.v2.component(
 def plot(spec: Mapping[str, Any], *, key: str, defer: bool = False) -> None:
     """Draws a figure spec that is updated in place on every rerun (see assets/plotly_view.js):
     one draw per change instead of a remount, and the learner's zoom survives."""
+    script = plotly_script_url()
+    if script is None:
+        chart(spec, key=key)
+        return
     _plotly_view(
         key=key,
         data={
             "figure": dict(spec),
             "config": plotly_config(key),
-            "plotly": plotly_script_url(),
+            "plotly": script,
             "defer": defer,
         },
         height="content",

@@ -236,3 +236,28 @@ def test_take_home_snippets_and_downloads_carry_the_current_values():
     runs = ls.simulate_modes("pascanu", config.start, 0.25, config.steps, 2.5, "momentum")
     back = ls.runs_from_csv(ls.runs_to_csv(runs))
     assert set(back) == set(runs)
+
+
+def _one_plot_page():
+    import ui
+
+    ui.plot({"data": [{"type": "scatter", "x": [0, 1], "y": [1, 2]}], "layout": {"height": 300}}, key="solo")
+
+
+def test_plots_use_the_plot_component_when_the_static_copy_is_served():
+    import ui
+
+    assert ui.plotly_script_url().endswith(".min.js")  # .streamlit/config.toml serves static/
+    at = AppTest.from_function(_one_plot_page, default_timeout=TIMEOUT).run()
+    assert_clean(at)
+    assert plot_view(at, "solo")["data"][0]["y"] == [1, 2] and not at.get("plotly_chart")
+
+
+def test_plots_fall_back_to_st_plotly_chart_when_plotly_js_cannot_be_served(monkeypatch):
+    import ui
+
+    monkeypatch.setattr(ui, "plotly_script_url", lambda: None)
+    at = AppTest.from_function(_one_plot_page, default_timeout=TIMEOUT).run()
+    assert_clean(at)
+    (chart,) = at.get("plotly_chart")
+    assert json.loads(chart.proto.spec)["data"][0]["y"] == [1, 2] and plot_view(at, "solo") is None
