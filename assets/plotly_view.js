@@ -43,6 +43,18 @@ export default function ({ data, parentElement }) {
     plot.style.minHeight = `${data.figure.layout.height || 450}px`;
     parentElement.appendChild(plot);
   }
+  if (!plot.__cliffsResize) {
+    // Follow the container's width (an expander opened, the sidebar folded away):
+    // a plot drawn while hidden would otherwise keep Plotly's default width.
+    let width = 0;
+    plot.__cliffsResize = new ResizeObserver(([entry]) => {
+      const now = Math.round(entry.contentRect.width);
+      if (now === width || now === 0) return;
+      width = now;
+      if (plot._fullLayout) loadPlotly(data.plotly).then((Plotly) => Plotly.Plots.resize(plot));
+    });
+    plot.__cliffsResize.observe(plot);
+  }
   const serial = (plot.__cliffsSerial = (plot.__cliffsSerial || 0) + 1);
   const figure = { ...data.figure, config: { responsive: true, ...data.config } };
   loadPlotly(data.plotly)
