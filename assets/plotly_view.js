@@ -44,8 +44,8 @@ export default function ({ data, parentElement }) {
     parentElement.appendChild(plot);
   }
   if (!plot.__cliffsResize) {
-    // Follow the container's width (an expander opened, the sidebar folded away):
-    // a plot drawn while hidden would otherwise keep Plotly's default width.
+    // Follow the container's width (the window resized, the sidebar folded away, an
+    // expander opened); this replaces Plotly's `responsive`, which sees the window only.
     let width = 0;
     plot.__cliffsResize = new ResizeObserver(([entry]) => {
       const now = Math.round(entry.contentRect.width);
@@ -56,7 +56,7 @@ export default function ({ data, parentElement }) {
     plot.__cliffsResize.observe(plot);
   }
   const serial = (plot.__cliffsSerial = (plot.__cliffsSerial || 0) + 1);
-  const figure = { ...data.figure, config: { responsive: true, ...data.config } };
+  const figure = { ...data.figure, config: data.config };
   loadPlotly(data.plotly)
     .then((Plotly) => {
       const draw = () => {

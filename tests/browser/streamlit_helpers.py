@@ -205,11 +205,7 @@ INIT_SCRIPT = r"""
   // tPaint: the frame showing it has been rendered (see afterPaint); work the
   // page does before that frame (a second render of the chart, say) counts.
   c.arm = (index) => {
-    // A chart updated in place (Plotly.animate) keeps its data array but gets new
-    // coordinate arrays, so those are remembered too (cheap: references only).
-    const coords = (el) => (el.data || []).flatMap((t) => [t.x, t.y]);
-    const sameCoords = (a, b) => a.length === b.length && a.every((v, k) => v === b[k]);
-    const base = c.plots().map((el) => ({ el, data: el.data, xy: coords(el), sig: c.signature(el) }));
+    const base = c.plots().map((el) => ({ el, data: el.data, sig: c.signature(el) }));
     const p = {
       index, t0: null, tData: null, tPaint: null, tFinished: null,
       finishedBefore: c.finished, base, done: false, observer: null,
@@ -222,9 +218,9 @@ INIT_SCRIPT = r"""
         const el = els[i];
         if (!c.drawn(el)) continue;
         const old = base[i];
-        if (old && old.el === el && old.data === el.data && sameCoords(old.xy, coords(el))) continue;
+        if (old && old.el === el && old.data === el.data) continue;
         if (!old || c.signature(el) !== old.sig) return true;
-        base[i] = { el, data: el.data, xy: coords(el), sig: old.sig };
+        base[i] = { el, data: el.data, sig: old.sig };
       }
       return false;
     };
