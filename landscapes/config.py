@@ -83,7 +83,23 @@ def _number(raw: object) -> float | None:
 
 
 def _fmt(value: float) -> str:
+    """A number for a sentence (six significant digits)."""
     return f"{value:.6g}"
+
+
+def url_number(value: float) -> str:
+    """A number for a URL: the shortest text that reads back as the same float.
+
+    A link must open the very run it was made from: near a wall a start
+    rounded to six digits is another run (see the science notes on chaos).
+
+    >>> url_number(50.0), url_number(0.1), url_number(-2.3920000000000003)
+    ('50', '0.1', '-2.3920000000000003')
+    >>> float(url_number(1 / 3)) == 1 / 3
+    True
+    """
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 class QueryReader:
@@ -219,13 +235,13 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
 
 
 def to_query(config: ExplorerConfig) -> dict[str, str]:
-    """The query parameters that reproduce ``config`` (compact, human-readable)."""
+    """The query parameters that reproduce ``config`` exactly (every float in its shortest exact form)."""
     query = {
         "landscape": config.landscape,
-        **{k: _fmt(v) for k, v in config.params.items()},
-        "start": f"{_fmt(config.start[0])},{_fmt(config.start[1])}",
-        "lr": _fmt(config.lr),
-        "c": _fmt(config.threshold),
+        **{k: url_number(v) for k, v in config.params.items()},
+        "start": f"{url_number(config.start[0])},{url_number(config.start[1])}",
+        "lr": url_number(config.lr),
+        "c": url_number(config.threshold),
         "steps": str(config.steps),
         "opt": config.optimizer,
         "paths": ",".join(config.paths),
@@ -325,7 +341,7 @@ def rnn_from_query(query: Mapping[str, object]) -> tuple[RnnView, list[str]]:
 
 
 def rnn_to_query(view: RnnView) -> dict[str, str]:
-    return {"w": _fmt(view.w), "b": _fmt(view.b), "T": str(view.T)}
+    return {"w": url_number(view.w), "b": url_number(view.b), "T": str(view.T)}
 
 
 #: Resolutions the Sweeps page offers (cells per side of a start map).

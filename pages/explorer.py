@@ -286,7 +286,7 @@ def render() -> None:
                 "pages/rnn.py",
                 label=f"Look inside the RNN at the start point (w = {w:.4g}, b = {b:.4g})",
                 icon=":material/memory:",
-                query_params={"w": f"{w:.6g}", "b": f"{b:.6g}", "T": f"{config.params['T']:g}"},
+                query_params=cf.rnn_to_query(cf.RnnView(w=w, b=b, T=int(config.params["T"]))),
             )
 
     if "scrub" not in ss:  # hidden widgets lose their state: keep the sweep that is on

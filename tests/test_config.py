@@ -8,39 +8,68 @@ from hypothesis import strategies as st
 from landscapes import config as cf
 
 
-@given(
-    st.sampled_from([s.name for s in cf.list_landscapes()]),
-    st.sampled_from(cf.LR_CHOICES),
-    st.sampled_from(cf.THRESHOLD_CHOICES),
-    st.integers(1, 1000),
-    st.sampled_from(["sgd", "momentum", "adam"]),
-    st.sets(st.sampled_from(cf.PATH_MODES)),
-    st.booleans(),
-    st.booleans(),
-    st.floats(0, 1),
-    st.floats(0, 1),
-)
-def test_round_trip(name, lr, c, steps, opt, paths, view3d, present, fx, fy):
+@st.composite
+def explorer_configs(draw) -> cf.ExplorerConfig:
+    """Any configuration the Explorer can show, every field drawn (floats anywhere in their range)."""
+    name = draw(st.sampled_from([s.name for s in cf.list_landscapes()]))
     scape = cf.get_landscape(name)
+    params = {}
+    for spec in scape.params:
+        if spec.log:
+            params[spec.name] = draw(st.sampled_from(cf.log_choices(spec.low, spec.high)))
+        elif spec.integer:
+            params[spec.name] = float(draw(st.integers(int(spec.low), int(spec.high))))
+        else:
+            params[spec.name] = draw(st.floats(spec.low, spec.high))
     (x0, x1), (y0, y1) = scape.window
-    config = cf.ExplorerConfig(
+    return cf.ExplorerConfig(
         landscape=name,
-        params=scape.defaults(),
-        start=(x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)),
-        lr=lr,
-        threshold=c,
-        steps=steps,
-        optimizer=opt,
-        paths=tuple(m for m in cf.PATH_MODES if m in paths),
-        view3d=view3d,
-        present=present,
+        params=params,
+        start=(draw(st.floats(x0, x1)), draw(st.floats(y0, y1))),
+        lr=draw(st.sampled_from(cf.LR_CHOICES)),
+        threshold=draw(st.sampled_from(cf.THRESHOLD_CHOICES)),
+        steps=draw(st.integers(*cf.STEPS_RANGE)),
+        optimizer=draw(st.sampled_from(["sgd", "momentum", "adam"])),
+        paths=tuple(m for m in cf.PATH_MODES if m in draw(st.sets(st.sampled_from(cf.PATH_MODES)))),
+        view3d=draw(st.booleans()),
+        present=draw(st.booleans()),
+        scrub=draw(st.sampled_from(cf.SCRUB_CHOICES)),
+        predict=draw(st.booleans()),
     )
+
+
+@given(explorer_configs())
+def test_round_trip_is_exact(config):
+    """A link opens the very run it was made from: every float comes back bit for bit."""
     back, notices = cf.from_query(cf.to_query(config))
     assert notices == []
-    assert back.landscape == name and back.lr == lr and back.threshold == c and back.steps == steps
-    assert back.optimizer == opt and back.paths == config.paths
-    assert (back.view3d, back.present) == (view3d, present)
-    assert abs(back.start[0] - config.start[0]) <= 1e-5 * max(1, abs(config.start[0]))
+    assert back == config
+    assert back.start == config.start  # exact float equality, not approximate
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_url_numbers_are_shortest_and_exact(value):
+    text = cf.url_number(value)
+    assert float(text) == value
+    assert len(text) <= len(repr(value))
+
+
+def test_sweeps_round_trip_is_exact():
+    view = cf.SweepView(
+        explorer=cf.ExplorerConfig(start=(4.712345678901234, -2.2000000000000006)),
+        resolution=128,
+        paint="clipped",
+        diagram_clip="value",
+    )
+    back, notices = cf.sweep_from_query(cf.sweep_to_query(view))
+    assert notices == [] and back.explorer.start == view.explorer.start
+    assert (back.resolution, back.paint, back.diagram_clip) == (128, "clipped", "value")
+
+
+def test_rnn_round_trip_is_exact():
+    view = cf.RnnView(w=5.0, b=0.5 - 5.0 / (1 + 2.718281828459045**-0.5), T=200)
+    back, notices = cf.rnn_from_query(cf.rnn_to_query(view))
+    assert notices == [] and back == view
 
 
 @given(
