@@ -69,9 +69,42 @@ class ExplorerConfig:
         return get_landscape(self.landscape)
 
     def with_landscape(self, name: str) -> ExplorerConfig:
-        """The same settings on another landscape, at its defaults for start and parameters."""
-        scape = get_landscape(name)
-        return replace(self, landscape=name, params=scape.defaults(), start=scape.default_start)
+        """Another landscape at the settings that tell its story (``story_config``).
+
+        The view settings (which paths, 3-D, presentation, predict, the
+        in-figure sweep) are kept; the descent settings are the landscape's.
+        """
+        story = story_config(name)
+        return replace(
+            story,
+            paths=self.paths,
+            view3d=self.view3d,
+            present=self.present,
+            scrub=self.scrub,
+            predict=self.predict,
+        )
+
+
+#: The settings each landscape opens with: chosen so that a newcomer who changes
+#: nothing sees its cliff act and clipping change the outcome (tests/test_presets.py
+#: checks that for every landscape). A landscape registered without one opens at its
+#: default start with the Explorer's default descent settings.
+LANDSCAPE_STORIES: dict[str, dict[str, object]] = {
+    "pascanu": {},
+    # Plain descent's first step lands on the wall and is thrown; both clipped paths train.
+    "ravine": {"lr": 1.2, "threshold": 1.0, "steps": 100},
+    # The start sits inside the thin band where the output changes: |g| is about 57 there.
+    "deep_product": {"start": (1.4, 0.0), "lr": 0.03, "threshold": 2.5, "steps": 100},
+    # The last edge hurls the unclipped path off the map; the clipped ones walk down the stairs.
+    "staircase": {"lr": 2.0, "threshold": 0.5, "steps": 60},
+}
+
+
+def story_config(name: str) -> ExplorerConfig:
+    """The settings that show landscape ``name``'s cliff and what clipping does to it."""
+    scape = get_landscape(name)
+    base = ExplorerConfig(landscape=name, params=scape.defaults(), start=scape.default_start)
+    return replace(base, **LANDSCAPE_STORIES.get(name, {}))  # type: ignore[arg-type]
 
 
 def _number(raw: object) -> float | None:
@@ -203,7 +236,7 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
     names = tuple(s.name for s in list_landscapes())
     name = read.choice("landscape", "landscape", names, default.landscape)
     scape = get_landscape(name)
-    base = default.with_landscape(name) if name != default.landscape else default
+    base = story_config(name)
     params = {spec.name: read.param(spec) for spec in scape.params}
     start = read.point("start", "Start", scape.window, base.start)
     optimizer = read.choice("opt", "optimizer", tuple(OPTIMIZERS), base.optimizer)
@@ -278,15 +311,26 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "tenfold",
         "Clipping lets a 10× larger learning rate train",
-        "At lr = 1.2 the unclipped path is flung away at step 2 while the clipped one trains; "
-        "without clipping you would need lr = 0.12, which ends 1e19 times higher after 200 steps.",
-        ExplorerConfig(landscape="ravine", params={"steepness": 100.0}, start=(3.0, 2.5), lr=1.2, steps=200),
+        "Plain descent trains here only up to lr = 1 (on the slider's steps): at lr = 10 its first step "
+        "already leaves the map, and the wall hurls it further until it overflows. With c = 0.05 both "
+        "clipped paths train even at lr = 10, because no step is longer than lr·c = 0.5 (value "
+        "clipping: √2 times that). The price: they never settle, and end chattering at that step length.",
+        ExplorerConfig(
+            landscape="ravine",
+            params={"steepness": 100.0},
+            start=(2.9, 2.6),
+            lr=10.0,
+            threshold=0.05,
+            steps=200,
+        ),
     ),
     Preset(
         "crawl",
         "A threshold so small that training crawls",
-        "With c = 0.01 a norm-clipped step is at most lr·c = 0.005 long, so 200 steps cover "
-        "at most one unit: safe from the wall, but slow.",
+        "With c = 0.01 no norm-clipped step is longer than lr·c = 0.005, so 200 steps move it at most "
+        "one unit. Small steps do not keep it off the wall: both clipped paths reach it within 40 steps "
+        "and then zig-zag across it at every step. Norm clipping creeps along the wall to a low loss; "
+        "value clipping gets stuck hopping between two points, ending higher than it started.",
         ExplorerConfig(threshold=0.01, steps=200),
     ),
     Preset(

@@ -9,6 +9,7 @@ import numpy as np
 from .config import LR_CHOICES, PATH_MODES, THRESHOLD_CHOICES, ExplorerConfig
 from .engine import Trajectory, simulate_many, simulate_modes
 from .registry import Window
+from .sweeps import OUTCOME_LABELS, OUTCOMES, TRAIN_FRACTION, classify, train_tolerance
 
 
 @dataclass(frozen=True)
@@ -75,18 +76,61 @@ def sweep_setting(config: ExplorerConfig, setting: str) -> SettingSweep:
     return SettingSweep(config=config, setting=setting, values=values, runs=runs, window=config.scape.window)
 
 
-def outcome(run: Trajectory, window: Window) -> str:
-    """A short phrase for how a run ended, for tables and narration."""
-    if run.diverged_at is not None:
-        return f"diverged at step {run.diverged_at}"
+def run_outcome(run: Trajectory, window: Window, tolerance: float) -> str:
+    """The run's class in the one outcome vocabulary the Sweeps use (``sweeps.classify``).
+
+    A run that ends below the "trains" bar counts as training even if it left the
+    map on the way (a momentum run drifting along the ravine, say).
+    """
     left = run.left_window_at(window)
-    if left is not None:
-        return f"left the window at step {left}"
-    return f"stayed in view for {run.steps_taken} steps"
+    code = classify(
+        np.array([run.final_loss]),
+        np.array([-1 if run.diverged_at is None else run.diverged_at]),
+        np.array([-1 if left is None else left]),
+        tolerance,
+    )[0]
+    return OUTCOMES[code]
+
+
+def outcome(run: Trajectory, window: Window, tolerance: float) -> str:
+    """A short phrase for how a run ended, for tables and narration: the class and its step."""
+    kind = run_outcome(run, window, tolerance)
+    left = run.left_window_at(window)
+    if kind == "diverged":
+        return f"diverged at step {run.diverged_at}"
+    if kind == "thrown":
+        return f"{OUTCOME_LABELS['thrown']} at step {left}"
+    if kind == "trains":
+        if left is None:
+            return "trains"
+        (x0, x1), (y0, y1) = window
+        x, y = run.params[-1]
+        back = x0 <= x <= x1 and y0 <= y <= y1
+        return (
+            f"trains (off the map at step {left}, then back)"
+            if back
+            else f"trains (off the map since step {left})"
+        )
+    return OUTCOME_LABELS["stuck"]
+
+
+def tolerance_of(config: ExplorerConfig) -> float:
+    """The "trains" bar for this configuration's landscape (the Sweeps' ``train_tolerance``)."""
+    return train_tolerance(config.landscape, **config.params)
+
+
+def outcome_note(config: ExplorerConfig) -> str:
+    """One sentence saying where the outcome words' cut-off lies for this landscape."""
+    return (
+        f"*trains*: the final loss is at most {tolerance_of(config):.2g}, "
+        f"{TRAIN_FRACTION:.0%} of this landscape's typical loss; *{OUTCOME_LABELS['thrown']}*: "
+        "it left the map and did not get there; *stuck*: it stayed on the map but did not get there."
+    )
 
 
 def summary_rows(result: ExplorerRuns) -> list[dict[str, object]]:
     """One row per visible mode: final and best loss, clipped steps, longest step, outcome."""
+    tolerance = tolerance_of(result.config)
     rows = []
     for mode, run in result.visible().items():
         rows.append(
@@ -96,7 +140,7 @@ def summary_rows(result: ExplorerRuns) -> list[dict[str, object]]:
                 "best loss": run.best_loss,
                 "clipped steps": run.n_clipped if mode != "none" else 0,
                 "longest step": run.longest_step,
-                "outcome": outcome(run, result.window),
+                "outcome": outcome(run, result.window, tolerance),
             }
         )
     return rows

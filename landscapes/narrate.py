@@ -8,8 +8,9 @@ import numpy as np
 
 from .clipping import clip_gradient
 from .engine import Trajectory
-from .explorer import ExplorerRuns, exit_events
+from .explorer import ExplorerRuns, exit_events, run_outcome, tolerance_of
 from .palette import MODE_LABELS
+from .sweeps import OUTCOME_LABELS
 
 DEAD_GRADIENT = 1e-12  # below this the gradient cannot move the parameters any more
 
@@ -30,10 +31,11 @@ def turn_angle(g: np.ndarray, clipped: np.ndarray) -> float:
     return math.degrees(math.acos(float(np.clip(g @ clipped / (ng * nc), -1.0, 1.0))))
 
 
-def _ending(mode: str, run: Trajectory, window) -> str:
+def _ending(mode: str, run: Trajectory, window, tolerance: float) -> str:
     label = MODE_LABELS[mode].capitalize()
     if run.diverged_at is not None:
         return f"{label} {run.reason}."
+    kind = run_outcome(run, window, tolerance)
     end = run.params[-1]
     exits = exit_events(run, window)
     where = f"ended at {_pt(end)} with loss {_num(run.final_loss)}"
@@ -46,7 +48,27 @@ def _ending(mode: str, run: Trajectory, window) -> str:
             "; the gradient there is zero, so no number of further steps will bring it back "
             f"(its best loss was {_num(run.best_loss)})"
         )
-    return f"{label} {where}."
+    return f"{label} {where}: **{OUTCOME_LABELS[kind]}**."
+
+
+def decisive_step(run: Trajectory, threshold: float, window) -> tuple[int | None, str]:
+    """The first step at which the unclipped path met the cliff, and how.
+
+    That is the first step whose gradient is longer than the threshold (the
+    first step clipping would change: until then every path is the same), or
+    the step that took the path off the map, whichever comes first. Returns
+    ``(None, "")`` when neither happens, and else ``(k, "steep")`` or
+    ``(k, "left")``.
+    """
+    over = np.flatnonzero(run.grad_norm > threshold)
+    left = run.left_window_at(window)
+    first_over = int(over[0]) if over.size else None
+    exit_step = left - 1 if left is not None and left > 0 else None
+    if first_over is None and exit_step is None:
+        return None, ""
+    if exit_step is not None and (first_over is None or exit_step < first_over):
+        return exit_step, "left"
+    return first_over, "steep"
 
 
 def narrate(result: ExplorerRuns) -> list[str]:
@@ -62,23 +84,41 @@ def narrate(result: ExplorerRuns) -> list[str]:
     if plain is None or plain.steps_taken == 0:
         return ["No steps were taken yet: raise the number of steps to see the paths move."]
 
-    k = int(np.argmax(plain.grad_norm))
-    g = plain.grad[k]
-    peak = float(plain.grad_norm[k])
-    if peak <= c:
+    k, how = decisive_step(plain, c, result.window)
+    if k is None:
+        j = int(np.argmax(plain.grad_norm))
+        peak = float(plain.grad_norm[j])
         lines.append(
-            f"The steepest gradient the unclipped path met was |g| = {_num(peak)} (step {k}), below "
-            f"the threshold c = {_num(c)}: clipping never fired, so all three paths are the same. "
-            "Lower c or start nearer the wall to see it act."
+            f"**Nothing decisive happens on this run.** The steepest gradient the unclipped path met was "
+            f"|g| = {_num(peak)} (step {j}), below the threshold c = {_num(c)}, and it stayed on the map: "
+            "clipping never fired, so all three paths are the same. To see the cliff act, lower c below "
+            f"{_num(peak)}, start nearer the wall, or press *Reset this landscape* for settings that show it."
         )
-    else:
+    elif how == "left":
         jump = float(np.linalg.norm(plain.update[k]))
         lines.append(
-            f"**Step {k} is the decisive moment.** The unclipped path stood at {_pt(plain.params[k])}, "
-            f"where the gradient is |g| = {_num(peak)}, {_num(peak / c)} times the threshold c = {_num(c)}. "
-            f"Taken as it is, that gradient moved the parameters {_num(jump)} in one step"
-            + (f" (lr × |g| = {_num(config.lr)} × {_num(peak)})." if config.optimizer == "sgd" else ".")
+            f"**Step {k} is the decisive moment.** From {_pt(plain.params[k])} the unclipped step was "
+            f"{_num(jump)} long and took the path off the map, to {_pt(plain.params[k + 1])}"
+            + (
+                f" (its gradient there, |g| = {_num(float(plain.grad_norm[k]))}, is below c = {_num(c)}: "
+                "the learning rate alone is too large)."
+                if plain.grad_norm[k] <= c
+                else f", with |g| = {_num(float(plain.grad_norm[k]))}, {_num(float(plain.grad_norm[k]) / c)} "
+                f"times the threshold c = {_num(c)}."
+            )
         )
+    if k is not None and plain.grad_norm[k] > c:
+        g = plain.grad[k]
+        peak = float(plain.grad_norm[k])
+        if how == "steep":
+            jump = float(np.linalg.norm(plain.update[k]))
+            lines.append(
+                f"**Step {k} is the decisive moment.** The unclipped path stood at {_pt(plain.params[k])}, "
+                f"where the gradient is |g| = {_num(peak)}, {_num(peak / c)} times the threshold "
+                f"c = {_num(c)}. "
+                f"Taken as it is, that gradient moved the parameters {_num(jump)} in one step"
+                + (f" (lr × |g| = {_num(config.lr)} × {_num(peak)})." if config.optimizer == "sgd" else ".")
+            )
         norm_g = np.asarray(clip_gradient(g, "norm", c))
         value_g = np.asarray(clip_gradient(g, "value", c))
         lines.append(
@@ -87,6 +127,7 @@ def narrate(result: ExplorerRuns) -> list[str]:
             f"{_num(float(np.linalg.norm(value_g)))} and turning it by {turn_angle(g, value_g):.1f}°"
             + (" (norm clipping: 0°)." if turn_angle(g, norm_g) < 0.05 else ".")
         )
+    if k is not None:
         for mode in ("norm", "value"):
             run = runs.get(mode)
             if run is None or run.steps_taken == 0:
@@ -96,10 +137,15 @@ def narrate(result: ExplorerRuns) -> list[str]:
                 j = int(np.argmax(run.grad_norm))
                 lines.append(
                     f"With {MODE_LABELS[mode]}, clipping fired on {fired} of {run.steps_taken} steps; its "
-                    f"steepest gradient (|g| = {_num(float(run.grad_norm[j]))}, step {j}) moved it only "
+                    f"steepest gradient (|g| = {_num(float(run.grad_norm[j]))}, step {j}) moved it "
                     f"{_num(float(run.step_length[j]))}, and its longest step was {_num(run.longest_step)}."
                 )
             else:
                 lines.append(f"With {MODE_LABELS[mode]}, clipping never fired on this path.")
-    lines += [_ending(mode, runs[mode], result.window) for mode in ("none", "value", "norm") if mode in runs]
+    tolerance = tolerance_of(config)
+    lines += [
+        _ending(mode, runs[mode], result.window, tolerance)
+        for mode in ("none", "value", "norm")
+        if mode in runs
+    ]
     return lines

@@ -97,8 +97,8 @@ register(
             ),
         ),
         walls=_pascanu_walls,
-        minimum="a near-zero-loss ravine just right of the wall line "
-        "(about 1e-8 near w = 4.647, b = -2.392 for T = 50)",
+        minimum="zero loss along a curve just right of the wall line, where sigma(x_T) = 0.7 exactly; "
+        "at T = 50 it runs about 3e-3 right of the wall (in b) at w = 4.5, 3e-5 at w = 5 and 6e-9 at w = 6",
     )
 )
 

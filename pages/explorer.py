@@ -82,12 +82,14 @@ def apply_map_click(x: float, y: float) -> None:
 
 
 def on_landscape_change() -> None:
-    config = replace(ss.explorer_cfg).with_landscape(ss.landscape)
-    seed_widgets(
-        replace(
-            config, lr=ss.lr, threshold=ss.c, steps=ss.steps, optimizer=ss.opt, paths=ss.explorer_cfg.paths
-        )
-    )
+    """A new landscape opens at the settings that tell its story (the view toggles stay)."""
+    seed_widgets(ss.explorer_cfg.with_landscape(ss.landscape))
+
+
+def reset_landscape() -> None:
+    """Back to the current landscape's own settings (start, parameters, lr, c, steps, optimizer)."""
+    seed_widgets(ss.explorer_cfg.with_landscape(ss.explorer_cfg.landscape))
+    ss.explorer_notices = []
 
 
 def leave_presentation() -> None:
@@ -125,6 +127,15 @@ def controls() -> None:
             "Presentation mode (for projectors)",
             key="present",
             help="Hides the controls and enlarges text and the map; kept in the link.",
+        )
+
+        st.button(
+            "Reset this landscape",
+            key="reset",
+            on_click=reset_landscape,
+            icon=":material/restart_alt:",
+            width="stretch",
+            help="Back to the start, learning rate, threshold and steps that show this landscape's cliff.",
         )
 
         st.subheader("Presets")

@@ -134,7 +134,8 @@ def test_url_round_trip_applies_settings():
     query = cf.to_query(cf.preset("tenfold").config)
     at = explorer(query)
     assert_clean(at)
-    assert at.session_state["landscape"] == "ravine" and at.session_state["lr"] == 1.2
+    expected = cf.preset("tenfold").config
+    assert at.session_state["landscape"] == "ravine" and at.session_state["lr"] == expected.lr
     assert not at.warning
     for key, value in query.items():
         assert at.query_params[key] == value

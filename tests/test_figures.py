@@ -6,7 +6,7 @@ import pytest
 
 import landscapes as ls
 from landscapes import figures
-from landscapes.config import ExplorerConfig, preset
+from landscapes.config import ExplorerConfig
 from landscapes.explorer import border_point, exit_events, run_modes, summary_html, summary_rows
 from landscapes.palette import MODE_COLORS, WALL_COLOR
 
@@ -182,25 +182,10 @@ def test_every_landscape_builds_valid_figures(name):
 def test_summary_rows_and_table(catapult):
     rows = summary_rows(catapult)
     assert [r["mode"] for r in rows] == ["none", "value", "norm"]
-    assert rows[0]["outcome"] == "left the window at step 4" and rows[2]["clipped steps"] == 2
+    assert rows[0]["outcome"].endswith("at step 4") and rows[2]["clipped steps"] == 2
     assert rows[2]["longest step"] == pytest.approx(0.5)
     html = summary_html(catapult)
     assert html.count("<tr>") == 6 and MODE_COLORS["norm"] in html
-
-
-def test_preset_claims_hold():
-    tenfold = run_modes(preset("tenfold").config).runs
-    assert tenfold["none"].left_window_at(ls.get_landscape("ravine").window) == 2
-    slow = ls.simulate("ravine", (3.0, 2.5), lr=0.12, steps=200)
-    assert slow.final_loss / tenfold["norm"].final_loss > 1e18
-    crawl = run_modes(preset("crawl").config).runs["norm"]
-    assert crawl.longest_step <= 0.005 + 1e-12
-    bend = run_modes(preset("bend").config).runs
-    from landscapes.narrate import turn_angle
-
-    angles = [turn_angle(g, np.clip(g, -0.3, 0.3)) for g in bend["value"].grad[bend["value"].clipped]]
-    assert max(angles) == pytest.approx(31, abs=1)
-    assert np.linalg.norm(bend["value"].params[-1] - bend["norm"].params[-1]) > 0.5
 
 
 @pytest.mark.parametrize("setting", ["c", "lr"])
