@@ -22,12 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import ExplorerConfig
+from .config import ExplorerConfig, from_query, to_query
 from .engine import Trajectory
+from .explorer import run_outcome
 from .registry import get_landscape
+from .sweeps import train_tolerance
 
 FORMAT_NAME = "cliffs-trajectories"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the settings are stored in their URL form; each run has its outcome
 
 
 def _columns(names: tuple[str, str]) -> list[str]:
@@ -206,39 +208,26 @@ _RUN_FIELDS = (
 )
 
 
-def _config_to_dict(config: ExplorerConfig) -> dict:
-    return {
-        "landscape": config.landscape,
-        "params": dict(config.params),
-        "start": list(config.start),
-        "lr": config.lr,
-        "threshold": config.threshold,
-        "steps": config.steps,
-        "optimizer": config.optimizer,
-        "paths": list(config.paths),
-        "view3d": config.view3d,
-        "present": config.present,
-    }
+def _config_to_dict(config: ExplorerConfig) -> dict[str, str]:
+    # The URL form: one serialisation of the settings, so the export cannot drift from links.
+    return to_query(config)
 
 
 def _config_from_dict(data: Mapping) -> ExplorerConfig:
-    return ExplorerConfig(
-        landscape=data["landscape"],
-        params=dict(data["params"]),
-        start=tuple(data["start"]),
-        lr=data["lr"],
-        threshold=data["threshold"],
-        steps=data["steps"],
-        optimizer=data["optimizer"],
-        paths=tuple(data["paths"]),
-        view3d=data["view3d"],
-        present=data["present"],
-    )
+    config, notices = from_query(dict(data))
+    if notices:
+        raise ValueError("the stored settings are not valid: " + " ".join(notices))
+    return config
 
 
 def _run_settings(run: Trajectory) -> dict[str, object]:
     settings = {key: getattr(run, key) for key in _RUN_FIELDS}
     settings["landscape_params"] = dict(run.landscape_params)
+    # The outcome class in the words the Explorer and the Sweeps use (derived; not read back).
+    scape = get_landscape(run.landscape)
+    settings["outcome"] = run_outcome(
+        run, scape.window, train_tolerance(run.landscape, **run.landscape_params)
+    )
     return settings
 
 

@@ -11,7 +11,7 @@ import landscapes as ls
 import ui
 from landscapes import config as cf
 from landscapes import figures
-from landscapes.explorer import ExplorerRuns, run_modes, summary_html
+from landscapes.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
 from landscapes.narrate import narrate
 from landscapes.palette import MODE_LABELS
 
@@ -287,6 +287,7 @@ def render() -> None:
         table = summary_html(shown)
         if table:
             st.html(table)
+            st.caption(outcome_note(config))
         if hiding:
             st.markdown("*The story of this run is told once you have placed your guess.*")
         else:

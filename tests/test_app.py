@@ -262,3 +262,25 @@ def test_plots_fall_back_to_st_plotly_chart_when_plotly_js_cannot_be_served(monk
     assert_clean(at)
     (chart,) = at.get("plotly_chart")
     assert json.loads(chart.proto.spec)["data"][0]["y"] == [1, 2] and plot_view(at, "solo") is None
+
+
+@pytest.mark.parametrize("name", ["ravine", "staircase"])
+def test_choosing_a_landscape_opens_its_story_and_reset_returns_to_it(name):
+    at = explorer()
+    at.selectbox(key="landscape").set_value(name).run()
+    assert_clean(at)
+    story = cf.story_config(name)
+    assert at.session_state["lr"] == story.lr and at.session_state["c"] == story.threshold
+    assert (at.session_state["start_x"], at.session_state["start_y"]) == story.start
+    assert at.query_params["lr"] == cf.url_number(story.lr)
+    at.session_state["lr"] = 0.001  # the learner wanders off...
+    at.run()
+    at.button(key="reset").click().run()  # ...and comes back
+    assert_clean(at)
+    assert at.session_state["lr"] == story.lr and at.query_params["lr"] == cf.url_number(story.lr)
+
+
+def test_summary_explains_the_outcome_words():
+    at = explorer()
+    text = " ".join(c.value for c in at.caption)
+    assert "*trains*: the final loss is at most" in text and "typical loss" in text

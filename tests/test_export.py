@@ -7,8 +7,9 @@ from dataclasses import fields, replace
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import explorer_configs
 
 import landscapes as ls
 from landscapes.config import ExplorerConfig
@@ -91,14 +92,36 @@ def test_json_round_trip_is_exact(explorer_runs):
 def test_json_layout(explorer_runs):
     config, runs = explorer_runs
     document = json.loads(ls.runs_to_json(runs, config))
-    assert document["format"] == "cliffs-trajectories" and document["version"] == 1
-    assert document["config"]["lr"] == 0.5 and document["config"]["params"] == {"T": 50}
+    assert document["format"] == "cliffs-trajectories" and document["version"] == 2
+    assert document["config"] == ls.config.to_query(config)  # the URL form, nothing dropped
+    assert document["config"]["lr"] == "0.5" and document["config"]["T"] == "50"
+    assert [document["runs"][m]["outcome"] for m in ("none", "value", "norm")] == [
+        "thrown",
+        "stuck",
+        "trains",
+    ]
     assert document["runs"]["norm"]["threshold"] == 1.0 and document["runs"]["norm"]["clip"] == "norm"
     assert len(document["rows"]) == sum(run.steps_taken + 1 for run in runs.values())
     first = document["rows"][0]
     assert first["mode"] == "none" and first["step"] == 0 and first["w"] == 4.7
     assert document["rows"][config.steps]["grad_w"] is None  # the last point of the first run
     assert ls.runs_from_json(ls.runs_to_json(runs)).config is None
+
+
+@given(explorer_configs())
+@settings(max_examples=30, deadline=None)
+def test_json_keeps_every_setting(config):
+    """The export stores the settings in their URL form: every field comes back (scrub, predict too)."""
+    runs = {"norm": ls.simulate(config.landscape, config.start, config.lr, 2, "norm", config.threshold)}
+    assert ls.runs_from_json(ls.runs_to_json(runs, config)).config == config
+
+
+def test_json_with_bad_settings_is_refused(explorer_runs):
+    config, runs = explorer_runs
+    document = json.loads(ls.runs_to_json(runs, config))
+    document["config"]["lr"] = "lots"
+    with pytest.raises(ValueError, match="stored settings are not valid"):
+        ls.runs_from_json(json.dumps(document))
 
 
 def test_unusual_runs_round_trip():
