@@ -96,7 +96,7 @@ LANDSCAPE_STORIES: dict[str, dict[str, object]] = {
     # The start sits inside the thin band where the output changes: |g| is about 57 there.
     "deep_product": {"start": (1.4, 0.0), "lr": 0.03, "threshold": 2.5, "steps": 100},
     # The last edge hurls the unclipped path off the map; the clipped ones walk down the stairs.
-    "staircase": {"lr": 2.0, "threshold": 0.5, "steps": 60},
+    "staircase": {"lr": 2.0, "threshold": 0.7, "steps": 60},
 }
 
 

@@ -107,6 +107,7 @@ def test_every_landscape_opens_on_its_cliff(name):
     assert norm.left_window_at(window) is None  # the clipped path stays on the map
     assert run_outcome(norm, window, tolerance_of(config)) == "trains"
     assert norm.final_loss < plain.final_loss
+    assert decisive_step(plain, config.threshold, window)[0] is not None  # the narration has a moment
 
 
 def test_with_landscape_keeps_the_view_toggles():
