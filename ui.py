@@ -173,8 +173,8 @@ def surface(landscape: str, params: tuple[tuple[str, float], ...], resolution: i
 @st.cache_data(max_entries=16, show_spinner="Running every value of the slider in one batch…")
 def sweep(query: tuple[tuple[str, str], ...], setting: str):
     """The batched sweep of one setting, cached per configuration (given as its URL query)."""
-    from landscapes.config import from_query
-    from landscapes.explorer import sweep_setting
+    from landscapes.views.config import from_query
+    from landscapes.views.explorer import sweep_setting
 
     config, _ = from_query(dict(query))
     return sweep_setting(config, setting)
@@ -234,8 +234,7 @@ def descent_controls(prefix: str, on_landscape_change: Callable[[], None]) -> No
     Keys are ``{prefix}landscape``, ``{prefix}p_{landscape}_{param}``, ``{prefix}lr``,
     ``{prefix}c``, ``{prefix}steps`` and ``{prefix}opt``; the page seeds them.
     """
-    from landscapes import config as cf
-
+    from landscapes.views import config as cf
     ss = st.session_state
     st.subheader("Landscape")
     st.selectbox(

@@ -8,7 +8,7 @@ plain gradient descent at lr 0.5 with norm clipping at c = 1.
 1. 128 x 128 and 256 x 256 start maps, float64, warm (goals: <= 0.3 s and
    <= 1.5 s), as ``sweep_starts`` returns them (numpy arrays, classes).
 2. The hand-vectorized NumPy version (forward pass + backpropagation through
-   time, ``landscapes.reference_sweeps``) on the 128 x 128 map, timed in the
+   time, ``landscapes.reference.sweeps``) on the 128 x 128 map, timed in the
    same run, interleaved with the JAX runs; the ratio (goal: >= 2x).
 3. What the choices cost: how the cells are cut up (one pass over all of
    them with XLA splitting each operation over threads, blocks of 2048 in
@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import landscapes as ls  # noqa: E402
-from landscapes import reference_sweeps, sweeps  # noqa: E402
+from landscapes.core import sweeps  # noqa: E402
+from landscapes.reference import sweeps as reference_sweeps  # noqa: E402
 
 LR, STEPS, CLIP, THRESHOLD, T = 0.5, 200, "norm", 1.0, 50
 

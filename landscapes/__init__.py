@@ -9,9 +9,19 @@ A pure-JAX package (no Streamlit) that the app and notebooks share::
 float64 is switched on at import (``jax_enable_x64``).
 """
 
-from ._jaxsetup import enable_compilation_cache
-from .clipping import CLIP_RULES, check_clip, clip_gradient, clip_modes, clip_rule
-from .engine import (
+from .core._jaxsetup import enable_compilation_cache
+from .core.clipping import (
+    CLIP_RULES,
+    CLIP_SPECS,
+    ClipRuleSpec,
+    check_clip,
+    clip_gradient,
+    clip_modes,
+    clip_rule,
+    register_clip_rule,
+    unregister_clip_rule,
+)
+from .core.engine import (
     MAX_STEPS,
     OPTIMIZER_LABELS,
     OPTIMIZERS,
@@ -21,9 +31,12 @@ from .engine import (
     simulate_modes,
     value_and_grad_fn,
 )
-from .export import ExportedRuns, PathTable, runs_from_csv, runs_from_json, runs_to_csv, runs_to_json
-from .learn_text import LEARN_REFERENCES, LEARN_SECTIONS, LearnSection, learn_section
-from .lesson_figures import (
+from .core.mesh import Surface, evaluate_points, loss_surface
+from .core.objectives import PASCANU_CRITICAL_W, pascanu_wall_b, rnn_states
+from .core.registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes, register
+from .core.rnn import PeakGradients, RnnUnroll, gradient_across_wall, peak_gradient_vs_T, unroll_rnn
+from .core.sweeps import OUTCOMES, Sweep, classify, sweep_hparams, sweep_starts, train_tolerance
+from .figures.lessons import (
     clip_vector_figure,
     grad_norm_histogram,
     peak_gradient_figure,
@@ -32,7 +45,14 @@ from .lesson_figures import (
     rnn_jacobians_figure,
     rnn_states_figure,
 )
-from .lessons import (
+from .figures.sweeps import (
+    hparams_caption,
+    hparams_figure,
+    pick_traces,
+    start_maps_caption,
+    start_maps_figure,
+)
+from .lessons.demos import (
     LOOP_ORDERS,
     ClipComparison,
     LoopOrder,
@@ -43,16 +63,20 @@ from .lessons import (
     placement_demos,
     threshold_advice,
 )
-from .mesh import Surface, evaluate_points, loss_surface
-from .objectives import PASCANU_CRITICAL_W, pascanu_wall_b, rnn_states
-from .registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes, register
-from .rnn import PeakGradients, RnnUnroll, gradient_across_wall, peak_gradient_vs_T, unroll_rnn
-from .snippets import FRAMEWORK_LABELS, FRAMEWORKS, SNIPPET_MODES, Snippet, code_snippet, code_snippets
-from .sweep_figures import hparams_caption, hparams_figure, pick_traces, start_maps_caption, start_maps_figure
-from .sweeps import OUTCOMES, Sweep, classify, sweep_hparams, sweep_starts, train_tolerance
+from .lessons.learn_text import LEARN_REFERENCES, LEARN_SECTIONS, LearnSection, learn_section
+from .lessons.snippets import (
+    FRAMEWORK_LABELS,
+    FRAMEWORKS,
+    SNIPPET_MODES,
+    Snippet,
+    code_snippet,
+    code_snippets,
+)
+from .views.export import ExportedRuns, PathTable, runs_from_csv, runs_from_json, runs_to_csv, runs_to_json
 
 __all__ = [
     "CLIP_RULES",
+    "CLIP_SPECS",
     "FRAMEWORKS",
     "FRAMEWORK_LABELS",
     "LEARN_REFERENCES",
@@ -64,6 +88,7 @@ __all__ = [
     "PASCANU_CRITICAL_W",
     "SNIPPET_MODES",
     "ClipComparison",
+    "ClipRuleSpec",
     "ExportedRuns",
     "Landscape",
     "LearnSection",
@@ -101,6 +126,7 @@ __all__ = [
     "placement_demos",
     "placement_figure",
     "register",
+    "register_clip_rule",
     "rnn_contributions_figure",
     "rnn_jacobians_figure",
     "rnn_states",
@@ -113,6 +139,7 @@ __all__ = [
     "simulate_many",
     "simulate_modes",
     "threshold_advice",
+    "unregister_clip_rule",
     "unroll_rnn",
     "value_and_grad_fn",
 ]

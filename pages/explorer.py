@@ -9,11 +9,11 @@ import streamlit as st
 
 import landscapes as ls
 import ui
-from landscapes import config as cf
 from landscapes import figures
-from landscapes.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
-from landscapes.narrate import narrate
-from landscapes.palette import MODE_LABELS
+from landscapes.core.clipping import MODE_LABELS
+from landscapes.lessons.narrate import narrate
+from landscapes.views import config as cf
+from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
 
 ui.init_page()
 ss = st.session_state
@@ -31,7 +31,7 @@ def seed_widgets(config: cf.ExplorerConfig) -> None:
         ss[f"p_{config.landscape}_{name}"] = value
     ss.start_x, ss.start_y = float(config.start[0]), float(config.start[1])
     ss.lr, ss.c, ss.steps, ss.opt = config.lr, config.threshold, config.steps, config.optimizer
-    for mode in cf.PATH_MODES:
+    for mode in cf.path_modes():
         ss[f"show_{mode}"] = mode in config.paths
     ss.view3d, ss.present = config.view3d, config.present
     ss.scrub = config.scrub or None
@@ -49,7 +49,7 @@ def config_from_widgets() -> cf.ExplorerConfig:
         threshold=float(ss.c),
         steps=int(ss.steps),
         optimizer=ss.opt,
-        paths=tuple(mode for mode in cf.PATH_MODES if ss[f"show_{mode}"]),
+        paths=tuple(mode for mode in cf.path_modes() if ss.get(f"show_{mode}")),
         view3d=bool(ss.view3d),
         present=bool(ss.present),
         scrub=ss.get("scrub") or "",
@@ -115,7 +115,7 @@ def controls() -> None:
         right.number_input(scape.param_names[1], y0, y1, key="start_y", step=0.01, format="%.4f")
 
         st.subheader("Paths")
-        for mode in cf.PATH_MODES:
+        for mode in cf.path_modes():
             st.toggle(MODE_LABELS[mode], key=f"show_{mode}")
         st.toggle("3-D view", key="view3d")
         st.toggle(

@@ -3,9 +3,9 @@
 import streamlit as st
 
 import ui
-from landscapes import config as cf
 from landscapes import figures
-from landscapes.explorer import run_modes
+from landscapes.views import config as cf
+from landscapes.views.explorer import run_modes
 
 ui.init_page()
 

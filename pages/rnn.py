@@ -7,7 +7,7 @@ import streamlit as st
 
 import landscapes as ls
 import ui
-from landscapes import config as cf
+from landscapes.views import config as cf
 
 ui.init_page()
 ss = st.session_state

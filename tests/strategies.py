@@ -2,7 +2,7 @@
 
 from hypothesis import strategies as st
 
-from landscapes import config as cf
+from landscapes.views import config as cf
 
 
 @st.composite

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from landscapes import config as cf
+from landscapes.views import config as cf
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120  # a cold JAX import and first compiles take far longer than AppTest's 3 s
@@ -233,7 +233,7 @@ def test_take_home_snippets_and_downloads_carry_the_current_values():
     buttons = at.get("download_button")
     assert len(buttons) == 2
     # The exports parse back to exactly the runs on screen.
-    config = ls.config.from_query({"lr": "0.25", "c": "2.5", "opt": "momentum"})[0]
+    config = ls.views.config.from_query({"lr": "0.25", "c": "2.5", "opt": "momentum"})[0]
     runs = ls.simulate_modes("pascanu", config.start, 0.25, config.steps, 2.5, "momentum")
     back = ls.runs_from_csv(ls.runs_to_csv(runs))
     assert set(back) == set(runs)

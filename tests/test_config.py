@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import explorer_configs
 
-from landscapes import config as cf
+from landscapes.views import config as cf
 
 
 @given(explorer_configs())

@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import landscapes as ls
-from landscapes import engine, reference
+from landscapes import reference
+from landscapes.core import engine
 
 
 def test_catapult_unclipped():

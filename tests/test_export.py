@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from strategies import explorer_configs
 
 import landscapes as ls
-from landscapes.config import ExplorerConfig
+from landscapes.views.config import ExplorerConfig
 
 ARRAYS = ("params", "loss", "grad", "update", "grad_norm", "clipped")
 
@@ -93,7 +93,7 @@ def test_json_layout(explorer_runs):
     config, runs = explorer_runs
     document = json.loads(ls.runs_to_json(runs, config))
     assert document["format"] == "cliffs-trajectories" and document["version"] == 2
-    assert document["config"] == ls.config.to_query(config)  # the URL form, nothing dropped
+    assert document["config"] == ls.views.config.to_query(config)  # the URL form, nothing dropped
     assert document["config"]["lr"] == "0.5" and document["config"]["T"] == "50"
     assert [document["runs"][m]["outcome"] for m in ("none", "value", "norm")] == [
         "thrown",

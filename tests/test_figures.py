@@ -6,9 +6,9 @@ import pytest
 
 import landscapes as ls
 from landscapes import figures
-from landscapes.config import ExplorerConfig
-from landscapes.explorer import border_point, exit_events, run_modes, summary_html, summary_rows
-from landscapes.palette import MODE_COLORS, WALL_COLOR
+from landscapes.figures.palette import MODE_COLORS, WALL_COLOR
+from landscapes.views.config import ExplorerConfig
+from landscapes.views.explorer import border_point, exit_events, run_modes, summary_html, summary_rows
 
 
 @pytest.fixture(scope="module")
@@ -190,8 +190,8 @@ def test_summary_rows_and_table(catapult):
 
 @pytest.mark.parametrize("setting", ["c", "lr"])
 def test_sweep_figure_ships_every_slider_value_as_a_frame(setting, surface):
-    from landscapes.config import LR_CHOICES, THRESHOLD_CHOICES
-    from landscapes.explorer import sweep_setting
+    from landscapes.views.config import LR_CHOICES, THRESHOLD_CHOICES
+    from landscapes.views.explorer import sweep_setting
 
     config = ExplorerConfig(steps=30)
     sweep = sweep_setting(config, setting)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import landscapes as ls
-from landscapes.palette import ACCENT, MODE_COLORS
+from landscapes.figures.palette import ACCENT, MODE_COLORS
 
 FIELDS = ("params", "loss", "grad", "update", "grad_norm")
 
@@ -307,7 +307,7 @@ def test_numbers_quoted_in_the_text_match_the_package():
     assert f"$({run.params[4][0]:.0f}, {run.params[4][1]:.0f})$" in text
     assert f"{ls.clip_comparison([3.0, 1.0], 1.0).value_angle:.1f}^\\circ" in text
     assert f"{ls.PASCANU_CRITICAL_W:.2f}" in text
-    assert f"{ls.rnn.FIXED_POINT_SLOPE:.3f}" in text
+    assert f"{ls.core.rnn.FIXED_POINT_SLOPE:.3f}" in text
     (peak,) = ls.peak_gradient_vs_T(5.0, [50]).peak_norm
     assert round(peak, -3) == 7e3 and "7 \\times 10^3" in text
     off_wall = np.hypot(*ls.gradient_across_wall(5.0, [-0.01, 0.01], 50).T)

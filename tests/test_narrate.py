@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from landscapes.config import ExplorerConfig
-from landscapes.explorer import run_modes
-from landscapes.narrate import narrate, turn_angle
+from landscapes.lessons.narrate import narrate, turn_angle
+from landscapes.views.config import ExplorerConfig
+from landscapes.views.explorer import run_modes
 
 
 def test_catapult_story_quotes_the_runs():

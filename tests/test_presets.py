@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import landscapes as ls
-from landscapes import config as cf
-from landscapes.explorer import run_modes, run_outcome, summary_rows, tolerance_of
-from landscapes.narrate import decisive_step, narrate, turn_angle
-from landscapes.objectives import pascanu_wall_b
-from landscapes.sweeps import OUTCOMES
+from landscapes.core.objectives import pascanu_wall_b
+from landscapes.core.sweeps import OUTCOMES
+from landscapes.lessons.narrate import decisive_step, narrate, turn_angle
+from landscapes.views import config as cf
+from landscapes.views.explorer import run_modes, run_outcome, summary_rows, tolerance_of
 
 
 def largest_trainable_lr(config: cf.ExplorerConfig, clip: str) -> float:

@@ -76,11 +76,11 @@ def test_on_the_wall_the_state_rests_and_early_steps_dominate():
     # The wall is where 0.5 is a fixed point: the state stays put (up to rounding
     # of b, which the unstable fixed point amplifies by ~1.18 per step).
     np.testing.assert_allclose(run.states, 0.5, atol=1e-12)
-    np.testing.assert_allclose(run.factors, w * ls.rnn.FIXED_POINT_SLOPE, rtol=1e-10)
+    np.testing.assert_allclose(run.factors, w * ls.core.rnn.FIXED_POINT_SLOPE, rtol=1e-10)
     # Each factor is ~1.175 > 1, so the term of step 1 is the largest:
     # the gradient is dominated by the longest-range dependence.
     assert np.all(np.diff(np.abs(run.contrib_b)) < 0)
-    assert abs(run.to_output[0]) == pytest.approx((w * ls.rnn.FIXED_POINT_SLOPE) ** 19, rel=1e-9)
+    assert abs(run.to_output[0]) == pytest.approx((w * ls.core.rnn.FIXED_POINT_SLOPE) ** 19, rel=1e-9)
 
 
 def test_below_the_critical_weight_products_vanish():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import landscapes as ls
-from landscapes.config import ExplorerConfig
+from landscapes.views.config import ExplorerConfig
 
 CONFIGS = [
     ExplorerConfig(),
@@ -41,7 +41,7 @@ def test_every_snippet_parses_and_carries_the_numbers(i, framework, mode):
     else:
         assert config.threshold in literals
     if config.optimizer == "momentum":
-        assert ls.snippets.DEFAULT_MOMENTUM in literals
+        assert ls.lessons.snippets.DEFAULT_MOMENTUM in literals
     assert f"{config.steps} steps" in snippet.code
     assert config.landscape in snippet.code
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import landscapes as ls
-from landscapes import sweep_figures as sf
-from landscapes.palette import ACCENT, MODE_COLORS, WALL_COLOR
-from landscapes.sweeps import DIVERGED, OUTCOMES, STUCK, THROWN, TRAINS, Sweep
+from landscapes.core.sweeps import DIVERGED, OUTCOMES, STUCK, THROWN, TRAINS, Sweep
+from landscapes.figures import sweeps as sf
+from landscapes.figures.palette import ACCENT, MODE_COLORS, WALL_COLOR
 
 WINDOW = ((3.5, 6.5), (-4.0, -1.0))
 
@@ -158,7 +158,7 @@ def test_outcome_maps_use_categorical_colours_and_a_legend():
         assert colour_at(scale, position) == sf.OUTCOME_COLORS[name]
     legend = [t for t in fig.data if t.showlegend and t.legendgroup and t.legendgroup.startswith("outcome")]
     assert [t.marker.color for t in legend] == [sf.OUTCOME_COLORS[n] for n in OUTCOMES]
-    assert [t.name for t in legend] == [ls.sweeps.OUTCOME_LABELS[n] for n in OUTCOMES]
+    assert [t.name for t in legend] == [ls.core.sweeps.OUTCOME_LABELS[n] for n in OUTCOMES]
     # No class colour is a clipping-mode colour (or the accent): a map never looks like a mode.
     assert not set(sf.OUTCOME_COLORS.values()) & {*MODE_COLORS.values(), ACCENT, WALL_COLOR}
 

@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import landscapes as ls
-from landscapes import reference_sweeps, sweeps
-from landscapes.engine import value_and_grad_fn
+from landscapes.core import sweeps
+from landscapes.core.engine import value_and_grad_fn
+from landscapes.reference import sweeps as reference_sweeps
 
 # One small non-square grid for most tests: 6 columns (x) by 5 rows (y), so a
 # transposed layout cannot pass, and every test reuses the same compiled program.

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.engine import Trajectory
+from ..core.registry import get_landscape
+from ..core.sweeps import train_tolerance
 from .config import ExplorerConfig, from_query, to_query
-from .engine import Trajectory
 from .explorer import run_outcome
-from .registry import get_landscape
-from .sweeps import train_tolerance
 
 FORMAT_NAME = "cliffs-trajectories"
 FORMAT_VERSION = 2  # 2: the settings are stored in their URL form; each run has its outcome

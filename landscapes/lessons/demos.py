@@ -19,10 +19,10 @@ import jax
 import numpy as np
 from jax.typing import ArrayLike
 
-from . import _jaxsetup  # noqa: F401  (float64 on)
-from .clipping import CLIP_RULES, check_clip
-from .engine import Trajectory, value_and_grad_fn
-from .registry import Landscape, get_landscape
+from ..core import _jaxsetup  # noqa: F401  (float64 on)
+from ..core.clipping import CLIP_RULES, check_clip
+from ..core.engine import Trajectory, value_and_grad_fn
+from ..core.registry import Landscape, get_landscape
 
 # ---------------------------------------------------------------------------
 # Where clipping belongs in a training loop.

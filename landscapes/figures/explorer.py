@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Trajectory
-from .explorer import ExplorerRuns, SettingSweep, border_point, exit_events
-from .mesh import Surface
+from ..core.engine import Trajectory
+from ..core.mesh import Surface
+from ..core.registry import Landscape, Window
+from ..views.explorer import ExplorerRuns, SettingSweep, border_point, exit_events
 from .palette import ACCENT, MODE_COLORS, MODE_DASHES, MODE_LABELS, MODE_MARKERS, WALL_COLOR
-from .registry import Landscape, Window
 
 Spec = dict[str, Any]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .objectives import PASCANU_TARGET, PASCANU_X0
+from ..core.objectives import PASCANU_TARGET, PASCANU_X0
 
 
 def _sigmoid(x: np.ndarray, out: np.ndarray) -> np.ndarray:

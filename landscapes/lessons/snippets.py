@@ -14,8 +14,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Literal
 
-from .config import ExplorerConfig
-from .engine import OPTIMIZER_LABELS, simulate
+from ..core.engine import OPTIMIZER_LABELS, simulate
+from ..views.config import ExplorerConfig
 
 Framework = Literal["pytorch", "keras", "optax"]
 FRAMEWORKS: tuple[str, ...] = ("pytorch", "keras", "optax")

@@ -6,11 +6,10 @@ import math
 
 import numpy as np
 
-from .clipping import clip_gradient
-from .engine import Trajectory
-from .explorer import ExplorerRuns, exit_events, run_outcome, tolerance_of
-from .palette import MODE_LABELS
-from .sweeps import OUTCOME_LABELS
+from ..core.clipping import MODE_LABELS, clip_gradient
+from ..core.engine import Trajectory
+from ..core.sweeps import OUTCOME_LABELS
+from ..views.explorer import ExplorerRuns, exit_events, run_outcome, tolerance_of
 
 DEAD_GRADIENT = 1e-12  # below this the gradient cannot move the parameters any more
 

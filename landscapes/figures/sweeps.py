@@ -24,9 +24,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..core.registry import get_landscape
+from ..core.sweeps import OUTCOME_LABELS, OUTCOMES, Sweep
 from .palette import ACCENT, MODE_COLORS, MODE_LABELS, WALL_COLOR
-from .registry import get_landscape
-from .sweeps import OUTCOME_LABELS, OUTCOMES, Sweep
 
 Quantity = Literal["loss", "outcome", "clipped"]
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .objectives import PASCANU_TARGET, PASCANU_X0
+from ..core.objectives import PASCANU_TARGET, PASCANU_X0
 
 
 def _sigmoid(x: float) -> float:

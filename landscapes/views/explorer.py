@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.engine import Trajectory, simulate_many, simulate_modes
+from ..core.registry import Window
+from ..core.sweeps import OUTCOME_LABELS, OUTCOMES, TRAIN_FRACTION, classify, train_tolerance
 from .config import LR_CHOICES, PATH_MODES, THRESHOLD_CHOICES, ExplorerConfig
-from .engine import Trajectory, simulate_many, simulate_modes
-from .registry import Window
-from .sweeps import OUTCOME_LABELS, OUTCOMES, TRAIN_FRACTION, classify, train_tolerance
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,14 @@ class ExplorerRuns:
         return {mode: self.runs[mode] for mode in self.config.paths}
 
 
-def run_modes(config: ExplorerConfig, modes: tuple[str, ...] = PATH_MODES) -> ExplorerRuns:
-    """Runs ``config`` once per clipping mode, from the same start."""
+def run_modes(config: ExplorerConfig, modes: tuple[str, ...] | None = None) -> ExplorerRuns:
+    """Runs ``config`` once per clipping mode, from the same start.
+
+    By default: the built-in modes (the narration compares them even when
+    hidden) and every other mode the configuration shows.
+    """
+    if modes is None:
+        modes = PATH_MODES + tuple(m for m in config.paths if m not in PATH_MODES)
     runs = simulate_modes(
         config.landscape,
         config.start,
@@ -175,7 +181,7 @@ def _fmt_cell(value: object) -> str:
 
 def summary_html(result: ExplorerRuns) -> str:
     """The summary as a small HTML table: one column per visible mode, in its colour."""
-    from .palette import MODE_COLORS, MODE_LABELS
+    from ..core.clipping import MODE_COLORS, MODE_LABELS
 
     rows = summary_rows(result)
     if not rows:

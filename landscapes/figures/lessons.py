@@ -18,11 +18,11 @@ import numpy as np
 import plotly.graph_objects as go
 from jax.typing import ArrayLike
 
-from .engine import Trajectory
-from .lessons import PlacementDemo, clip_comparison, threshold_advice
-from .objectives import PASCANU_TARGET, PASCANU_X0
+from ..core.engine import Trajectory
+from ..core.objectives import PASCANU_TARGET, PASCANU_X0
+from ..core.rnn import PeakGradients, RnnUnroll
+from ..lessons.demos import PlacementDemo, clip_comparison, threshold_advice
 from .palette import ACCENT, MODE_COLORS, MODE_DASHES, MODE_LABELS, MODE_MARKERS, WALL_COLOR
-from .rnn import PeakGradients, RnnUnroll
 
 # Okabe & Ito colours the mode palette leaves free: quantities that are not
 # clipping modes (the state, the dE/dw and dE/db terms) get these.

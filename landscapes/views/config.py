@@ -12,15 +12,22 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from .clipping import clip_modes
-from .engine import MAX_STEPS, OPTIMIZERS
-from .registry import Landscape, ParamSpec, get_landscape, list_landscapes
+from ..core.clipping import BUILTIN_RULES, clip_modes
+from ..core.engine import MAX_STEPS, OPTIMIZERS
+from ..core.registry import Landscape, ParamSpec, get_landscape, list_landscapes
 
 #: Slider ranges of the app (the engine accepts wider ones).
 LR_RANGE = (1e-3, 10.0)
 THRESHOLD_RANGE = (1e-2, 1e2)
 STEPS_RANGE = (1, MAX_STEPS)
-PATH_MODES = ("none", "value", "norm")
+#: The paths the Explorer shows by default (any registered rule may be added, e.g. ``paths=none,mine``).
+PATH_MODES = BUILTIN_RULES
+
+
+def path_modes() -> tuple[str, ...]:
+    """Every clipping rule the Explorer can draw: the registry's, in registration order."""
+    return tuple(clip_modes())
+
 SCRUB_CHOICES = ("", "c", "lr")
 
 _NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
@@ -245,10 +252,10 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
     raw_paths = read.get("paths")
     if raw_paths is not None:
         wanted = [p.strip() for p in raw_paths.split(",") if p.strip()]
-        bad = [p for p in wanted if p not in clip_modes() or p not in PATH_MODES]
+        bad = [p for p in wanted if p not in clip_modes()]
         if bad:
             read.notices.append(f"Unknown clipping mode(s) {', '.join(map(repr, bad))} ignored.")
-        paths = tuple(p for p in PATH_MODES if p in wanted)
+        paths = tuple(p for p in path_modes() if p in wanted)
 
     config = ExplorerConfig(
         landscape=name,

@@ -1,0 +1,277 @@
+"""Gradient clipping rules, and their registry.
+
+Each rule is a pure function ``rule(g, c) -> g'`` registered once, with
+everything the app shows about it (label, colour, dash, marker) and, if it
+has one, a batched form for the sweeps. ``register_clip_rule`` is the one
+call; the engine, the sweeps, the Explorer's URL and figures, the narration
+and the exports all read the registry. ``clip_gradient`` is jittable with
+``mode`` static and the threshold traced.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+ClipRule = Callable[[jax.Array, jax.Array], jax.Array]
+#: ``batched(grads (n, d), thresholds (n,)) -> clipped (n, d)``: the rule on many cells at once.
+BatchedClipRule = Callable[[jax.Array, jax.Array], jax.Array]
+
+
+@dataclass(frozen=True)
+class ClipRuleSpec:
+    """A registered clipping rule and how the app shows it.
+
+    Attributes:
+      name: the key (``simulate(..., clip=name)``, the URL's ``paths``).
+      rule: ``rule(g, c) -> g``, pure and jittable, ``c`` possibly traced.
+      label: the learner-facing name ("norm clipping").
+      color, dash, marker: how its path is drawn, on every page.
+      batched: the rule on a batch of cells for the sweeps, or None for
+        ``jax.vmap(rule)``.
+      sweep_tolerance: how far a sweep cell may differ from ``simulate``'s run
+        (relative, on the final point): 0 means bit for bit. ``jax.vmap`` of a
+        rule that takes a norm may round it differently from the one-cell
+        program, and near a cliff that last digit grows; a rule with an exact
+        ``batched`` form states 0.
+    """
+
+    name: str
+    rule: ClipRule
+    label: str
+    color: str
+    dash: str = "solid"
+    marker: str = "circle"
+    batched: BatchedClipRule | None = None
+    sweep_tolerance: float = 0.0
+
+
+#: Every registered rule, by name, in registration order.
+CLIP_SPECS: dict[str, ClipRuleSpec] = {}
+#: The bare rules by name (what the jitted programs call).
+CLIP_RULES: dict[str, ClipRule] = {}
+
+
+def register_clip_rule(
+    name: str,
+    rule: ClipRule,
+    *,
+    label: str,
+    color: str,
+    dash: str = "solid",
+    marker: str = "circle",
+    batched: BatchedClipRule | None = None,
+    sweep_tolerance: float | None = None,
+) -> ClipRuleSpec:
+    """Registers a clipping rule everywhere at once.
+
+    After this call ``simulate(..., clip=name)``, ``sweep_starts(..., clip=name)``,
+    the Explorer's ``paths=...,name``, its map and history figures and the
+    exports all know the rule.
+
+    Args:
+      name: a new key (lower-case letters, digits and ``_``).
+      rule: ``rule(g, c) -> g``: pure, jittable, with a possibly traced ``c``.
+      label, color, dash, marker: how the app names and draws it.
+      batched: an exact batched form for the sweeps (see ``ClipRuleSpec``).
+      sweep_tolerance: the stated tolerance of sweep cells against ``simulate``;
+        defaults to 0 with ``batched`` and to 1e-9 without (``jax.vmap``).
+
+    Returns:
+      The registered ``ClipRuleSpec``.
+
+    >>> import jax.numpy as jnp
+    >>> spec = register_clip_rule("halve", lambda g, c: g / 2, label="halving", color="#000000")
+    >>> clip_gradient(jnp.array([2.0, 4.0]), "halve", 1.0).tolist()
+    [1.0, 2.0]
+    >>> unregister_clip_rule("halve")
+    """
+    if not (name and name.replace("_", "").isalnum() and name.islower()):
+        raise ValueError(f"a rule name must be lower-case letters, digits and '_', got {name!r}")
+    if name in CLIP_SPECS:
+        raise ValueError(f"a clipping rule named {name!r} is already registered")
+    if not callable(rule):
+        raise ValueError(f"rule must be a function rule(g, c) -> g, got {rule!r}")
+    tolerance = (0.0 if batched is not None else 1e-9) if sweep_tolerance is None else float(sweep_tolerance)
+    spec = ClipRuleSpec(name, rule, label, color, dash, marker, batched, tolerance)
+    CLIP_SPECS[name] = spec
+    CLIP_RULES[name] = rule
+    return spec
+
+
+def unregister_clip_rule(name: str) -> None:
+    """Removes a rule registered from a notebook or a test (the built-in ones stay)."""
+    if name in BUILTIN_RULES:
+        raise ValueError(f"{name!r} is a built-in rule and cannot be removed")
+    CLIP_SPECS.pop(name, None)
+    CLIP_RULES.pop(name, None)
+
+
+def clip_rule(
+    mode: str, *, label: str | None = None, color: str = "#555555", **style: str
+) -> Callable[[ClipRule], ClipRule]:
+    """Decorator form of ``register_clip_rule`` (the label defaults to the name)."""
+
+    def decorate(rule: ClipRule) -> ClipRule:
+        register_clip_rule(mode, rule, label=label or mode, color=color, **style)
+        return rule
+
+    return decorate
+
+
+class _SpecField(Mapping[str, str]):
+    """A live read-only view of one field of every registered rule (e.g. the colours)."""
+
+    def __init__(self, field: str):
+        self._field = field
+
+    def __getitem__(self, name: str) -> str:
+        return getattr(CLIP_SPECS[name], self._field)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(CLIP_SPECS)
+
+    def __len__(self) -> int:
+        return len(CLIP_SPECS)
+
+
+#: Each rule's label, colour, dash and marker, by name (always in step with the registry).
+MODE_LABELS: Mapping[str, str] = _SpecField("label")
+MODE_COLORS: Mapping[str, str] = _SpecField("color")
+MODE_DASHES: Mapping[str, str] = _SpecField("dash")
+MODE_MARKERS: Mapping[str, str] = _SpecField("marker")
+
+
+def _no_clip(g: jax.Array, c: jax.Array) -> jax.Array:
+    return g
+
+
+def _clip_value(g: jax.Array, c: jax.Array) -> jax.Array:
+    """Clamps each component to [-c, c] (torch clip_grad_value_, optax.clip)."""
+    return jnp.clip(g, -c, c)
+
+
+def _clip_norm(g: jax.Array, c: jax.Array) -> jax.Array:
+    """Rescales g to length c exactly when ||g|| > c; no epsilon (Goodfellow eq. 10.48)."""
+    norm = jnp.linalg.norm(g)
+    # The division only runs where norm > c > 0, but both branches are
+    # evaluated, so guard it against 0/0 where g = 0.
+    scale = c / jnp.where(norm > c, norm, 1.0)
+    return jnp.where(norm > c, g * scale, g)
+
+
+def _clip_norm_batched(grad: jax.Array, threshold: jax.Array) -> jax.Array:
+    """``_clip_norm`` on each row of ``grad`` (n, 2), each with its own threshold (n,).
+
+    ``jax.vmap(_clip_norm)`` lets XLA round ||g||^2 differently from the
+    one-cell program ``simulate`` runs (the last digit of a few gradients in
+    a hundred, once a block holds about 2000 cells or more); near a cliff
+    that digit grows into a different path within a few hundred steps.
+    Written per column it compiles to the same arithmetic as the one-cell
+    program, so each sweep cell is bit for bit the run ``simulate`` makes
+    (tested). Other shapes fall back to ``vmap``.
+    """
+    if grad.shape[1] != 2:
+        return jax.vmap(_clip_norm)(grad, threshold)
+    g0, g1 = grad[:, 0], grad[:, 1]
+    norm = jnp.sqrt(g0 * g0 + g1 * g1)
+    over = norm > threshold
+    scale = threshold / jnp.where(over, norm, 1.0)
+    return jnp.where(over[:, None], grad * scale[:, None], grad)
+
+
+# Okabe & Ito's colour-blind-safe palette; dashes and markers differ too, so the
+# rules stay apart in greyscale and on a washed-out projector.
+register_clip_rule(
+    "none",
+    _no_clip,
+    label="no clipping",
+    color="#D55E00",
+    dash="solid",
+    marker="circle",
+    batched=lambda g, c: g,
+)
+register_clip_rule(
+    "value",
+    _clip_value,
+    label="value clipping",
+    color="#0072B2",
+    dash="dash",
+    marker="square",
+    batched=lambda g, c: jnp.clip(g, -c[:, None], c[:, None]),
+)
+register_clip_rule(
+    "norm",
+    _clip_norm,
+    label="norm clipping",
+    color="#009E73",
+    dash="dot",
+    marker="diamond",
+    batched=_clip_norm_batched,
+)
+#: The rules the app ships with (they cannot be unregistered; the Explorer shows them by default).
+BUILTIN_RULES = ("none", "value", "norm")
+
+
+def clip_modes() -> list[str]:
+    """The registered clipping modes."""
+    return list(CLIP_RULES)
+
+
+def positive_number(name: str, value: object) -> float:
+    """``value`` as a float, or ValueError naming ``name`` and the bad value."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be finite and positive, got {value!r}")
+    return number
+
+
+def check_clip(mode: str, threshold: object) -> float:
+    """Validates a mode and a threshold; returns the threshold as a float.
+
+    Raises:
+      ValueError: for an unknown mode, or a threshold that is not a finite
+        positive number (the message names the bad value).
+    """
+    if mode not in CLIP_RULES:
+        raise ValueError(f"unknown clipping mode {mode!r}; choose one of {', '.join(CLIP_RULES)}")
+    return positive_number("clipping threshold", threshold)
+
+
+def clip_gradient(g: ArrayLike, mode: str, threshold: ArrayLike) -> jax.Array:
+    """Clips a gradient by the rule ``mode``.
+
+    Args:
+      g: the raw gradient (any shape; norms are taken over all of it).
+      mode: ``"none"``, ``"value"`` or ``"norm"`` (or any registered rule).
+      threshold: c > 0. Under ``jax.jit`` it may be traced; a concrete value
+        is checked.
+
+    Returns:
+      The clipped gradient, same shape and dtype as ``g``.
+
+    Raises:
+      ValueError: unknown mode, or a concrete threshold that is not finite
+        and positive.
+
+    >>> import jax.numpy as jnp
+    >>> clip_gradient(jnp.array([3.0, 4.0]), "norm", 1.0).tolist()
+    [0.6, 0.8]
+    >>> clip_gradient(jnp.array([3.0, -0.5]), "value", 1.0).tolist()
+    [1.0, -0.5]
+    """
+    if isinstance(threshold, jax.core.Tracer):
+        if mode not in CLIP_RULES:
+            check_clip(mode, 1.0)
+    else:
+        threshold = check_clip(mode, threshold)
+    g = jnp.asarray(g)
+    return CLIP_RULES[mode](g, jnp.asarray(threshold, dtype=g.dtype))
