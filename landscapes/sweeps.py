@@ -47,7 +47,7 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from . import _jaxsetup  # noqa: F401  (float64 on)
-from .clipping import CLIP_RULES, check_clip, positive_number
+from .clipping import CLIP_RULES, check_clip, positive_number, scaled_norm
 from .engine import (
     _BAD_GRAD,
     _BAD_LOSS,
@@ -164,16 +164,17 @@ def _clip_cells(clip: str, grad: jax.Array, threshold: jax.Array) -> jax.Array:
     lets XLA round ||g||^2 differently from the one-cell program ``simulate``
     runs (the last digit of a few gradients in a hundred, once a block holds
     about 2000 cells or more); near a cliff that digit grows into a
-    different path within a few hundred steps. Written as ``g0 * g0 + g1 *
-    g1`` it compiles to the same arithmetic as the one-cell program, so each
-    cell is bit for bit the run ``simulate`` makes (tested).
+    different path within a few hundred steps. Written per component with
+    ``clipping.scaled_norm`` (``g0 * g0 + g1 * g1`` after an exact power-of-two
+    scaling, so 1e200 and 1e-170 gradients clip right) it compiles to the
+    same arithmetic as the one-cell program, so each cell is bit for bit the
+    run ``simulate`` makes (tested).
     """
     if clip == "norm" and grad.shape[1] == 2:
-        g0, g1 = grad[:, 0], grad[:, 1]
-        norm = jnp.sqrt(g0 * g0 + g1 * g1)
+        norm, s, inner = scaled_norm(grad[:, 0], grad[:, 1])
         over = norm > threshold
-        scale = threshold / jnp.where(over, norm, 1.0)
-        return jnp.where(over[:, None], grad * scale[:, None], grad)
+        ratio = threshold / jnp.where(over, inner, 1.0)
+        return jnp.where(over[:, None], (grad * s[:, None]) * ratio[:, None], grad)
     return jax.vmap(CLIP_RULES[clip])(grad, threshold)
 
 
@@ -241,7 +242,7 @@ def _sweep_cells(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape
         # fails keeps its last finite values and records why it stopped.
         ok = active & (verdict == _OK)
         n = state["n"]
-        length = jnp.sqrt(update[:, 0] ** 2 + update[:, 1] ** 2)
+        length, _, _ = scaled_norm(update[:, 0], update[:, 1])  # no overflow for huge steps
         return dict(
             n=n + 1,
             theta=_where_cells(ok, new_theta, theta),
@@ -796,15 +797,177 @@ def sweep_hparams(
     )
 
 
+# ---------------------------------------------------------------------------
+# Sensitivity: how fragile single pixels are.
+
+#: The default relative nudge of every start in ``sweep_sensitivity``.
+NUDGE = 1e-12
+
+#: A changed cell counts as "next to the wall" when its start lies within
+#: this many cell widths (or heights) of one of the landscape's wall lines.
+NEAR_WALL_CELLS = 3
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """What a tiny nudge of every start does to a start map.
+
+    Attributes:
+      clip: the clipping mode of the sweep.
+      nudge: the relative size of the nudge.
+      outcome: (ny, nx) the class of each nudged run (codes as ``Sweep.outcome``).
+      changed: (ny, nx) whether the nudge changed the cell's class.
+      near_wall: (ny, nx) whether the cell's start lies within
+        ``NEAR_WALL_CELLS`` cells of a wall line (all False on a landscape
+        without wall lines).
+      shares_before, shares_after: the share of cells in each class, by name.
+    """
+
+    clip: str
+    nudge: float
+    outcome: np.ndarray
+    changed: np.ndarray
+    near_wall: np.ndarray
+    shares_before: Mapping[str, float]
+    shares_after: Mapping[str, float]
+
+    @property
+    def changed_share(self) -> float:
+        """The fraction of cells whose class the nudge changed."""
+        return float(np.mean(self.changed))
+
+    @property
+    def near_wall_share(self) -> float:
+        """The fraction of the changed cells that lie next to the wall (0 if none changed)."""
+        n = int(self.changed.sum())
+        return float((self.changed & self.near_wall).sum() / n) if n else 0.0
+
+    @property
+    def share_shift(self) -> float:
+        """The largest change of any class's share, as a fraction (0.01 = one percentage point)."""
+        return max(abs(self.shares_after[k] - self.shares_before[k]) for k in OUTCOMES)
+
+
+def nudge_points(points: np.ndarray, nudge: float, window: Window) -> np.ndarray:
+    """Each coordinate moved by ``nudge`` times its own size, towards the window's centre.
+
+    Towards the centre, so a start on the window's edge stays inside it (a
+    start pushed out would count as thrown at step 0); a coordinate that is
+    0 moves by ``nudge`` times the window's width.
+    """
+    points = np.asarray(points, dtype=float)
+    (x0, x1), (y0, y1) = window
+    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+    span = np.array([x1 - x0, y1 - y0])
+    direction = np.where(points > centre, -1.0, 1.0)
+    return points + direction * nudge * np.where(points != 0, np.abs(points), span)
+
+
+def speckled(outcome: np.ndarray) -> np.ndarray:
+    """(ny, nx) whether a cell has a neighbour (of its 8) in another class."""
+    outcome = np.asarray(outcome)
+    ny, nx = outcome.shape
+    padded = np.pad(outcome, 1, mode="edge")
+    out = np.zeros(outcome.shape, dtype=bool)
+    for dj in (-1, 0, 1):
+        for di in (-1, 0, 1):
+            if dj or di:
+                out |= padded[1 + dj : 1 + dj + ny, 1 + di : 1 + di + nx] != outcome
+    return out
+
+
+def _near_walls(sweep: Sweep, cells: float) -> np.ndarray:
+    scape = get_landscape(sweep.landscape)
+    walls = [np.asarray(line, dtype=float) for line in scape.walls(sweep.landscape_params, sweep.window)]
+    xx, yy = np.meshgrid(sweep.x, sweep.y)
+    near = np.zeros(xx.shape, dtype=bool)
+    # Distances measured in cell units, so "near" means the same on both axes.
+    dx = (sweep.x[-1] - sweep.x[0]) / max(len(sweep.x) - 1, 1)
+    dy = (sweep.y[-1] - sweep.y[0]) / max(len(sweep.y) - 1, 1)
+    px, py = xx.ravel() / dx, yy.ravel() / dy
+    for line in walls:
+        if len(line) < 2:
+            continue
+        ax, ay = line[:-1, 0] / dx, line[:-1, 1] / dy
+        bx, by = line[1:, 0] / dx, line[1:, 1] / dy
+        ex, ey = bx - ax, by - ay
+        length2 = np.maximum(ex * ex + ey * ey, 1e-300)
+        # Distance from every point to every segment: (points, segments).
+        t = np.clip(((px[:, None] - ax) * ex + (py[:, None] - ay) * ey) / length2, 0.0, 1.0)
+        ddx, ddy = px[:, None] - (ax + t * ex), py[:, None] - (ay + t * ey)
+        near |= (np.min(np.hypot(ddx, ddy), axis=1) <= cells).reshape(xx.shape)
+    return near
+
+
+def sweep_sensitivity(sweep: Sweep, nudge: float = NUDGE, *, fast: bool = True) -> Sensitivity:
+    """Runs a start map again with every start nudged by ``nudge`` (relative), and compares.
+
+    One more batched call of the same compiled program (the same number of
+    cells), with the sweep's own tolerance. Near a cliff a long run can end
+    in another class after a nudge of 1e-12: the pixel is chaotic. The
+    shares of the classes hardly move: they are what a map can be trusted for.
+
+    Args:
+      sweep: a start sweep (``sweep_starts``).
+      nudge: the relative nudge, finite and positive (see ``nudge_points``).
+      fast: as for ``sweep_starts`` (the same numbers either way).
+
+    Returns:
+      A Sensitivity.
+
+    Raises:
+      ValueError: for a sweep that is not a start sweep, or a bad nudge.
+    """
+    if sweep.kind != "starts":
+        raise ValueError("sweep_sensitivity nudges the starts of a start sweep (sweep_starts)")
+    nudge = positive_number("nudge", nudge)
+    scape = get_landscape(sweep.landscape)
+    xx, yy = np.meshgrid(sweep.x, sweep.y)
+    starts = nudge_points(np.column_stack([xx.ravel(), yy.ravel()]), nudge, sweep.window)
+    n = starts.shape[0]
+    dt = np.dtype(sweep.dtype)
+    out = _run(
+        scape,
+        starts,
+        np.full(n, sweep.lr),
+        np.full(n, sweep.threshold),
+        sweep.steps,
+        sweep.landscape_params,
+        sweep.momentum,
+        sweep.window,
+        dt,
+        sweep.optimizer,
+        sweep.clip,
+        PASCANU_UNROLL if fast else 0,
+    )
+    cells = {key: value.reshape(sweep.shape) for key, value in out.items()}
+    outcome = classify(cells["final_loss"], cells["diverged_at"], cells["left_at"], sweep.tolerance)
+
+    def shares(codes: np.ndarray) -> dict[str, float]:
+        return {name: float(np.mean(codes == code)) for code, name in enumerate(OUTCOMES)}
+
+    return Sensitivity(
+        clip=sweep.clip,
+        nudge=nudge,
+        outcome=outcome,
+        changed=outcome != sweep.outcome,
+        near_wall=_near_walls(sweep, NEAR_WALL_CELLS),
+        shares_before=shares(sweep.outcome),
+        shares_after=shares(outcome),
+    )
+
+
 __all__ = [
     "MAX_RESOLUTION",
     "OUTCOMES",
     "OUTCOME_DEFINITIONS",
     "OUTCOME_LABELS",
     "TRAIN_FRACTION",
+    "Sensitivity",
     "Sweep",
     "classify",
     "sweep_hparams",
+    "sweep_sensitivity",
     "sweep_starts",
     "train_tolerance",
 ]
