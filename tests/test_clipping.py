@@ -219,7 +219,7 @@ def test_the_engine_clips_and_reports_huge_and_tiny_gradients(plane):
 
 
 def test_a_sweep_clips_huge_and_tiny_gradients_bit_for_bit_like_simulate(plane):
-    name, slope, c = plane
+    name, _slope, c = plane
     sweep = ls.sweep_starts(name, 0.1, 5, "norm", c, resolution=(3, 2))
     assert (sweep.n_clipped == 5).all() and not sweep.diverged.any()
     np.testing.assert_allclose(sweep.longest_step, 0.1 * c, rtol=1e-15)
