@@ -168,7 +168,6 @@ def clip_gradient(g: ArrayLike, mode: str, threshold: ArrayLike) -> jax.Array:
         and positive.
 
     >>> import jax.numpy as jnp
-import numpy as np
     >>> clip_gradient(jnp.array([3.0, 4.0]), "norm", 1.0).round(12).tolist()
     [0.6, 0.8]
     >>> clip_gradient(jnp.array([3e200, 4e200]), "norm", 1.0).round(12).tolist()
