@@ -26,7 +26,7 @@ from plotly.subplots import make_subplots
 
 from .palette import ACCENT, MODE_COLORS, MODE_LABELS, WALL_COLOR
 from .registry import get_landscape
-from .sweeps import OUTCOME_LABELS, OUTCOMES, Sweep
+from .sweeps import OUTCOME_LABELS, OUTCOMES, Sensitivity, Sweep, outcome_legend, train_tolerance
 
 Quantity = Literal["loss", "outcome", "clipped"]
 
@@ -387,7 +387,7 @@ def hparams_figure(
 ) -> go.Figure:
     """The learning-rate x threshold diagram of one start, on log axes.
 
-    The region where the path is thrown out of the window or diverges is
+    The region where the path is thrown off the map or diverges is
     outlined by a contour line of the indicator (at level 0.5), and
     ``current`` marks the (lr, c) open in the Explorer.
 
@@ -451,7 +451,7 @@ def hparams_figure(
                 contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
                 line=dict(color=BAD_OUTLINE_COLOR, width=3),
                 showscale=False,
-                name="edge of the region that leaves the window or diverges",
+                name="edge of the region thrown off the map or diverging",
                 showlegend=True,
                 hoverinfo="skip",
             )
@@ -519,13 +519,13 @@ def start_maps_caption(sweeps: Sequence[Sweep]) -> str:
         if sweep.clip != "none":
             mode += f" (c = {_fmt(sweep.threshold or 0)})"
         parts.append(
-            f"{mode}, {_pct(sweep.share('trains'))} train and {_pct(bad)} leave the window or diverge"
+            f"{mode}, {_pct(sweep.share('trains'))} train and {_pct(bad)} are thrown off the map or diverge"
         )
     summary = "; ".join(parts)
     text = (
         f"Each pixel is one run of {first.steps} steps at learning rate {_fmt(first.lr or 0)} on the "
         f"{scape.title}, started from that point ({n:,} starts). "
-        f"A run trains if its final loss ends at or below {first.tolerance:.2g}. "
+        f"A run trains if its final loss is at most {first.tolerance:.2g} (see the outcome classes below). "
         f"{summary[0].upper()}{summary[1:]}."
     )
     by_mode = {s.clip: s.share("trains") for s in sweeps}
@@ -551,7 +551,7 @@ _SLACK = 1.05  # how far past the last cell a setting still counts as inside the
 _VERB = {
     "trains": "trains",
     "stuck": "gets stuck or crawls",
-    "thrown": "leaves the window",
+    "thrown": "is thrown off the map",
     "diverged": "diverges",
 }
 
@@ -573,8 +573,8 @@ def hparams_caption(sweep: Sweep, current: tuple[float, float] | None = None) ->
     text = (
         f"From ({_fmt(start[0])}, {_fmt(start[1])}) with {mode} and {sweep.steps} steps, "
         f"{_pct(float(trains.mean()))} of the {trains.size:,} (learning rate, threshold) pairs train "
-        f"(final loss at or below {sweep.tolerance:.2g}); {_pct(float(bad.mean()))} leave the window "
-        "or diverge."
+        f"(final loss at or below {sweep.tolerance:.2g}); {_pct(float(bad.mean()))} are thrown "
+        "off the map or diverge."
     )
 
     lr_order = np.argsort(sweep.x)
@@ -582,9 +582,9 @@ def hparams_caption(sweep: Sweep, current: tuple[float, float] | None = None) ->
     def first_thrown(row: int) -> str:
         failing = lr_order[bad[row, lr_order]]
         if not failing.size:
-            return "no learning rate here sends the path out of the window"
+            return "no learning rate here throws the path off the map or makes it diverge"
         first = _fmt(sweep.x[failing[0]])
-        return f"the smallest learning rate that sends it out of the window or diverges is {first}"
+        return f"the smallest learning rate that throws it off the map or makes it diverge is {first}"
 
     c_order = np.argsort(sweep.y)
     low, high = int(c_order[0]), int(c_order[-1])
@@ -607,3 +607,70 @@ def hparams_caption(sweep: Sweep, current: tuple[float, float] | None = None) ->
         else:
             text += f" {where} lies outside this diagram."
     return text
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _fine_pct(share: float) -> str:
+    """A percentage with one decimal below 10 % ("1.3 %"), none above; "none" for 0."""
+    if share == 0:
+        return "none"
+    percent = 100 * share
+    if percent < 0.05:
+        return "under 0.1 %"
+    return f"{percent:.1f} %" if percent < 10 else f"{percent:.0f} %"
+
+
+def sensitivity_caption(sweeps: Sequence[Sweep], sensitivities: Sequence[Sensitivity]) -> str:
+    """What a tiny nudge of every start did to the start maps, computed from the re-runs.
+
+    Args:
+      sweeps: the start maps, as drawn.
+      sensitivities: ``sweep_sensitivity`` of each, in the same order.
+
+    Returns:
+      A paragraph giving the share of cells whose class changed (over all
+      maps, and per map), how many of them sat where the map is already
+      speckled, and the largest change of any class's share.
+    """
+    sweeps, sensitivities = list(sweeps), list(sensitivities)
+    _check_start_maps(sweeps)
+    if len(sweeps) != len(sensitivities) or any(
+        s.clip != z.clip or s.shape != z.changed.shape for s, z in zip(sweeps, sensitivities, strict=True)
+    ):
+        raise ValueError("sensitivity_caption needs one sensitivity per sweep, in the same order")
+    nudge = sensitivities[0].nudge
+    total = sum(z.changed.size for z in sensitivities)
+    changed = sum(int(z.changed.sum()) for z in sensitivities)
+    in_speckle = sum(int((z.changed & z.speckled).sum()) for z in sensitivities)
+    shift = max(z.share_shift for z in sensitivities)
+    nudge_text = f"{nudge:.0e}".replace("e-0", "e-").replace("e+0", "e")
+    digit = _ordinal(max(1, round(-math.log10(nudge))))
+    start = f"Moving every start by a relative {nudge_text} and running all {total:,} descents again"
+    if not changed:
+        return (
+            f"{start} changed no cell's class: at these settings each pixel of the maps is robust "
+            "to a nudge that small."
+        )
+    per_map = ", ".join(
+        f"{MODE_LABELS.get(z.clip, z.clip)} {_fine_pct(z.changed_share)}" for z in sensitivities
+    )
+    return (
+        f"{start} changed the class of {_fine_pct(changed / total)} of the cells ({per_map}); "
+        f"{_fine_pct(in_speckle / changed)} of those sat where neighbouring cells already differ in class. "
+        f"The share of each class moved by at most {100 * shift:.2g} percentage points. "
+        f"Single pixels in the speckled bands are chaotic: a difference in about the {digit} digit of "
+        "the start grows until it decides the outcome. The shares are not: read a map for its shares "
+        "and its large regions, and a pixel opened in the Explorer as one example, not as a law."
+    )
+
+
+def outcome_legend_markdown(sweep: Sweep) -> str:
+    """The outcome classes of a sweep as a markdown list, one line per class, with its cut-off's value."""
+    default = train_tolerance(sweep.landscape, **sweep.landscape_params)
+    tolerance = None if sweep.tolerance == default else sweep.tolerance
+    lines = outcome_legend(sweep.landscape, tolerance=tolerance, **sweep.landscape_params)
+    return "\n".join(f"- **{name}**:{rest}" for name, rest in (line.split(":", 1) for line in lines))

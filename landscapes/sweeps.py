@@ -72,25 +72,33 @@ from .registry import Landscape, Window, get_landscape
 OUTCOMES = ("trains", "stuck", "thrown", "diverged")
 TRAINS, STUCK, THROWN, DIVERGED = range(4)
 
-#: Short learner-facing names for legends.
+#: Short learner-facing names for legends: one vocabulary for the Explorer,
+#: the Sweeps page and exports.
 OUTCOME_LABELS = {
     "trains": "trains",
     "stuck": "stuck or crawling",
-    "thrown": "left the window",
+    "thrown": "thrown off the map",
     "diverged": "diverged (overflow)",
-}
-
-#: One sentence per class, in the order the classes are decided.
-OUTCOME_DEFINITIONS = {
-    "diverged": "a gradient, parameter or loss stopped being finite; the run stopped there",
-    "trains": "the final loss is at or below the tolerance",
-    "thrown": "the path left the window at some step and did not end below the tolerance",
-    "stuck": "the path stayed finite and inside the window but did not get below the tolerance",
 }
 
 #: A run "trains" when its final loss is at most this fraction of the
 #: landscape's typical loss (see ``train_tolerance``).
 TRAIN_FRACTION = 0.1
+
+#: One plain sentence per class, with its cut-off; ``outcome_legend`` adds
+#: the value for a landscape. The classes are decided in the order of
+#: ``classify``: diverged first, then trains, thrown, stuck.
+OUTCOME_DEFINITIONS = {
+    "trains": (
+        f"the final loss is at most {100 * TRAIN_FRACTION:g} % of the landscape's typical loss (the median "
+        "loss over its default window), even if the path left the map on the way"
+    ),
+    "stuck": "the path stayed on the map and finite, but its final loss is above that cut-off",
+    "thrown": (
+        "the path left the map (the window drawn) at some step and its final loss is above the cut-off"
+    ),
+    "diverged": "a gradient, parameter or loss stopped being a finite number; the run stopped there",
+}
 
 #: Most cells per side a sweep accepts.
 MAX_RESOLUTION = 1024
@@ -513,6 +521,48 @@ def train_tolerance(landscape: str | Landscape, **params: float) -> float:
     return TRAIN_FRACTION * _typical_loss(scape.name, tuple(sorted(values.items())))
 
 
+def _loss_text(value: float) -> str:
+    return f"{value:.2g}"
+
+
+def outcome_legend(
+    landscape: str | Landscape, *, tolerance: float | None = None, **params: float
+) -> list[str]:
+    """One learner-facing sentence per outcome class, in ``OUTCOMES`` order, with the cut-off's value.
+
+    Args:
+      landscape: a registered name or a Landscape.
+      tolerance: the cut-off a sweep used, if it was given one; by default
+        ``train_tolerance(landscape, **params)``.
+      **params: the landscape's own parameters (the cut-off depends on them).
+
+    >>> outcome_legend("pascanu")[0][:80]
+    "trains: the final loss is at most 10 % of the landscape's typical loss (0.084 h"
+    """
+    scape = get_landscape(landscape)
+    values = scape.resolve_params(**params)
+    typical = _typical_loss(scape.name, tuple(sorted(values.items())))
+    tol = TRAIN_FRACTION * typical if tolerance is None else positive_number("tolerance", tolerance)
+    if tolerance is None:
+        cut = (
+            f"at most {100 * TRAIN_FRACTION:g} % of the landscape's typical loss "
+            f"({_loss_text(typical)} here), "
+            f"so at most {_loss_text(tol)}"
+        )
+    else:
+        cut = f"at most {_loss_text(tol)}"
+    label = OUTCOME_LABELS
+    return [
+        f"{label['trains']}: the final loss is {cut}, even if the path left the map on the way.",
+        f"{label['stuck']}: the path stayed on the map and finite, but its final loss is above "
+        f"{_loss_text(tol)}.",
+        f"{label['thrown']}: the path left the map (the window drawn) at some step, and its final loss "
+        f"is above {_loss_text(tol)}.",
+        f"{label['diverged']}: a gradient, parameter or loss stopped being a finite number, and the run "
+        "stopped there.",
+    ]
+
+
 # ---------------------------------------------------------------------------
 # Public entry points.
 
@@ -803,10 +853,6 @@ def sweep_hparams(
 #: The default relative nudge of every start in ``sweep_sensitivity``.
 NUDGE = 1e-12
 
-#: A changed cell counts as "next to the wall" when its start lies within
-#: this many cell widths (or heights) of one of the landscape's wall lines.
-NEAR_WALL_CELLS = 3
-
 
 @dataclass(frozen=True)
 class Sensitivity:
@@ -817,9 +863,8 @@ class Sensitivity:
       nudge: the relative size of the nudge.
       outcome: (ny, nx) the class of each nudged run (codes as ``Sweep.outcome``).
       changed: (ny, nx) whether the nudge changed the cell's class.
-      near_wall: (ny, nx) whether the cell's start lies within
-        ``NEAR_WALL_CELLS`` cells of a wall line (all False on a landscape
-        without wall lines).
+      speckled: (ny, nx) whether the cell, before the nudge, had a neighbour
+        in another class (see ``speckled``).
       shares_before, shares_after: the share of cells in each class, by name.
     """
 
@@ -827,7 +872,7 @@ class Sensitivity:
     nudge: float
     outcome: np.ndarray
     changed: np.ndarray
-    near_wall: np.ndarray
+    speckled: np.ndarray
     shares_before: Mapping[str, float]
     shares_after: Mapping[str, float]
 
@@ -837,10 +882,10 @@ class Sensitivity:
         return float(np.mean(self.changed))
 
     @property
-    def near_wall_share(self) -> float:
-        """The fraction of the changed cells that lie next to the wall (0 if none changed)."""
+    def speckled_share(self) -> float:
+        """The fraction of the changed cells that had a neighbour in another class (0 if none changed)."""
         n = int(self.changed.sum())
-        return float((self.changed & self.near_wall).sum() / n) if n else 0.0
+        return float((self.changed & self.speckled).sum() / n) if n else 0.0
 
     @property
     def share_shift(self) -> float:
@@ -874,29 +919,6 @@ def speckled(outcome: np.ndarray) -> np.ndarray:
             if dj or di:
                 out |= padded[1 + dj : 1 + dj + ny, 1 + di : 1 + di + nx] != outcome
     return out
-
-
-def _near_walls(sweep: Sweep, cells: float) -> np.ndarray:
-    scape = get_landscape(sweep.landscape)
-    walls = [np.asarray(line, dtype=float) for line in scape.walls(sweep.landscape_params, sweep.window)]
-    xx, yy = np.meshgrid(sweep.x, sweep.y)
-    near = np.zeros(xx.shape, dtype=bool)
-    # Distances measured in cell units, so "near" means the same on both axes.
-    dx = (sweep.x[-1] - sweep.x[0]) / max(len(sweep.x) - 1, 1)
-    dy = (sweep.y[-1] - sweep.y[0]) / max(len(sweep.y) - 1, 1)
-    px, py = xx.ravel() / dx, yy.ravel() / dy
-    for line in walls:
-        if len(line) < 2:
-            continue
-        ax, ay = line[:-1, 0] / dx, line[:-1, 1] / dy
-        bx, by = line[1:, 0] / dx, line[1:, 1] / dy
-        ex, ey = bx - ax, by - ay
-        length2 = np.maximum(ex * ex + ey * ey, 1e-300)
-        # Distance from every point to every segment: (points, segments).
-        t = np.clip(((px[:, None] - ax) * ex + (py[:, None] - ay) * ey) / length2, 0.0, 1.0)
-        ddx, ddy = px[:, None] - (ax + t * ex), py[:, None] - (ay + t * ey)
-        near |= (np.min(np.hypot(ddx, ddy), axis=1) <= cells).reshape(xx.shape)
-    return near
 
 
 def sweep_sensitivity(sweep: Sweep, nudge: float = NUDGE, *, fast: bool = True) -> Sensitivity:
@@ -951,7 +973,7 @@ def sweep_sensitivity(sweep: Sweep, nudge: float = NUDGE, *, fast: bool = True) 
         nudge=nudge,
         outcome=outcome,
         changed=outcome != sweep.outcome,
-        near_wall=_near_walls(sweep, NEAR_WALL_CELLS),
+        speckled=speckled(sweep.outcome),
         shares_before=shares(sweep.outcome),
         shares_after=shares(outcome),
     )
@@ -959,6 +981,7 @@ def sweep_sensitivity(sweep: Sweep, nudge: float = NUDGE, *, fast: bool = True) 
 
 __all__ = [
     "MAX_RESOLUTION",
+    "NUDGE",
     "OUTCOMES",
     "OUTCOME_DEFINITIONS",
     "OUTCOME_LABELS",
@@ -966,6 +989,7 @@ __all__ = [
     "Sensitivity",
     "Sweep",
     "classify",
+    "outcome_legend",
     "sweep_hparams",
     "sweep_sensitivity",
     "sweep_starts",

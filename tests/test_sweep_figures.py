@@ -283,8 +283,8 @@ def test_start_map_caption_reports_the_shares_it_was_given():
     ]
     text = sf.start_maps_caption(sweeps)
     assert "16 starts" in text and "200 steps" in text and "learning rate 0.5" in text
-    assert "Without clipping, 25 % train and 50 % leave the window or diverge" in text
-    assert "with norm clipping (c = 1), 88 % train and none leave" in text
+    assert "Without clipping, 25 % train and 50 % are thrown off the map or diverge" in text
+    assert "with norm clipping (c = 1), 88 % train and none are thrown" in text
     assert "rises by 62 percentage points" in text  # 87.5 - 25
     assert "0.0084" in text
 
@@ -300,7 +300,7 @@ def test_hparam_caption_names_the_first_rate_that_throws_and_the_current_cell():
     assert f"of the {sweep.outcome.size} (learning rate, threshold) pairs" in text
     first = f"{sweep.x[4]:.3g}"
     assert (
-        f"With c = 0.01, the smallest learning rate that sends it out of the window or diverges is {first}"
+        f"With c = 0.01, the smallest learning rate that throws it off the map or makes it diverge is {first}"
         in text
     )
     assert "lies in a cell that trains" in text
