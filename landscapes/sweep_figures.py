@@ -220,8 +220,13 @@ def start_maps_figure(
     current: tuple[float, float] | None = None,
     pick_resolution: int = PICK_RESOLUTION,
     height: int = 420,
+    stacked: bool = False,
+    font_size: int = 12,
 ) -> go.Figure:
     """Side-by-side start maps, one per sweep (normally one per clipping mode).
+
+    ``stacked`` puts the panels one above the other (for a phone), sharing
+    the x axis; ``font_size`` scales every text (for a projector).
 
     All panels share one colour scale (one ``coloraxis``), so equal colours
     mean equal values across panels.
@@ -237,6 +242,8 @@ def start_maps_figure(
         a panel; their customdata is (x, y, final loss) and each pick trace's
         ``meta`` names the clipping mode (see ``pick_traces``).
       height: figure height in pixels.
+      stacked: one panel per row instead of per column.
+      font_size: the base font size in pixels.
 
     Returns:
       A figure with, per panel: one Heatmap on the shared ``coloraxis``, the
@@ -252,14 +259,17 @@ def start_maps_figure(
     scape = get_landscape(first.landscape)
     titles = [_panel_title(s) for s in sweeps]
     fig = make_subplots(
-        rows=1,
-        cols=len(sweeps),
-        shared_yaxes=True,
-        horizontal_spacing=0.03,
+        rows=len(sweeps) if stacked else 1,
+        cols=1 if stacked else len(sweeps),
+        shared_yaxes=not stacked,
+        shared_xaxes=stacked,
+        horizontal_spacing=0.05,
+        vertical_spacing=0.12 / max(len(sweeps) - 1, 1) if stacked else None,
         subplot_titles=titles,
     )
+    place = [dict(row=k, col=1) if stacked else dict(row=1, col=k) for k in range(1, len(sweeps) + 1)]
     for annotation, sweep in zip(fig.layout.annotations, sweeps, strict=True):
-        annotation.font = dict(color=MODE_COLORS.get(sweep.clip, "#333333"), size=14)
+        annotation.font = dict(color=MODE_COLORS.get(sweep.clip, "#333333"), size=font_size + 2)
 
     if quantity == "loss":
         cmin, cmax, tickvals, ticktext = log_loss_scale([s.final_loss for s in sweeps])
@@ -300,8 +310,7 @@ def start_maps_figure(
                 hovertemplate=f"{sweep.x_name} %{{x:.4g}}, {sweep.y_name} %{{y:.4g}}<br>{z_hover}"
                 "<extra></extra>",
             ),
-            row=1,
-            col=col,
+            **place[col - 1],
         )
         for k, line in enumerate(walls):
             fig.add_trace(
@@ -315,22 +324,40 @@ def start_maps_figure(
                     showlegend=col == 1 and k == 0,
                     hoverinfo="skip",
                 ),
-                row=1,
-                col=col,
+                **place[col - 1],
             )
         if current is not None:
-            fig.add_trace(_current_marker(current, sweep.clip, show=col == 1), row=1, col=col)
+            fig.add_trace(_current_marker(current, sweep.clip, show=col == 1), **place[col - 1])
         for trace in _pick_grids(sweep, pick_resolution):
-            fig.add_trace(trace, row=1, col=col)
-        fig.update_xaxes(range=[x0, x1], title_text=scape.axis_labels[0], row=1, col=col)
-    fig.update_yaxes(range=[y0, y1], title_text=scape.axis_labels[1], row=1, col=1)
+            fig.add_trace(trace, **place[col - 1])
+        last = col == len(sweeps)
+        fig.update_xaxes(
+            range=[x0, x1],
+            title=dict(text=scape.axis_labels[0] if last or not stacked else None, standoff=6),
+            automargin=True,
+            **place[col - 1],
+        )
+        fig.update_yaxes(
+            range=[y0, y1],
+            title_text=scape.axis_labels[1] if stacked or col == 1 else None,
+            automargin=True,
+            **place[col - 1],
+        )
     if quantity == "outcome":
         _outcome_legend(fig)
+    if stacked and "colorbar" in coloraxis:
+        # Under the panels, not beside them: a phone has no width to spare.
+        coloraxis["colorbar"] = dict(
+            coloraxis["colorbar"], orientation="h", yref="container", y=0.09, yanchor="bottom", thickness=12
+        )
     fig.update_layout(
         coloraxis=coloraxis,
         height=height,
-        margin=dict(l=60, r=20, t=60, b=50),
-        legend=dict(orientation="h", yanchor="top", y=-0.18, x=0),
+        font=dict(size=font_size),
+        # The legend sits in the figure's bottom margin, below the axis
+        # titles, wherever the plot's width makes it wrap.
+        margin=dict(l=60, r=20, t=40 + 2 * font_size, b=(150 if stacked else 80) + 3 * font_size),
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.01, x=0),
         clickmode="event+select",
         dragmode=False,
         hovermode="closest",
@@ -384,6 +411,7 @@ def hparams_figure(
     current: tuple[float, float] | None = None,
     pick_resolution: int = PICK_RESOLUTION,
     height: int = 440,
+    font_size: int = 12,
 ) -> go.Figure:
     """The learning-rate x threshold diagram of one start, on log axes.
 
@@ -398,6 +426,7 @@ def hparams_figure(
       pick_resolution: at most this many pick points per axis; customdata is
         (lr, c, final loss).
       height: figure height in pixels.
+      font_size: the base font size in pixels (larger for a projector).
 
     Returns:
       A figure with a Heatmap, a Contour outline of the thrown/diverged
@@ -451,7 +480,7 @@ def hparams_figure(
                 contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
                 line=dict(color=BAD_OUTLINE_COLOR, width=3),
                 showscale=False,
-                name="edge of the region thrown off the map or diverging",
+                name="edge of thrown or diverged",
                 showlegend=True,
                 hoverinfo="skip",
             )
@@ -468,12 +497,18 @@ def hparams_figure(
             f"{sweep.steps} steps",
             font=dict(color=MODE_COLORS.get(sweep.clip, "#333333")),
         ),
-        xaxis=dict(type="log", title=dict(text="learning rate"), range=_log_range(sweep.x)),
-        yaxis=dict(type="log", title=dict(text=y_title), range=_log_range(sweep.y)),
+        xaxis=dict(
+            type="log",
+            title=dict(text="learning rate", standoff=6),
+            automargin=True,
+            range=_log_range(sweep.x),
+        ),
+        yaxis=dict(type="log", title=dict(text=y_title), automargin=True, range=_log_range(sweep.y)),
         coloraxis=coloraxis,
         height=height,
-        margin=dict(l=70, r=20, t=60, b=50),
-        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
+        font=dict(size=font_size),
+        margin=dict(l=70, r=20, t=40 + 2 * font_size, b=150 + 3 * font_size),
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.01, x=0),
         clickmode="event+select",
         dragmode=False,
         hovermode="closest",
