@@ -8,6 +8,8 @@ import streamlit as st
 
 import landscapes as ls
 import ui
+from landscapes.core import sweeps as sw
+from landscapes.figures import sweeps as sf
 from landscapes.views import config as cf
 
 ui.init_page()
@@ -28,6 +30,12 @@ def start_maps(query: tuple[tuple[str, str], ...]) -> list[ls.Sweep]:
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
+def sensitivities(query: tuple[tuple[str, str], ...]) -> list[sw.Sensitivity]:
+    """The same start maps with every start nudged by a relative 1e-12: how fragile single pixels are."""
+    return [sw.sweep_sensitivity(sweep) for sweep in start_maps(query)]
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
 def diagram(query: tuple[tuple[str, str], ...]) -> ls.Sweep:
     view, _ = cf.sweep_from_query(dict(query))
     e = view.explorer
@@ -41,6 +49,17 @@ def diagram(query: tuple[tuple[str, str], ...]) -> ls.Sweep:
         e.optimizer,
         **e.params,
     )
+
+
+# Streamlit stacks nothing inside one Plotly figure, so the page sends two
+# layouts of the start maps and shows the one that fits the screen.
+LAYOUT_CSS = """<style>
+.st-key-maps_stacked { display: none; }
+@media (max-width: 640px) {
+  .st-key-maps_wide { display: none; }
+  .st-key-maps_stacked { display: block; }
+}
+</style>"""
 
 
 def seed(view: cf.SweepView) -> None:
@@ -137,10 +156,11 @@ def render() -> None:
     sync_from_url()
     # A click on a map cell opens that exact configuration in the Explorer.
     view = ss.sweep_view
-    start_click = picked("start_maps")
-    if start_click is not None and start_click != ss.get("sweep_consumed_start"):
-        ss.sweep_consumed_start = start_click
-        open_in_explorer(replace(view.explorer, start=start_click))
+    for layout in ("wide", "stacked"):
+        start_click = picked(f"start_maps_{layout}")
+        if start_click is not None and start_click != ss.get(f"sweep_consumed_{layout}"):
+            ss[f"sweep_consumed_{layout}"] = start_click
+            open_in_explorer(replace(view.explorer, start=start_click))
     lr_c_click = picked("diagram")
     if lr_c_click is not None and lr_c_click != ss.get("sweep_consumed_diagram"):
         ss.sweep_consumed_diagram = lr_c_click
@@ -153,6 +173,9 @@ def render() -> None:
     st.query_params.from_dict(written)
     e = view.explorer
 
+    st.html(LAYOUT_CSS)
+    if e.present:
+        ui.presentation_style()
     st.title("Sweeps: where clipping saves training")
     ui.show_notices(ss.get("sweep_notices", []))
     ss.sweep_notices = []
@@ -165,16 +188,32 @@ def render() -> None:
     cells = 3 * view.resolution**2
     with st.spinner(f"Running {cells:,} descents of {e.steps} steps…"):
         sweeps = start_maps(query)
-    fig = ls.start_maps_figure(sweeps, view.paint, current=e.start, height=460)
-    st.plotly_chart(
-        fig,
-        key="start_maps",
-        on_select="rerun",
-        selection_mode="points",
-        theme=None,
-        config=ui.plotly_config("start-maps"),
-    )
+    font = 18 if e.present else 12
+    # Side by side on a wide screen; one above the other on a phone (the
+    # CSS below shows the one that fits; both open the clicked run).
+    for layout, height in (("wide", 460 + 10 * (font - 12)), ("stacked", 1250)):
+        with st.container(key=f"maps_{layout}"):
+            st.plotly_chart(
+                ls.start_maps_figure(
+                    sweeps,
+                    view.paint,
+                    current=e.start,
+                    height=height,
+                    stacked=layout == "stacked",
+                    font_size=font,
+                ),
+                key=f"start_maps_{layout}",
+                on_select="rerun",
+                selection_mode="points",
+                theme=None,
+                config=ui.plotly_config("start-maps"),
+            )
     st.markdown(ls.start_maps_caption(sweeps))
+    with st.expander("What the outcome classes mean", expanded=view.paint == "outcome"):
+        st.markdown(sf.outcome_legend_markdown(sweeps[0]))
+    with st.spinner("Running every start again, nudged by one part in a trillion…"):
+        nudged = sensitivities(query)
+    st.markdown(sf.sensitivity_caption(sweeps, nudged))
 
     st.subheader("Learning rate × threshold, from one start")
     st.segmented_control(
@@ -186,7 +225,9 @@ def render() -> None:
     )
     with st.spinner("Running every (learning rate, threshold) pair…"):
         lr_c = diagram(query)
-    fig2 = ls.hparams_figure(lr_c, "outcome", current=(e.lr, e.threshold), height=480)
+    fig2 = ls.hparams_figure(
+        lr_c, "outcome", current=(e.lr, e.threshold), height=520 + 25 * (font - 12), font_size=font
+    )
     st.plotly_chart(
         fig2,
         key="diagram",

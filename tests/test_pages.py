@@ -104,10 +104,10 @@ def test_sweeps_page_at_each_resolution(res):
     import json
 
     charts = at.get("plotly_chart")
-    assert len(charts) == 2
-    maps = json.loads(charts[0].proto.spec)
-    heat = [t for t in maps["data"] if t.get("type") == "heatmap"]
-    assert len(heat) == 3 and heat[0]["z"]["shape"].replace(" ", "") == f"{res},{res}"
+    assert len(charts) == 3  # the start maps side by side, the same stacked (for phones), the diagram
+    for maps in (json.loads(charts[0].proto.spec), json.loads(charts[1].proto.spec)):
+        heat = [t for t in maps["data"] if t.get("type") == "heatmap"]
+        assert len(heat) == 3 and heat[0]["z"]["shape"].replace(" ", "") == f"{res},{res}"
     assert at.query_params["res"] == res
 
 

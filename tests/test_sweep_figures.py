@@ -3,7 +3,9 @@
 import itertools
 import math
 import re
+from dataclasses import replace
 
+import jax
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import landscapes as ls
+from landscapes.core import sweeps as sw
 from landscapes.core.sweeps import DIVERGED, OUTCOMES, STUCK, THROWN, TRAINS, Sweep
 from landscapes.figures import sweeps as sf
 from landscapes.figures.palette import ACCENT, MODE_COLORS, WALL_COLOR
@@ -283,8 +286,8 @@ def test_start_map_caption_reports_the_shares_it_was_given():
     ]
     text = sf.start_maps_caption(sweeps)
     assert "16 starts" in text and "200 steps" in text and "learning rate 0.5" in text
-    assert "Without clipping, 25 % train and 50 % leave the window or diverge" in text
-    assert "with norm clipping (c = 1), 88 % train and none leave" in text
+    assert "Without clipping, 25 % train and 50 % are thrown off the map or diverge" in text
+    assert "with norm clipping (c = 1), 88 % train and none are thrown" in text
     assert "rises by 62 percentage points" in text  # 87.5 - 25
     assert "0.0084" in text
 
@@ -300,7 +303,7 @@ def test_hparam_caption_names_the_first_rate_that_throws_and_the_current_cell():
     assert f"of the {sweep.outcome.size} (learning rate, threshold) pairs" in text
     first = f"{sweep.x[4]:.3g}"
     assert (
-        f"With c = 0.01, the smallest learning rate that sends it out of the window or diverges is {first}"
+        f"With c = 0.01, the smallest learning rate that throws it off the map or makes it diverge is {first}"
         in text
     )
     assert "lies in a cell that trains" in text
@@ -348,3 +351,215 @@ def test_figures_from_real_sweeps():
     fig = sf.hparams_figure(grid, current=(0.5, 1.0))
     fig.to_json()
     assert "lies in a cell that" in sf.hparams_caption(grid, current=(0.5, 1.0))
+
+
+# ---------------------------------------------------------------------------
+# The outcome vocabulary, the chaos caption, and "click any cell to open that exact run".
+
+
+def test_the_outcome_legend_names_each_class_with_the_computed_cut_off():
+    for name, params in (("pascanu", {"T": 50}), ("ravine", {"steepness": 100.0}), ("staircase", {})):
+        tol = ls.train_tolerance(name, **params)
+        scape = ls.get_landscape(name)
+        # The typical loss, recomputed independently: the median of the loss on a 64 x 64 grid.
+        (x0, x1), (y0, y1) = scape.window
+        xx, yy = np.meshgrid(np.linspace(x0, x1, 64), np.linspace(y0, y1, 64))
+        values = scape.resolve_params(**params)
+        p = scape.param_vector(values)
+        points = np.column_stack([xx.ravel(), yy.ravel()])
+        loss = np.asarray(jax.jit(jax.vmap(lambda theta, p=p, scape=scape: scape.loss(theta, p)))(points))
+        typical = float(np.median(loss[np.isfinite(loss)]))
+        assert tol == pytest.approx(0.1 * typical, rel=1e-9)
+        lines = sw.outcome_legend(name, **params)
+        assert [line.split(":")[0] for line in lines] == [sw.OUTCOME_LABELS[k] for k in OUTCOMES]
+        assert f"at most 10 % of the landscape's typical loss ({typical:.2g} here)" in lines[0]
+        assert f"so at most {tol:.2g}" in lines[0]
+        assert all(f"above {tol:.2g}" in line for line in lines[1:3])
+    assert sw.OUTCOME_LABELS["thrown"] == "thrown off the map"
+
+
+def test_the_legend_on_a_sweep_uses_the_sweeps_own_cut_off():
+    sweep = ls.sweep_starts("ravine", 0.05, 5, "none", resolution=(6, 5), tolerance=0.5)
+    text = sf.outcome_legend_markdown(sweep)
+    assert "at most 0.5," in text and "typical" not in text
+    default = ls.sweep_starts("ravine", 0.05, 5, "none", resolution=(6, 5))
+    assert f"so at most {default.tolerance:.2g}" in sf.outcome_legend_markdown(default)
+
+
+def test_runs_that_reach_a_tiny_loss_while_drifting_off_the_map_count_as_trains():
+    # Adam on the ravine from its default start at lr 1.2 leaves the map at
+    # step 14 and comes back to a loss far under the cut-off; heavy-ball
+    # momentum on the RNN from (3.5, -4) leaves at step 19 and ends outside
+    # the map with a loss near 1e-8. Neither is "thrown".
+    cases = [
+        ("ravine", (3.0, 2.5), 1.2, 200, "adam", {"steepness": 100.0}),
+        ("pascanu", (3.5, -4.0), 0.5, 200, "momentum", {"T": 50}),
+    ]
+    for name, start, lr, steps, optimizer, params in cases:
+        window = ls.get_landscape(name).window
+        tol = ls.train_tolerance(name, **params)
+        run = ls.simulate(name, start, lr, steps, "none", 1.0, optimizer, **params)
+        assert run.left_window_at(window) is not None and run.final_loss < 1e-3 * tol
+        code = ls.classify(
+            np.array([run.final_loss]), np.array([-1]), np.array([run.left_window_at(window)]), tol
+        )
+        assert OUTCOMES[code[0]] == "trains"
+        cell = ls.sweep_hparams(name, start, [lr], [1.0], steps, "none", optimizer, **params)
+        assert cell.left_at[0, 0] >= 0 and OUTCOMES[cell.outcome[0, 0]] == "trains"
+
+
+def test_the_ravine_momentum_run_at_lr_1_2_really_is_thrown():
+    # The issue's example setting: without clipping it is hurled to u ~ 55
+    # and ends with a loss in the thousands: "thrown" is the truth there.
+    run = ls.simulate("ravine", (3.0, 2.5), 1.2, 60, "none", 1.0, "momentum", steepness=100.0)
+    cell = ls.sweep_hparams("ravine", (3.0, 2.5), [1.2], [1.0], 60, "none", "momentum", steepness=100.0)
+    assert run.final_loss > 100 * cell.tolerance and run.params[-1, 0] > 3.5
+    assert OUTCOMES[cell.outcome[0, 0]] == "thrown"
+
+
+def _sensitivity_maps(steps=60, resolution=32):
+    sweeps = [ls.sweep_starts("pascanu", 0.5, steps, mode, 1.0, resolution=resolution) for mode in sf_modes()]
+    return sweeps, [sw.sweep_sensitivity(s) for s in sweeps]
+
+
+def sf_modes():
+    return ("none", "value", "norm")
+
+
+def test_sweep_sensitivity_counts_the_cells_a_nudge_changes():
+    sweeps, sens = _sensitivity_maps()
+    for sweep, z in zip(sweeps, sens, strict=True):
+        # Independently: rerun each nudged start with simulate and classify it.
+        changed = np.zeros(sweep.shape, dtype=bool)
+        after = np.zeros(sweep.shape, dtype=int)
+        for j, i in itertools.product(range(sweep.shape[0]), range(sweep.shape[1])):
+            start = np.array([sweep.x[i], sweep.y[j]])
+            centre = np.array([5.0, -2.5])
+            nudged = start + np.where(start > centre, -1.0, 1.0) * 1e-12 * np.abs(start)
+            run = ls.simulate("pascanu", nudged, 0.5, 60, sweep.clip, 1.0)
+            left = run.left_window_at(sweep.window)
+            code = ls.classify(
+                np.array([run.final_loss]),
+                np.array([-1 if run.diverged_at is None else run.diverged_at]),
+                np.array([-1 if left is None else left]),
+                sweep.tolerance,
+            )[0]
+            after[j, i] = code
+            changed[j, i] = code != sweep.outcome[j, i]
+        np.testing.assert_array_equal(z.outcome, after)
+        np.testing.assert_array_equal(z.changed, changed)
+        assert z.changed_share == changed.mean()
+        for code, name in enumerate(OUTCOMES):
+            assert z.shares_after[name] == np.mean(after == code)
+            assert z.shares_before[name] == np.mean(sweep.outcome == code)
+    assert any(z.changed.any() for z in sens)  # the defaults do have chaotic pixels
+
+
+def test_nudged_starts_stay_inside_the_window():
+    sweep = ls.sweep_starts("pascanu", 0.5, 0, "none", resolution=(6, 5))
+    xx, yy = np.meshgrid(sweep.x, sweep.y)
+    moved = sw.nudge_points(np.column_stack([xx.ravel(), yy.ravel()]), 1e-12, sweep.window)
+    (x0, x1), (y0, y1) = sweep.window
+    assert ((moved[:, 0] >= x0) & (moved[:, 0] <= x1) & (moved[:, 1] >= y0) & (moved[:, 1] <= y1)).all()
+    assert (moved != np.column_stack([xx.ravel(), yy.ravel()])).all()
+    # With zero steps nothing can change.
+    assert not sw.sweep_sensitivity(sweep).changed.any()
+
+
+def test_the_chaos_caption_quotes_the_recomputed_figures():
+    sweeps, sens = _sensitivity_maps()
+    text = sf.sensitivity_caption(sweeps, sens)
+    total = sum(z.changed.size for z in sens)
+    changed = sum(int(z.changed.sum()) for z in sens)
+    assert changed > 0
+    # Recompute each figure from the raw masks, independently of the properties.
+    share = changed / total
+    assert f"changed the class of {sf._fine_pct(share)} of the cells" in text
+    assert f"all {total:,} descents" in text
+    for z, mode in zip(sens, ("no clipping", "value clipping", "norm clipping"), strict=True):
+        assert f"{mode} {sf._fine_pct(z.changed.mean())}" in text
+    neighbours = 0
+    for z, sweep in zip(sens, sweeps, strict=True):
+        for j, i in zip(*np.nonzero(z.changed), strict=True):
+            block = sweep.outcome[max(j - 1, 0) : j + 2, max(i - 1, 0) : i + 2]
+            neighbours += bool((block != sweep.outcome[j, i]).any())
+    assert f"{sf._fine_pct(neighbours / changed)} of those sat where neighbouring cells" in text
+    shift = max(
+        abs(np.mean(z.outcome == code) - np.mean(s.outcome == code))
+        for z, s in zip(sens, sweeps, strict=True)
+        for code in range(4)
+    )
+    assert f"moved by at most {100 * shift:.2g} percentage points" in text
+    assert "12th digit" in text
+
+
+def test_the_chaos_caption_says_so_when_nothing_changed():
+    sweeps = [ls.sweep_starts("pascanu", 0.5, 0, mode, 1.0, resolution=(6, 5)) for mode in sf_modes()]
+    text = sf.sensitivity_caption(sweeps, [sw.sweep_sensitivity(s) for s in sweeps])
+    assert "changed no cell's class" in text
+
+
+def _decoded(data) -> np.ndarray:
+    """An array from Plotly's JSON: a typed array ({"dtype", "bdata", "shape"}) or plain lists."""
+    import base64
+
+    if isinstance(data, dict) and "bdata" in data:
+        flat = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
+        shape = [int(k) for k in str(data.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape)
+    return np.asarray(data, dtype=float)
+
+
+def test_every_cell_of_the_default_sweeps_map_opens_as_the_same_run_in_the_explorer():
+    # What a click does (pages/sweeps.py): the pick point's customdata start,
+    # put into the page's Explorer config, through the URL (to_query ->
+    # from_query) into the Explorer, which runs every mode. The class of that
+    # run must be the cell's class. Needs start floats that round-trip exactly.
+    import json
+
+    from landscapes.views import config as cf
+    from landscapes.views import explorer
+    view = cf.SweepView()
+    e = view.explorer
+    sweeps = [
+        ls.sweep_starts(e.landscape, e.lr, e.steps, mode, e.threshold, e.optimizer, 32, **e.params)
+        for mode in cf.PATH_MODES
+    ]
+    fig = json.loads(sf.start_maps_figure(sweeps, "outcome").to_json())
+    picks = [t for t in fig["data"] if isinstance(t.get("meta"), dict) and t["meta"].get("pick")]
+    for trace in picks:
+        trace["customdata"] = _decoded(trace["customdata"])
+    assert sum(len(t["customdata"]) for t in picks) == 3 * 32 * 32
+    window = e.scape.window
+    tol = sweeps[0].tolerance
+    mismatched = []
+    for trace in picks:
+        clip, want = trace["meta"]["clip"], trace["meta"]["outcome"]
+        for x, y, _ in trace["customdata"]:
+            config = replace(e, start=(float(x), float(y)), paths=cf.PATH_MODES)
+            opened, notices = cf.from_query(cf.to_query(config))
+            assert not notices
+            run = explorer.run_modes(opened).runs[clip]
+            for trajectory in (
+                run,
+                ls.simulate(
+                    opened.landscape,
+                    opened.start,
+                    opened.lr,
+                    opened.steps,
+                    clip,
+                    opened.threshold,
+                    opened.optimizer,
+                    **opened.params,
+                ),
+            ):
+                left = trajectory.left_window_at(window)
+                code = ls.classify(
+                    np.array([trajectory.final_loss]),
+                    np.array([-1 if trajectory.diverged_at is None else trajectory.diverged_at]),
+                    np.array([-1 if left is None else left]),
+                    tol,
+                )[0]
+                if OUTCOMES[code] != want:
+                    mismatched.append((clip, x, y, want, OUTCOMES[code]))
+    assert not mismatched, f"{len(mismatched)} cells open as another run, e.g. {mismatched[:3]}"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 ClipRule = Callable[[jax.Array, jax.Array], jax.Array]
@@ -156,13 +157,87 @@ def _clip_value(g: jax.Array, c: jax.Array) -> jax.Array:
     return jnp.clip(g, -c, c)
 
 
+# Norms are taken after scaling g by a power of two when its largest
+# component is so large that its square overflows (|g| >= ~1e154 in float64)
+# or so small that its square underflows (|g| <= ~1e-154). A power of two
+# scales exactly, so in between (every ordinary gradient) the arithmetic is
+# the plain sqrt(g0 * g0 + g1 * g1) bit for bit, and outside it the norm is
+# still right instead of inf (a zero step) or 0 (never clipping).
+# (above, rescale by, below, rescale by) per dtype; the scaled squares stay
+# well inside the normal range.
+_NORM_SCALES = {
+    "float64": (2.0**500, 2.0**-600, 2.0**-500, 2.0**600),
+    "float32": (2.0**50, 2.0**-70, 2.0**-50, 2.0**70),
+}
+
+
+def _norm_scale(m: jax.Array, dtype) -> jax.Array:
+    """The power of two that brings ``m`` = max |g_i| into the safe range (1 when it is already)."""
+    big, down, small, up = _NORM_SCALES.get(str(jnp.dtype(dtype)), _NORM_SCALES["float64"])
+    return jnp.where(m > big, down, jnp.where(m < small, up, 1.0)).astype(dtype)
+
+
+def scaled_norm(g0: jax.Array, g1: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """The length of (g0, g1) elementwise, without overflow or underflow.
+
+    Returns:
+      (norm, s, scaled_norm): ``s`` is a power of two (1 for ordinary
+      values) and ``scaled_norm`` the length of (s g0, s g1), so ``norm =
+      scaled_norm / s`` (which overflows only where the length itself is
+      beyond the largest float).
+
+    Written per component (``g0 * g0 + g1 * g1``) so that a batch of cells
+    and the one-cell program compile to the same arithmetic (see
+    ``sweeps._clip_cells``).
+    """
+    s = _norm_scale(jnp.maximum(jnp.abs(g0), jnp.abs(g1)), jnp.result_type(g0, g1))
+    a0, a1 = g0 * s, g1 * s
+    inner = jnp.sqrt(a0 * a0 + a1 * a1)
+    return inner / s, s, inner
+
+
+def vector_norms(v: np.ndarray) -> np.ndarray:
+    """NumPy: the length of each row of ``v`` (k, 2), scaled like ``scaled_norm``.
+
+    For ordinary values this is ``sqrt(v0**2 + v1**2)`` bit for bit (so the
+    reported norms agree with the ones the clipping rule compared with c);
+    a 1e200 gradient has length 1e200, not inf.
+    """
+    v = np.asarray(v)
+    dtype = v.dtype if np.issubdtype(v.dtype, np.floating) else np.dtype(float)
+    v = v.astype(float).reshape(-1, 2)
+    m = np.max(np.abs(v), axis=1) if v.size else np.zeros(0)
+    big, down, small, up = _NORM_SCALES["float64"]
+    with np.errstate(invalid="ignore"):
+        s = np.where(m > big, down, np.where(m < small, up, 1.0))
+    a0, a1 = v[:, 0] * s, v[:, 1] * s
+    with np.errstate(over="ignore"):
+        return (np.sqrt(a0 * a0 + a1 * a1) / s).astype(dtype)  # a float32 run's norms stay float32
+
+
+def _clip_scaled(g: jax.Array, c: jax.Array, s: jax.Array, inner: jax.Array, norm: jax.Array) -> jax.Array:
+    """g rescaled to length c where norm > c: (s g) (c / ||s g||), exact when s = 1."""
+    over = norm > c
+    # Both branches are evaluated: guard the division where g = 0 (norm 0).
+    ratio = c / jnp.where(over, inner, 1.0)
+    return jnp.where(over, (g * s) * ratio, g)
+
+
 def _clip_norm(g: jax.Array, c: jax.Array) -> jax.Array:
-    """Rescales g to length c exactly when ||g|| > c; no epsilon (Goodfellow eq. 10.48)."""
-    norm = jnp.linalg.norm(g)
-    # The division only runs where norm > c > 0, but both branches are
-    # evaluated, so guard it against 0/0 where g = 0.
-    scale = c / jnp.where(norm > c, norm, 1.0)
-    return jnp.where(norm > c, g * scale, g)
+    """Rescales g to length c exactly when ||g|| > c; no epsilon (Goodfellow eq. 10.48).
+
+    The norm is computed scaled (``scaled_norm``): a gradient of 1e200 is
+    clipped to length c, not to a zero step, and one of 1e-170 is still
+    clipped when c is smaller.
+    """
+    if g.size == 2:
+        flat = g.reshape(2)
+        norm, s, inner = scaled_norm(flat[0], flat[1])
+    else:
+        s = _norm_scale(jnp.max(jnp.abs(g)), g.dtype)
+        inner = jnp.sqrt(jnp.sum((g * s) * (g * s)))
+        norm = inner / s
+    return _clip_scaled(g, c, s, inner, norm)
 
 
 def _clip_norm_batched(grad: jax.Array, threshold: jax.Array) -> jax.Array:
@@ -172,17 +247,18 @@ def _clip_norm_batched(grad: jax.Array, threshold: jax.Array) -> jax.Array:
     one-cell program ``simulate`` runs (the last digit of a few gradients in
     a hundred, once a block holds about 2000 cells or more); near a cliff
     that digit grows into a different path within a few hundred steps.
-    Written per column it compiles to the same arithmetic as the one-cell
-    program, so each sweep cell is bit for bit the run ``simulate`` makes
-    (tested). Other shapes fall back to ``vmap``.
+    Written per component with ``scaled_norm`` (``g0 * g0 + g1 * g1`` after
+    an exact power-of-two scaling, so 1e200 and 1e-170 gradients clip right)
+    it compiles to the same arithmetic as the one-cell program, so each sweep
+    cell is bit for bit the run ``simulate`` makes (tested). Other shapes
+    fall back to ``vmap``.
     """
     if grad.shape[1] != 2:
         return jax.vmap(_clip_norm)(grad, threshold)
-    g0, g1 = grad[:, 0], grad[:, 1]
-    norm = jnp.sqrt(g0 * g0 + g1 * g1)
+    norm, s, inner = scaled_norm(grad[:, 0], grad[:, 1])
     over = norm > threshold
-    scale = threshold / jnp.where(over, norm, 1.0)
-    return jnp.where(over[:, None], grad * scale[:, None], grad)
+    ratio = threshold / jnp.where(over, inner, 1.0)
+    return jnp.where(over[:, None], (grad * s[:, None]) * ratio[:, None], grad)
 
 
 # Okabe & Ito's colour-blind-safe palette; dashes and markers differ too, so the
@@ -263,7 +339,9 @@ def clip_gradient(g: ArrayLike, mode: str, threshold: ArrayLike) -> jax.Array:
         and positive.
 
     >>> import jax.numpy as jnp
-    >>> clip_gradient(jnp.array([3.0, 4.0]), "norm", 1.0).tolist()
+    >>> [round(v, 12) for v in clip_gradient(jnp.array([3.0, 4.0]), "norm", 1.0).tolist()]
+    [0.6, 0.8]
+    >>> [round(v, 12) for v in clip_gradient(jnp.array([3e200, 4e200]), "norm", 1.0).tolist()]
     [0.6, 0.8]
     >>> clip_gradient(jnp.array([3.0, -0.5]), "value", 1.0).tolist()
     [1.0, -0.5]

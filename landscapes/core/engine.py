@@ -23,7 +23,7 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from . import _jaxsetup  # noqa: F401  (float64 on)
-from .clipping import CLIP_RULES, check_clip, positive_number
+from .clipping import CLIP_RULES, check_clip, positive_number, vector_norms
 from .registry import Landscape, Window, get_landscape
 
 #: The longest run ``simulate`` accepts.
@@ -216,7 +216,7 @@ class Trajectory:
     @property
     def step_length(self) -> np.ndarray:
         """(k,) the length of each applied update."""
-        return np.linalg.norm(self.update, axis=1)
+        return vector_norms(self.update)
 
     @property
     def final_loss(self) -> float:
@@ -296,7 +296,7 @@ def _unpack(hist: np.ndarray, steps: int, settings: dict) -> Trajectory:
         loss=hist[: k + 1, 2],
         grad=grad,
         update=hist[:k, 5:7],
-        grad_norm=np.sqrt(grad[:, 0] ** 2 + grad[:, 1] ** 2),
+        grad_norm=vector_norms(grad),  # scaled: finite for a 1e200 gradient
         clipped=hist[:k, 7] != 0,
         diverged_at=None if status == _OK else k,
         reason=_describe_end(status, k, hist[k, 3:5], hist[k, 5:7], steps),

@@ -47,7 +47,7 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from . import _jaxsetup  # noqa: F401  (float64 on)
-from .clipping import CLIP_RULES, check_clip, positive_number
+from .clipping import CLIP_RULES, CLIP_SPECS, check_clip, positive_number, scaled_norm
 from .engine import (
     _BAD_GRAD,
     _BAD_LOSS,
@@ -72,25 +72,33 @@ from .registry import Landscape, Window, get_landscape
 OUTCOMES = ("trains", "stuck", "thrown", "diverged")
 TRAINS, STUCK, THROWN, DIVERGED = range(4)
 
-#: Short learner-facing names for legends.
+#: Short learner-facing names for legends: one vocabulary for the Explorer,
+#: the Sweeps page and exports.
 OUTCOME_LABELS = {
     "trains": "trains",
     "stuck": "stuck or crawling",
-    "thrown": "left the window",
+    "thrown": "thrown off the map",
     "diverged": "diverged (overflow)",
-}
-
-#: One sentence per class, in the order the classes are decided.
-OUTCOME_DEFINITIONS = {
-    "diverged": "a gradient, parameter or loss stopped being finite; the run stopped there",
-    "trains": "the final loss is at or below the tolerance",
-    "thrown": "the path left the window at some step and did not end below the tolerance",
-    "stuck": "the path stayed finite and inside the window but did not get below the tolerance",
 }
 
 #: A run "trains" when its final loss is at most this fraction of the
 #: landscape's typical loss (see ``train_tolerance``).
 TRAIN_FRACTION = 0.1
+
+#: One plain sentence per class, with its cut-off; ``outcome_legend`` adds
+#: the value for a landscape. The classes are decided in the order of
+#: ``classify``: diverged first, then trains, thrown, stuck.
+OUTCOME_DEFINITIONS = {
+    "trains": (
+        f"the final loss is at most {100 * TRAIN_FRACTION:g} % of the landscape's typical loss (the median "
+        "loss over its default window), even if the path left the map on the way"
+    ),
+    "stuck": "the path stayed on the map and finite, but its final loss is above that cut-off",
+    "thrown": (
+        "the path left the map (the window drawn) at some step and its final loss is above the cut-off"
+    ),
+    "diverged": "a gradient, parameter or loss stopped being a finite number; the run stopped there",
+}
 
 #: Most cells per side a sweep accepts.
 MAX_RESOLUTION = 1024
@@ -159,21 +167,13 @@ def _path(landscape: str, unroll: int) -> str:
 def _clip_cells(clip: str, grad: jax.Array, threshold: jax.Array) -> jax.Array:
     """The clipping rule ``clip`` applied to each row of ``grad`` (n, 2) with its own threshold (n,).
 
-    Norm clipping is the rule of ``clipping`` (rescale to length c exactly
-    when ||g|| > c), written per column. ``jax.vmap`` of the registered rule
-    lets XLA round ||g||^2 differently from the one-cell program ``simulate``
-    runs (the last digit of a few gradients in a hundred, once a block holds
-    about 2000 cells or more); near a cliff that digit grows into a
-    different path within a few hundred steps. Written as ``g0 * g0 + g1 *
-    g1`` it compiles to the same arithmetic as the one-cell program, so each
-    cell is bit for bit the run ``simulate`` makes (tested).
+    A rule's registered batched form where it has one (the built-in rules'
+    are bit for bit their one-cell rule, see ``clipping._clip_norm_batched``),
+    else ``jax.vmap`` of the rule, within the tolerance the registry states.
     """
-    if clip == "norm" and grad.shape[1] == 2:
-        g0, g1 = grad[:, 0], grad[:, 1]
-        norm = jnp.sqrt(g0 * g0 + g1 * g1)
-        over = norm > threshold
-        scale = threshold / jnp.where(over, norm, 1.0)
-        return jnp.where(over[:, None], grad * scale[:, None], grad)
+    batched = CLIP_SPECS[clip].batched
+    if batched is not None:
+        return batched(grad, threshold)
     return jax.vmap(CLIP_RULES[clip])(grad, threshold)
 
 
@@ -241,7 +241,7 @@ def _sweep_cells(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape
         # fails keeps its last finite values and records why it stopped.
         ok = active & (verdict == _OK)
         n = state["n"]
-        length = jnp.sqrt(update[:, 0] ** 2 + update[:, 1] ** 2)
+        length, _, _ = scaled_norm(update[:, 0], update[:, 1])  # no overflow for huge steps
         return dict(
             n=n + 1,
             theta=_where_cells(ok, new_theta, theta),
@@ -510,6 +510,48 @@ def train_tolerance(landscape: str | Landscape, **params: float) -> float:
     scape = get_landscape(landscape)
     values = scape.resolve_params(**params)
     return TRAIN_FRACTION * _typical_loss(scape.name, tuple(sorted(values.items())))
+
+
+def _loss_text(value: float) -> str:
+    return f"{value:.2g}"
+
+
+def outcome_legend(
+    landscape: str | Landscape, *, tolerance: float | None = None, **params: float
+) -> list[str]:
+    """One learner-facing sentence per outcome class, in ``OUTCOMES`` order, with the cut-off's value.
+
+    Args:
+      landscape: a registered name or a Landscape.
+      tolerance: the cut-off a sweep used, if it was given one; by default
+        ``train_tolerance(landscape, **params)``.
+      **params: the landscape's own parameters (the cut-off depends on them).
+
+    >>> outcome_legend("pascanu")[0][:80]
+    "trains: the final loss is at most 10 % of the landscape's typical loss (0.084 h"
+    """
+    scape = get_landscape(landscape)
+    values = scape.resolve_params(**params)
+    typical = _typical_loss(scape.name, tuple(sorted(values.items())))
+    tol = TRAIN_FRACTION * typical if tolerance is None else positive_number("tolerance", tolerance)
+    if tolerance is None:
+        cut = (
+            f"at most {100 * TRAIN_FRACTION:g} % of the landscape's typical loss "
+            f"({_loss_text(typical)} here), "
+            f"so at most {_loss_text(tol)}"
+        )
+    else:
+        cut = f"at most {_loss_text(tol)}"
+    label = OUTCOME_LABELS
+    return [
+        f"{label['trains']}: the final loss is {cut}, even if the path left the map on the way.",
+        f"{label['stuck']}: the path stayed on the map and finite, but its final loss is above "
+        f"{_loss_text(tol)}.",
+        f"{label['thrown']}: the path left the map (the window drawn) at some step, and its final loss "
+        f"is above {_loss_text(tol)}.",
+        f"{label['diverged']}: a gradient, parameter or loss stopped being a finite number, and the run "
+        "stopped there.",
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -796,15 +838,151 @@ def sweep_hparams(
     )
 
 
+# ---------------------------------------------------------------------------
+# Sensitivity: how fragile single pixels are.
+
+#: The default relative nudge of every start in ``sweep_sensitivity``.
+NUDGE = 1e-12
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """What a tiny nudge of every start does to a start map.
+
+    Attributes:
+      clip: the clipping mode of the sweep.
+      nudge: the relative size of the nudge.
+      outcome: (ny, nx) the class of each nudged run (codes as ``Sweep.outcome``).
+      changed: (ny, nx) whether the nudge changed the cell's class.
+      speckled: (ny, nx) whether the cell, before the nudge, had a neighbour
+        in another class (see ``speckled``).
+      shares_before, shares_after: the share of cells in each class, by name.
+    """
+
+    clip: str
+    nudge: float
+    outcome: np.ndarray
+    changed: np.ndarray
+    speckled: np.ndarray
+    shares_before: Mapping[str, float]
+    shares_after: Mapping[str, float]
+
+    @property
+    def changed_share(self) -> float:
+        """The fraction of cells whose class the nudge changed."""
+        return float(np.mean(self.changed))
+
+    @property
+    def speckled_share(self) -> float:
+        """The fraction of the changed cells that had a neighbour in another class (0 if none changed)."""
+        n = int(self.changed.sum())
+        return float((self.changed & self.speckled).sum() / n) if n else 0.0
+
+    @property
+    def share_shift(self) -> float:
+        """The largest change of any class's share, as a fraction (0.01 = one percentage point)."""
+        return max(abs(self.shares_after[k] - self.shares_before[k]) for k in OUTCOMES)
+
+
+def nudge_points(points: np.ndarray, nudge: float, window: Window) -> np.ndarray:
+    """Each coordinate moved by ``nudge`` times its own size, towards the window's centre.
+
+    Towards the centre, so a start on the window's edge stays inside it (a
+    start pushed out would count as thrown at step 0); a coordinate that is
+    0 moves by ``nudge`` times the window's width.
+    """
+    points = np.asarray(points, dtype=float)
+    (x0, x1), (y0, y1) = window
+    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+    span = np.array([x1 - x0, y1 - y0])
+    direction = np.where(points > centre, -1.0, 1.0)
+    return points + direction * nudge * np.where(points != 0, np.abs(points), span)
+
+
+def speckled(outcome: np.ndarray) -> np.ndarray:
+    """(ny, nx) whether a cell has a neighbour (of its 8) in another class."""
+    outcome = np.asarray(outcome)
+    ny, nx = outcome.shape
+    padded = np.pad(outcome, 1, mode="edge")
+    out = np.zeros(outcome.shape, dtype=bool)
+    for dj in (-1, 0, 1):
+        for di in (-1, 0, 1):
+            if dj or di:
+                out |= padded[1 + dj : 1 + dj + ny, 1 + di : 1 + di + nx] != outcome
+    return out
+
+
+def sweep_sensitivity(sweep: Sweep, nudge: float = NUDGE, *, fast: bool = True) -> Sensitivity:
+    """Runs a start map again with every start nudged by ``nudge`` (relative), and compares.
+
+    One more batched call of the same compiled program (the same number of
+    cells), with the sweep's own tolerance. Near a cliff a long run can end
+    in another class after a nudge of 1e-12: the pixel is chaotic. The
+    shares of the classes hardly move: they are what a map can be trusted for.
+
+    Args:
+      sweep: a start sweep (``sweep_starts``).
+      nudge: the relative nudge, finite and positive (see ``nudge_points``).
+      fast: as for ``sweep_starts`` (the same numbers either way).
+
+    Returns:
+      A Sensitivity.
+
+    Raises:
+      ValueError: for a sweep that is not a start sweep, or a bad nudge.
+    """
+    if sweep.kind != "starts":
+        raise ValueError("sweep_sensitivity nudges the starts of a start sweep (sweep_starts)")
+    nudge = positive_number("nudge", nudge)
+    scape = get_landscape(sweep.landscape)
+    xx, yy = np.meshgrid(sweep.x, sweep.y)
+    starts = nudge_points(np.column_stack([xx.ravel(), yy.ravel()]), nudge, sweep.window)
+    n = starts.shape[0]
+    dt = np.dtype(sweep.dtype)
+    out = _run(
+        scape,
+        starts,
+        np.full(n, sweep.lr),
+        np.full(n, sweep.threshold),
+        sweep.steps,
+        sweep.landscape_params,
+        sweep.momentum,
+        sweep.window,
+        dt,
+        sweep.optimizer,
+        sweep.clip,
+        PASCANU_UNROLL if fast else 0,
+    )
+    cells = {key: value.reshape(sweep.shape) for key, value in out.items()}
+    outcome = classify(cells["final_loss"], cells["diverged_at"], cells["left_at"], sweep.tolerance)
+
+    def shares(codes: np.ndarray) -> dict[str, float]:
+        return {name: float(np.mean(codes == code)) for code, name in enumerate(OUTCOMES)}
+
+    return Sensitivity(
+        clip=sweep.clip,
+        nudge=nudge,
+        outcome=outcome,
+        changed=outcome != sweep.outcome,
+        speckled=speckled(sweep.outcome),
+        shares_before=shares(sweep.outcome),
+        shares_after=shares(outcome),
+    )
+
+
 __all__ = [
     "MAX_RESOLUTION",
+    "NUDGE",
     "OUTCOMES",
     "OUTCOME_DEFINITIONS",
     "OUTCOME_LABELS",
     "TRAIN_FRACTION",
+    "Sensitivity",
     "Sweep",
     "classify",
+    "outcome_legend",
     "sweep_hparams",
+    "sweep_sensitivity",
     "sweep_starts",
     "train_tolerance",
 ]

@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..core.registry import get_landscape
-from ..core.sweeps import OUTCOME_LABELS, OUTCOMES, Sweep
+from ..core.sweeps import OUTCOME_LABELS, OUTCOMES, Sensitivity, Sweep, outcome_legend, train_tolerance
 from .palette import ACCENT, MODE_COLORS, MODE_LABELS, WALL_COLOR
 
 Quantity = Literal["loss", "outcome", "clipped"]
@@ -220,8 +220,13 @@ def start_maps_figure(
     current: tuple[float, float] | None = None,
     pick_resolution: int = PICK_RESOLUTION,
     height: int = 420,
+    stacked: bool = False,
+    font_size: int = 12,
 ) -> go.Figure:
     """Side-by-side start maps, one per sweep (normally one per clipping mode).
+
+    ``stacked`` puts the panels one above the other (for a phone), sharing
+    the x axis; ``font_size`` scales every text (for a projector).
 
     All panels share one colour scale (one ``coloraxis``), so equal colours
     mean equal values across panels.
@@ -237,6 +242,8 @@ def start_maps_figure(
         a panel; their customdata is (x, y, final loss) and each pick trace's
         ``meta`` names the clipping mode (see ``pick_traces``).
       height: figure height in pixels.
+      stacked: one panel per row instead of per column.
+      font_size: the base font size in pixels.
 
     Returns:
       A figure with, per panel: one Heatmap on the shared ``coloraxis``, the
@@ -252,14 +259,17 @@ def start_maps_figure(
     scape = get_landscape(first.landscape)
     titles = [_panel_title(s) for s in sweeps]
     fig = make_subplots(
-        rows=1,
-        cols=len(sweeps),
-        shared_yaxes=True,
-        horizontal_spacing=0.03,
+        rows=len(sweeps) if stacked else 1,
+        cols=1 if stacked else len(sweeps),
+        shared_yaxes=not stacked,
+        shared_xaxes=stacked,
+        horizontal_spacing=0.05,
+        vertical_spacing=0.12 / max(len(sweeps) - 1, 1) if stacked else None,
         subplot_titles=titles,
     )
+    place = [dict(row=k, col=1) if stacked else dict(row=1, col=k) for k in range(1, len(sweeps) + 1)]
     for annotation, sweep in zip(fig.layout.annotations, sweeps, strict=True):
-        annotation.font = dict(color=MODE_COLORS.get(sweep.clip, "#333333"), size=14)
+        annotation.font = dict(color=MODE_COLORS.get(sweep.clip, "#333333"), size=font_size + 2)
 
     if quantity == "loss":
         cmin, cmax, tickvals, ticktext = log_loss_scale([s.final_loss for s in sweeps])
@@ -300,8 +310,7 @@ def start_maps_figure(
                 hovertemplate=f"{sweep.x_name} %{{x:.4g}}, {sweep.y_name} %{{y:.4g}}<br>{z_hover}"
                 "<extra></extra>",
             ),
-            row=1,
-            col=col,
+            **place[col - 1],
         )
         for k, line in enumerate(walls):
             fig.add_trace(
@@ -315,22 +324,40 @@ def start_maps_figure(
                     showlegend=col == 1 and k == 0,
                     hoverinfo="skip",
                 ),
-                row=1,
-                col=col,
+                **place[col - 1],
             )
         if current is not None:
-            fig.add_trace(_current_marker(current, sweep.clip, show=col == 1), row=1, col=col)
+            fig.add_trace(_current_marker(current, sweep.clip, show=col == 1), **place[col - 1])
         for trace in _pick_grids(sweep, pick_resolution):
-            fig.add_trace(trace, row=1, col=col)
-        fig.update_xaxes(range=[x0, x1], title_text=scape.axis_labels[0], row=1, col=col)
-    fig.update_yaxes(range=[y0, y1], title_text=scape.axis_labels[1], row=1, col=1)
+            fig.add_trace(trace, **place[col - 1])
+        last = col == len(sweeps)
+        fig.update_xaxes(
+            range=[x0, x1],
+            title=dict(text=scape.axis_labels[0] if last or not stacked else None, standoff=6),
+            automargin=True,
+            **place[col - 1],
+        )
+        fig.update_yaxes(
+            range=[y0, y1],
+            title_text=scape.axis_labels[1] if stacked or col == 1 else None,
+            automargin=True,
+            **place[col - 1],
+        )
     if quantity == "outcome":
         _outcome_legend(fig)
+    if stacked and "colorbar" in coloraxis:
+        # Under the panels, not beside them: a phone has no width to spare.
+        coloraxis["colorbar"] = dict(
+            coloraxis["colorbar"], orientation="h", yref="container", y=0.09, yanchor="bottom", thickness=12
+        )
     fig.update_layout(
         coloraxis=coloraxis,
         height=height,
-        margin=dict(l=60, r=20, t=60, b=50),
-        legend=dict(orientation="h", yanchor="top", y=-0.18, x=0),
+        font=dict(size=font_size),
+        # The legend sits in the figure's bottom margin, below the axis
+        # titles, wherever the plot's width makes it wrap.
+        margin=dict(l=60, r=20, t=40 + 2 * font_size, b=(150 if stacked else 80) + 3 * font_size),
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.01, x=0),
         clickmode="event+select",
         dragmode=False,
         hovermode="closest",
@@ -384,10 +411,11 @@ def hparams_figure(
     current: tuple[float, float] | None = None,
     pick_resolution: int = PICK_RESOLUTION,
     height: int = 440,
+    font_size: int = 12,
 ) -> go.Figure:
     """The learning-rate x threshold diagram of one start, on log axes.
 
-    The region where the path is thrown out of the window or diverges is
+    The region where the path is thrown off the map or diverges is
     outlined by a contour line of the indicator (at level 0.5), and
     ``current`` marks the (lr, c) open in the Explorer.
 
@@ -398,6 +426,7 @@ def hparams_figure(
       pick_resolution: at most this many pick points per axis; customdata is
         (lr, c, final loss).
       height: figure height in pixels.
+      font_size: the base font size in pixels (larger for a projector).
 
     Returns:
       A figure with a Heatmap, a Contour outline of the thrown/diverged
@@ -451,7 +480,7 @@ def hparams_figure(
                 contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
                 line=dict(color=BAD_OUTLINE_COLOR, width=3),
                 showscale=False,
-                name="edge of the region that leaves the window or diverges",
+                name="edge of thrown or diverged",
                 showlegend=True,
                 hoverinfo="skip",
             )
@@ -468,12 +497,18 @@ def hparams_figure(
             f"{sweep.steps} steps",
             font=dict(color=MODE_COLORS.get(sweep.clip, "#333333")),
         ),
-        xaxis=dict(type="log", title=dict(text="learning rate"), range=_log_range(sweep.x)),
-        yaxis=dict(type="log", title=dict(text=y_title), range=_log_range(sweep.y)),
+        xaxis=dict(
+            type="log",
+            title=dict(text="learning rate", standoff=6),
+            automargin=True,
+            range=_log_range(sweep.x),
+        ),
+        yaxis=dict(type="log", title=dict(text=y_title), automargin=True, range=_log_range(sweep.y)),
         coloraxis=coloraxis,
         height=height,
-        margin=dict(l=70, r=20, t=60, b=50),
-        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
+        font=dict(size=font_size),
+        margin=dict(l=70, r=20, t=40 + 2 * font_size, b=150 + 3 * font_size),
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.01, x=0),
         clickmode="event+select",
         dragmode=False,
         hovermode="closest",
@@ -519,13 +554,13 @@ def start_maps_caption(sweeps: Sequence[Sweep]) -> str:
         if sweep.clip != "none":
             mode += f" (c = {_fmt(sweep.threshold or 0)})"
         parts.append(
-            f"{mode}, {_pct(sweep.share('trains'))} train and {_pct(bad)} leave the window or diverge"
+            f"{mode}, {_pct(sweep.share('trains'))} train and {_pct(bad)} are thrown off the map or diverge"
         )
     summary = "; ".join(parts)
     text = (
         f"Each pixel is one run of {first.steps} steps at learning rate {_fmt(first.lr or 0)} on the "
         f"{scape.title}, started from that point ({n:,} starts). "
-        f"A run trains if its final loss ends at or below {first.tolerance:.2g}. "
+        f"A run trains if its final loss is at most {first.tolerance:.2g} (see the outcome classes below). "
         f"{summary[0].upper()}{summary[1:]}."
     )
     by_mode = {s.clip: s.share("trains") for s in sweeps}
@@ -551,7 +586,7 @@ _SLACK = 1.05  # how far past the last cell a setting still counts as inside the
 _VERB = {
     "trains": "trains",
     "stuck": "gets stuck or crawls",
-    "thrown": "leaves the window",
+    "thrown": "is thrown off the map",
     "diverged": "diverges",
 }
 
@@ -573,8 +608,8 @@ def hparams_caption(sweep: Sweep, current: tuple[float, float] | None = None) ->
     text = (
         f"From ({_fmt(start[0])}, {_fmt(start[1])}) with {mode} and {sweep.steps} steps, "
         f"{_pct(float(trains.mean()))} of the {trains.size:,} (learning rate, threshold) pairs train "
-        f"(final loss at or below {sweep.tolerance:.2g}); {_pct(float(bad.mean()))} leave the window "
-        "or diverge."
+        f"(final loss at or below {sweep.tolerance:.2g}); {_pct(float(bad.mean()))} are thrown "
+        "off the map or diverge."
     )
 
     lr_order = np.argsort(sweep.x)
@@ -582,9 +617,9 @@ def hparams_caption(sweep: Sweep, current: tuple[float, float] | None = None) ->
     def first_thrown(row: int) -> str:
         failing = lr_order[bad[row, lr_order]]
         if not failing.size:
-            return "no learning rate here sends the path out of the window"
+            return "no learning rate here throws the path off the map or makes it diverge"
         first = _fmt(sweep.x[failing[0]])
-        return f"the smallest learning rate that sends it out of the window or diverges is {first}"
+        return f"the smallest learning rate that throws it off the map or makes it diverge is {first}"
 
     c_order = np.argsort(sweep.y)
     low, high = int(c_order[0]), int(c_order[-1])
@@ -607,3 +642,70 @@ def hparams_caption(sweep: Sweep, current: tuple[float, float] | None = None) ->
         else:
             text += f" {where} lies outside this diagram."
     return text
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _fine_pct(share: float) -> str:
+    """A percentage with one decimal below 10 % ("1.3 %"), none above; "none" for 0."""
+    if share == 0:
+        return "none"
+    percent = 100 * share
+    if percent < 0.05:
+        return "under 0.1 %"
+    return f"{percent:.1f} %" if percent < 10 else f"{percent:.0f} %"
+
+
+def sensitivity_caption(sweeps: Sequence[Sweep], sensitivities: Sequence[Sensitivity]) -> str:
+    """What a tiny nudge of every start did to the start maps, computed from the re-runs.
+
+    Args:
+      sweeps: the start maps, as drawn.
+      sensitivities: ``sweep_sensitivity`` of each, in the same order.
+
+    Returns:
+      A paragraph giving the share of cells whose class changed (over all
+      maps, and per map), how many of them sat where the map is already
+      speckled, and the largest change of any class's share.
+    """
+    sweeps, sensitivities = list(sweeps), list(sensitivities)
+    _check_start_maps(sweeps)
+    if len(sweeps) != len(sensitivities) or any(
+        s.clip != z.clip or s.shape != z.changed.shape for s, z in zip(sweeps, sensitivities, strict=True)
+    ):
+        raise ValueError("sensitivity_caption needs one sensitivity per sweep, in the same order")
+    nudge = sensitivities[0].nudge
+    total = sum(z.changed.size for z in sensitivities)
+    changed = sum(int(z.changed.sum()) for z in sensitivities)
+    in_speckle = sum(int((z.changed & z.speckled).sum()) for z in sensitivities)
+    shift = max(z.share_shift for z in sensitivities)
+    nudge_text = f"{nudge:.0e}".replace("e-0", "e-").replace("e+0", "e")
+    digit = _ordinal(max(1, round(-math.log10(nudge))))
+    start = f"Moving every start by a relative {nudge_text} and running all {total:,} descents again"
+    if not changed:
+        return (
+            f"{start} changed no cell's class: at these settings each pixel of the maps is robust "
+            "to a nudge that small."
+        )
+    per_map = ", ".join(
+        f"{MODE_LABELS.get(z.clip, z.clip)} {_fine_pct(z.changed_share)}" for z in sensitivities
+    )
+    return (
+        f"{start} changed the class of {_fine_pct(changed / total)} of the cells ({per_map}); "
+        f"{_fine_pct(in_speckle / changed)} of those sat where neighbouring cells already differ in class. "
+        f"The share of each class moved by at most {100 * shift:.2g} percentage points. "
+        f"Single pixels in the speckled bands are chaotic: a difference in about the {digit} digit of "
+        "the start grows until it decides the outcome. The shares are not: read a map for its shares "
+        "and its large regions, and a pixel opened in the Explorer as one example, not as a law."
+    )
+
+
+def outcome_legend_markdown(sweep: Sweep) -> str:
+    """The outcome classes of a sweep as a markdown list, one line per class, with its cut-off's value."""
+    default = train_tolerance(sweep.landscape, **sweep.landscape_params)
+    tolerance = None if sweep.tolerance == default else sweep.tolerance
+    lines = outcome_legend(sweep.landscape, tolerance=tolerance, **sweep.landscape_params)
+    return "\n".join(f"- **{name}**:{rest}" for name, rest in (line.split(":", 1) for line in lines))

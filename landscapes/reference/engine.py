@@ -42,14 +42,17 @@ def clip_value(g: np.ndarray, c: float) -> np.ndarray:
 
 
 def clip_norm(g: np.ndarray, c: float) -> np.ndarray:
-    """Goodfellow et al. eq. 10.48: if ||g|| > c, g <- g c / ||g||."""
-    norm = math.sqrt(float(g @ g))
+    """Goodfellow et al. eq. 10.48: if ||g|| > c, g <- g c / ||g||.
+
+    The norm by ``math.hypot``, which neither overflows nor underflows.
+    """
+    norm = math.hypot(*(float(x) for x in np.ravel(g)))
     return g * (c / norm) if norm > c else g
 
 
 def clip_norm_torch(g: np.ndarray, c: float, eps: float = 1e-6) -> np.ndarray:
     """torch.nn.utils.clip_grad_norm_ as documented: g * min(1, c / (||g|| + eps))."""
-    norm = math.sqrt(float(g @ g))
+    norm = math.hypot(*(float(x) for x in np.ravel(g)))
     return g * min(1.0, c / (norm + eps))
 
 

@@ -213,7 +213,7 @@ def test_predict_then_reveal(page, app_url, console_errors):
 
 def test_sweeps_cell_click_opens_the_explorer_with_that_cell(page, app_url, console_errors):
     goto(page, app_url, "/sweeps?res=64&steps=30&lr=0.5&c=1&dclip=norm")
-    chart_index = 1  # the (lr, c) diagram
+    chart_index = 2  # the (lr, c) diagram, after the two layouts of the start maps
     pick = next(
         t["name"] for t in plotly_chart(page, chart_index)["data"] if "pick" in str(t.get("meta", ""))
     )
