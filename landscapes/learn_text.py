@@ -466,7 +466,13 @@ def peak_heading(peaks: PeakGradients) -> str:
     """The RNN page's heading over the cliff-height figure, true for this w."""
     if peaks.fixed_point_factor > 1:
         return "The cliff sharpens exponentially with T"
-    return f"No cliff below w = {PASCANU_CRITICAL_W:.4g}"
+    return f"No wall on this line below w = {PASCANU_CRITICAL_W:.4g}"
+
+
+def _still_grows(peaks: PeakGradients) -> bool:
+    """Whether the peak rose by more than 20 % between half the longest T and the longest T."""
+    half = int(np.argmin(np.abs(peaks.T - peaks.T[-1] / 2)))
+    return peaks.T[half] < peaks.T[-1] and peaks.peak_norm[-1] > 1.2 * peaks.peak_norm[half]
 
 
 def peak_caption(peaks: PeakGradients) -> str:
@@ -481,12 +487,30 @@ def peak_caption(peaks: PeakGradients) -> str:
             f"×{peaks.growth_per_step:.3f} per extra step, close to w σ′(0.5) = {factor:.3f}: a "
             "straight line on this plot is exponential growth."
         )
-    return (
-        f"At w = {w:.4g} the slope w σ′(0.5) = {factor:.3f} is below 1: the fixed point 0.5 attracts, "
-        f"so there is no wall and nothing grows exponentially. The largest gradient norm across the "
-        f"line b = 0.5 − σ(0.5) w stays below {_sci(float(peaks.peak_norm.max()))} for every T from "
-        f"{first} to {last}. Raise w above {PASCANU_CRITICAL_W:.4g} to see the cliff appear."
+    text = (
+        f"At w = {w:.4g} the slope w σ′(0.5) = {factor:.3f} is at most 1, so the start state 0.5 is no "
+        "unstable fixed point and the line b = 0.5 − σ(0.5) w is no wall. The largest gradient norm "
+        f"near that line goes from {_sci(lo)} at T = {first} to {_sci(hi)} at T = {last}"
     )
+    grows = _still_grows(peaks)
+    if abs(w) > 4:
+        text += (
+            ". Above w = 4 the steepest factor, w/4, exceeds 1, and for some b the map has two "
+            "attractors; near the b where they appear the gradient "
+            + ("still grows with T" if grows else "stays moderate")
+            + f", but the cliff through the start state begins only above w = {PASCANU_CRITICAL_W:.4g}."
+        )
+    else:
+        text += (
+            f". Every factor is at most |w|/4 = {abs(w) / 4:.3g} here, so the terms of distant steps "
+            + (
+                "cannot be multiplied up, though the peak still rises slowly as more terms add up."
+                if grows
+                else "fade and the peak levels off."
+            )
+            + f" Raise w above {PASCANU_CRITICAL_W:.4g} to see the cliff."
+        )
+    return text
 
 
 def vanishing_caption(unroll: RnnUnroll) -> str:
@@ -541,7 +565,8 @@ def band_text(check: BandCheck, threshold: float) -> str:
         f"Over the {plural(n, 'step')} of the current Explorer run (norm clipping at c = {threshold:g}), "
         f"the average gradient norm is **{advice.mean_norm:.3g}** (the median is {advice.median_norm:.3g}), "
         f"so Pascanu's rule of thumb suggests a threshold between **{advice.low:.3g}** and "
-        f"**{advice.high:.3g}**. Your c = {threshold:g} lies {'inside' if inside else 'outside'} that band. "
+        f"**{advice.high:.3g}**. Your threshold c = {threshold:g} lies {'inside' if inside else 'outside'} "
+        "that band. "
         f"Run again with the band's bottom, c = {advice.low:.3g}, the descent "
         f"{_band_run_text(check.bottom, check.tolerance)}; with its top, c = {advice.high:.3g}, it "
         f"{_band_run_text(check.top, check.tolerance)}."

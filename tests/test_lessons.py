@@ -198,7 +198,8 @@ def test_clip_vector_figure():
 
 
 @pytest.mark.parametrize(
-    ("g", "c"), [((6.0, 1.5), 1.0), ((-10.0, 10.0), 0.1), ((10.0, -0.1), 5.0), ((0.3, -0.2), 1.0), ((2, 0.5), 1)]
+    ("g", "c"),
+    [((6.0, 1.5), 1.0), ((-10.0, 10.0), 0.1), ((10.0, -0.1), 5.0), ((0.3, -0.2), 1.0), ((2, 0.5), 1)],
 )
 def test_clip_vector_figure_is_zoomed_to_the_threshold(g, c):
     """The view is a few times c: the clipped vectors, the box and the circle fill it."""
