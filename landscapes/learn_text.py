@@ -370,11 +370,11 @@ def wall_state_text(unroll: RnnUnroll) -> str:
             f"{plural(T, 'step')}."
         )
     elif drift.left_at == 1:
-        what = f"The state leaves 0.5 at once and ends at x_T = {unroll.states[-1]:.4g}."
+        what = f"The state leaves 0.5 at once and ends at $x_T = {unroll.states[-1]:.4g}$."
     else:
         what = (
             f"The state stays within {drift.level:g} of 0.5 until step {drift.left_at - 1}, leaves "
-            f"at step {drift.left_at} and ends at x_T = {unroll.states[-1]:.4g}."
+            f"at step {drift.left_at} and ends at $x_T = {unroll.states[-1]:.4g}$."
         )
     why = ""
     if factor > 1 and abs(offset) < 1e-12:

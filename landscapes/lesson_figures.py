@@ -97,7 +97,7 @@ def rnn_states_figure(unroll: RnnUnroll) -> go.Figure:
         fig,
         f"Hidden state over time (w = {unroll.w:.4g}, b = {unroll.b:.4g}, T = {unroll.T})",
         "time step t",
-        "hidden state x_t",
+        "hidden state xₜ",
     )
 
 
@@ -303,7 +303,7 @@ def clip_vector_figure(grad: ArrayLike, threshold: float) -> go.Figure:
             line={**line, "dash": "dot"},
             hoverinfo="skip",
         ),
-        _arrow(*drawn, raw_name, MODE_COLORS["none"], MODE_DASHES["none"]),
+        _arrow(*drawn, raw_name, MODE_COLORS["none"], MODE_DASHES["none"], width=2),
         _arrow(
             *vc,
             f"{MODE_LABELS['value']}, |g| = {np.hypot(*vc):.3g}",
@@ -311,7 +311,11 @@ def clip_vector_figure(grad: ArrayLike, threshold: float) -> go.Figure:
             MODE_DASHES["value"],
         ),
         _arrow(
-            *nc, f"{MODE_LABELS['norm']}, |g| = {np.hypot(*nc):.3g}", MODE_COLORS["norm"], MODE_DASHES["norm"]
+            *nc,
+            f"{MODE_LABELS['norm']}, |g| = {np.hypot(*nc):.3g}",
+            MODE_COLORS["norm"],
+            MODE_DASHES["norm"],
+            width=4,
         ),
     ]
     # The angle value clipping turns g by, as an arc near the origin.
@@ -340,9 +344,29 @@ def clip_vector_figure(grad: ArrayLike, threshold: float) -> go.Figure:
         margin={"t": 140, "r": 20, "b": 50, "l": 60},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 12}},
     )
-    fig.update_xaxes(range=[-reach, reach], zeroline=True)
-    fig.update_yaxes(range=[-reach, reach], zeroline=True, scaleanchor="x", scaleratio=1)
+    # constrain="domain": keep the square view and shrink the plot area to it,
+    # instead of widening the x range to fill a wide container.
+    fig.update_xaxes(range=[-reach, reach], zeroline=True, constrain="domain")
+    fig.update_yaxes(range=[-reach, reach], zeroline=True, scaleanchor="x", scaleratio=1, constrain="domain")
     return fig
+
+
+def _transparent(color: str, alpha: float) -> str:
+    """``#RRGGBB`` as an ``rgba(...)`` string with this opacity."""
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def _vertical(x: float, top: float, name: str, color: str, dash: str) -> go.Scatter:
+    """A vertical line from 0 to ``top``, named in the legend."""
+    return go.Scatter(
+        x=[x, x],
+        y=[0, top],
+        mode="lines",
+        name=name,
+        line={"color": color, "dash": dash, "width": 2},
+        hoverinfo="skip",
+    )
 
 
 def _format_power(k: int) -> str:
@@ -386,7 +410,7 @@ def grad_norm_histogram(
             x=centers,
             y=counts,
             width=np.diff(edges),
-            name="steps",
+            name="steps per bin",
             marker={"color": _NEUTRAL},
             customdata=np.column_stack([10 ** edges[:-1], 10 ** edges[1:]]),
             hovertemplate="|g| from %{customdata[0]:.3g} to %{customdata[1]:.3g}: %{text}<extra></extra>",
@@ -394,44 +418,41 @@ def grad_norm_histogram(
             textposition="none",
         )
     )
+    # The band and the lines are legend entries, not labels on the plot: with
+    # the band, the average and c often a few pixels apart, labels collide.
+    top = 1.08 * max(int(counts.max()) if counts.size else 0, 1)
     if has_band:
-        fig.add_vrect(
-            x0=math.log10(advice.low),
-            x1=math.log10(advice.high),
-            fillcolor=ACCENT,
-            opacity=0.2,
-            line_width=0,
-            layer="below",
+        x0, x1 = math.log10(advice.low), math.log10(advice.high)
+        fig.add_trace(
+            go.Scatter(
+                x=[x0, x1, x1, x0, x0],
+                y=[0, 0, top, top, 0],
+                mode="lines",
+                fill="toself",
+                fillcolor=_transparent(ACCENT, 0.2),
+                line={"width": 0},
+                name=f"Pascanu's band: c from {advice.low:.3g} to {advice.high:.3g} (0.5× to 10× average)",
+                hoverinfo="skip",
+            )
         )
-        fig.add_annotation(
-            x=math.log10(advice.low),
-            y=1,
-            yref="y domain",
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            text=f"Pascanu et al.: c from {advice.low:.3g} to {advice.high:.3g} (0.5× to 10× the average)",
-            font={"size": 12},
-        )
-        fig.add_vline(x=math.log10(advice.mean_norm), line={"color": STATE_COLOR, "dash": "dash", "width": 2})
-        fig.add_annotation(
-            x=math.log10(advice.mean_norm),
-            y=0.88,
-            yref="y domain",
-            xanchor="left",
-            showarrow=False,
-            text=f"average |g| = {advice.mean_norm:.3g}",
+        fig.add_trace(
+            _vertical(
+                math.log10(advice.mean_norm),
+                top,
+                f"average |g| = {advice.mean_norm:.3g}",
+                STATE_COLOR,
+                "dash",
+            )
         )
     if threshold is not None and threshold > 0:
-        fig.add_vline(x=math.log10(threshold), line={"color": MODE_COLORS["norm"], "width": 2})
-        fig.add_annotation(
-            x=math.log10(threshold),
-            y=0.76,
-            yref="y domain",
-            xanchor="left",
-            showarrow=False,
-            text=f"your c = {threshold:g} (clips {advice.clip_fraction(threshold):.0%} of steps)",
-            font={"color": MODE_COLORS["norm"]},
+        fig.add_trace(
+            _vertical(
+                math.log10(threshold),
+                top,
+                f"your c = {threshold:g} (clips {advice.clip_fraction(threshold):.0%} of steps)",
+                MODE_COLORS["norm"],
+                "solid",
+            )
         )
     title = f"Gradient norms over {plural(advice.n_steps, 'step')}"
     if zeros:
@@ -439,7 +460,8 @@ def grad_norm_histogram(
     fig = _layout(fig, title, "gradient norm |g| (log scale)", "number of steps", bargap=0.05)
     ticks = list(range(lo, hi + 1))
     fig.update_xaxes(tickvals=ticks, ticktext=[_format_power(k) for k in ticks], range=[lo, hi])
-    fig.update_layout(showlegend=False)
+    fig.update_yaxes(range=[0, top])
+    fig.update_layout(margin={"t": 130})
     return fig
 
 

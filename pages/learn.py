@@ -54,14 +54,17 @@ def section_placement(section: ls.LearnSection) -> None:
         same = np.array_equal(demo.trajectory.params, plain.params)
         with st.expander(demo.order.title, expanded=name == "correct"):
             st.code(demo.order.code, language="python")
+            fired = words.plural(int(demo.clip_fired.sum()), "step")
             verdict = (
                 "Its path is **identical, step for step, to the run with no clipping at all**."
                 if same
-                else f"Clipping fired on {int(np.sum(demo.clip_fired))} steps and changed the path."
+                else f"Clipping fired on {fired} and changed the path."
             )
             st.markdown(f"{demo.order.verdict} {verdict}")
     st.caption(
-        f"(Your current Explorer settings: {config.landscape}, lr = {config.lr:g}, c = {config.threshold:g}.)"
+        "The demo always runs the catapult settings (pascanu, start (4.7, −2.2), lr = 0.5, c = 1, "
+        f"30 steps); your current Explorer settings are {config.landscape}, lr = {config.lr:g}, "
+        f"c = {config.threshold:g}. The next section uses yours."
     )
 
 

@@ -240,17 +240,19 @@ def test_grad_norm_histogram():
     run = ls.simulate("pascanu", None, lr=0.5, steps=200, clip="norm", threshold=1.0)
     advice = ls.threshold_advice(run)
     fig = ls.grad_norm_histogram(run, threshold=1.0)
-    (bars,) = fig.data
+    bars, band, mean, mine = fig.data
     assert sum(bars.y) == 200
-    (band,) = [s for s in fig.layout.shapes if s.type == "rect"]
-    assert band.x0 == pytest.approx(math.log10(advice.low)) and band.x1 == pytest.approx(
-        math.log10(advice.high)
-    )
-    assert band.fillcolor == ACCENT
-    lines = [s.x0 for s in fig.layout.shapes if s.type == "line"]
-    assert pytest.approx(math.log10(advice.mean_norm)) in lines and 0.0 in lines
-    texts = " ".join(a.text for a in fig.layout.annotations)
-    assert f"{advice.mean_norm:.3g}" in texts and "10×" in texts and "your c = 1" in texts
+    assert min(band.x) == pytest.approx(math.log10(advice.low))
+    assert max(band.x) == pytest.approx(math.log10(advice.high))
+    assert band.fill == "toself" and band.fillcolor == "rgba(230, 159, 0, 0.2)"  # ACCENT, see-through
+    np.testing.assert_allclose(mean.x, math.log10(advice.mean_norm), rtol=1e-12)
+    assert set(mine.x) == {0.0}
+    # Everything is named in the legend; nothing is written on the plot to collide.
+    assert not fig.layout.annotations and fig.layout.showlegend is not False
+    assert f"{advice.mean_norm:.3g}" in mean.name and "10×" in band.name and "your c = 1" in mine.name
+    assert f"clips {advice.clip_fraction(1.0):.0%} of steps" in mine.name
+    # The lines reach the top of the y range, which holds the tallest bar.
+    assert max(mean.y) == fig.layout.yaxis.range[1] >= max(bars.y)
     # Log-scale tick labels
     assert "0.01" in fig.layout.xaxis.ticktext and "100" in fig.layout.xaxis.ticktext
 
@@ -268,7 +270,7 @@ def test_grad_norm_histogram_of_a_dead_run():
     assert not run.grad_norm.any()
     fig = ls.grad_norm_histogram(run, threshold=1.0)
     assert sum(fig.data[0].y) == 0 and "5 with a zero gradient" in fig.layout.title.text
-    assert not [s for s in fig.layout.shapes if s.type == "rect"]  # no average, no band
+    assert [t.name.split(" ")[0] for t in fig.data[1:]] == ["your"]  # no average, no band
 
 
 def test_placement_figure(demos):
