@@ -42,7 +42,7 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra) -> 
         xaxis_title=x_title,
         yaxis_title=y_title,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        margin={"t": 110, "r": 20, "b": 50, "l": 60},
+        margin={"t": 130, "r": 20, "b": 50, "l": 60},
         **extra,
     )
     return fig
@@ -95,7 +95,7 @@ def rnn_states_figure(unroll: RnnUnroll) -> go.Figure:
     )
     return _layout(
         fig,
-        f"Hidden state over time (w = {unroll.w:.4g}, b = {unroll.b:.4g}, T = {unroll.T})",
+        f"Hidden state over time<br><sup>w = {unroll.w:.4g}, b = {unroll.b:.4g}, T = {unroll.T}</sup>",
         "time step t",
         "hidden state xₜ",
     )
@@ -124,12 +124,12 @@ def rnn_jacobians_figure(unroll: RnnUnroll) -> go.Figure:
                 customdata=unroll.running_product,
                 hovertemplate="t = %{x}<br>product = %{customdata:.6g}<extra></extra>",
             ),
-            _guide(steps, 1.0, "size 1: above it products grow, below it they shrink", ACCENT, "dash"),
+            _guide(steps, 1.0, "size 1: products grow above it, shrink below", ACCENT, "dash"),
         ]
     )
     fig = _layout(
         fig,
-        f"Jacobians multiply up (w = {unroll.w:.4g}, b = {unroll.b:.4g}, T = {unroll.T})",
+        f"Jacobians multiply up<br><sup>w = {unroll.w:.4g}, b = {unroll.b:.4g}, T = {unroll.T}</sup>",
         "time step t",
         "size (log scale)",
     )
@@ -165,8 +165,8 @@ def rnn_contributions_figure(unroll: RnnUnroll, log_scale: bool = False) -> go.F
     fig = go.Figure(traces)
     fig = _layout(
         fig,
-        f"Where the gradient comes from: dE/dw = {grad[0]:.4g}, dE/db = {grad[1]:.4g}"
-        f"<br><sup>each the sum of {plural(unroll.T, 'term')}, one per time step</sup>",
+        f"Where the gradient comes from<br><sup>dE/dw = {grad[0]:.4g}, dE/db = {grad[1]:.4g}:"
+        f"<br>each the sum of {plural(unroll.T, 'term')}, one per time step</sup>",
         "time step t",
         "size of the term (log scale)" if log_scale else "term of the gradient",
         barmode="group",
@@ -225,8 +225,8 @@ def peak_gradient_figure(peaks: PeakGradients | Sequence[PeakGradients]) -> go.F
     fig = go.Figure(traces)
     fig = _layout(
         fig,
-        "The cliff's height for each number of unrolled steps T<br>"
-        "<sup>peak |∇E| across the wall b = 0.5 − σ(0.5) w; dashed: growth like (w σ′(0.5))ᵀ</sup>",
+        "The cliff's height for each T<br>"
+        "<sup>peak |∇E| across the wall b = 0.5 − σ(0.5) w<br>dashed: growth like (w σ′(0.5))ᵀ</sup>",
         "unrolled steps T",
         "peak gradient norm across the wall (log scale)",
     )
@@ -423,14 +423,15 @@ def grad_norm_histogram(
     top = 1.08 * max(int(counts.max()) if counts.size else 0, 1)
     if has_band:
         x0, x1 = math.log10(advice.low), math.log10(advice.high)
+        band_color = _transparent(ACCENT, 0.25)
+        # The band is a shape under the bars; a marker-only trace names it in the legend.
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=band_color, line_width=0, layer="below")
         fig.add_trace(
             go.Scatter(
-                x=[x0, x1, x1, x0, x0],
-                y=[0, 0, top, top, 0],
-                mode="lines",
-                fill="toself",
-                fillcolor=_transparent(ACCENT, 0.2),
-                line={"width": 0},
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"symbol": "square", "size": 14, "color": band_color},
                 name=f"Pascanu's band: c from {advice.low:.3g} to {advice.high:.3g} (0.5× to 10× average)",
                 hoverinfo="skip",
             )
@@ -456,7 +457,7 @@ def grad_norm_histogram(
         )
     title = f"Gradient norms over {plural(advice.n_steps, 'step')}"
     if zeros:
-        title += f" ({zeros} with a zero gradient {'is' if zeros == 1 else 'are'} not shown)"
+        title += f"<br><sup>{zeros} with a zero gradient {'is' if zeros == 1 else 'are'} not shown</sup>"
     fig = _layout(fig, title, "gradient norm |g| (log scale)", "number of steps", bargap=0.05)
     ticks = list(range(lo, hi + 1))
     fig.update_xaxes(tickvals=ticks, ticktext=[_format_power(k) for k in ticks], range=[lo, hi])
@@ -493,6 +494,8 @@ def placement_figure(demos: Mapping[str, PlacementDemo]) -> go.Figure:
             )
         )
     fig = go.Figure(traces)
-    fig = _layout(fig, "Loss per step, by where the clip call sits", "training step", "loss (log scale)")
+    fig = _layout(
+        fig, "Loss per step<br><sup>by where the clip call sits</sup>", "training step", "loss (log scale)"
+    )
     fig.update_yaxes(type="log", exponentformat="power")
     return fig

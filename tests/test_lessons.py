@@ -242,9 +242,13 @@ def test_grad_norm_histogram():
     fig = ls.grad_norm_histogram(run, threshold=1.0)
     bars, band, mean, mine = fig.data
     assert sum(bars.y) == 200
-    assert min(band.x) == pytest.approx(math.log10(advice.low))
-    assert max(band.x) == pytest.approx(math.log10(advice.high))
-    assert band.fill == "toself" and band.fillcolor == "rgba(230, 159, 0, 0.2)"  # ACCENT, see-through
+    (shape,) = fig.layout.shapes  # the band, drawn under the bars
+    assert shape.x0 == pytest.approx(math.log10(advice.low)) and shape.x1 == pytest.approx(
+        math.log10(advice.high)
+    )
+    assert (
+        shape.layer == "below" and shape.fillcolor == band.marker.color == "rgba(230, 159, 0, 0.25)"
+    )  # ACCENT
     np.testing.assert_allclose(mean.x, math.log10(advice.mean_norm), rtol=1e-12)
     assert set(mine.x) == {0.0}
     # Everything is named in the legend; nothing is written on the plot to collide.
@@ -271,6 +275,7 @@ def test_grad_norm_histogram_of_a_dead_run():
     fig = ls.grad_norm_histogram(run, threshold=1.0)
     assert sum(fig.data[0].y) == 0 and "5 with a zero gradient" in fig.layout.title.text
     assert [t.name.split(" ")[0] for t in fig.data[1:]] == ["your"]  # no average, no band
+    assert not fig.layout.shapes
 
 
 def test_placement_figure(demos):
