@@ -339,10 +339,12 @@ def clip_vector_figure(grad: ArrayLike, threshold: float) -> go.Figure:
     )
     fig = go.Figure(traces)
     fig = _layout(fig, f"Clipping one gradient at c = {c:g}", "g₁ (∂E/∂θ₁)", "g₂ (∂E/∂θ₂)")
+    # The legend goes under the plot: six entries wrap into six rows on a
+    # phone, which above the plot would run into the title.
     fig.update_layout(
-        height=560,
-        margin={"t": 140, "r": 20, "b": 50, "l": 60},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 12}},
+        height=600,
+        margin={"t": 60, "r": 20, "b": 40, "l": 60},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.14, "x": 0, "font": {"size": 12}},
     )
     # constrain="domain": keep the square view and shrink the plot area to it,
     # instead of widening the x range to fill a wide container.
