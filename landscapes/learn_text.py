@@ -394,7 +394,8 @@ def wall_state_text(unroll: RnnUnroll) -> str:
 
 
 def wall_explanation(unroll: RnnUnroll) -> str:
-    """The RNN page's paragraph under "Why the wall is there", for this (w, b, T)."""
+    """The RNN page's paragraph under "Why the wall is there", for this w (``wall_state_text``
+    says what the state of this very unroll does)."""
     w = unroll.w
     factor = w * FIXED_POINT_SLOPE
     head = (
@@ -415,7 +416,7 @@ def wall_explanation(unroll: RnnUnroll) -> str:
             f"That is **at most 1** (it needs $w > {PASCANU_CRITICAL_W:.4f}$ to pass 1), so the fixed "
             "point attracts and nearby states settle back: here there is no wall, only a gentle slope."
         )
-    return head + "\n\n" + wall_state_text(unroll)
+    return head
 
 
 def jacobians_caption(unroll: RnnUnroll) -> str:
@@ -425,9 +426,9 @@ def jacobians_caption(unroll: RnnUnroll) -> str:
     product = float(np.abs(unroll.running_product[-1]))
     trend = "grows" if product > 1 else "shrinks"
     return (
-        f"Each step multiplies the sensitivity by w σ′(x_(t−1)). Here {above} of the "
-        f"{plural(unroll.T, 'factor')} exceed 1, and their product |∂x_T/∂x_0| {trend} to "
-        f"{_sci(product)}: the product of Jacobians behind exploding (above 1) and vanishing "
+        f"Each step multiplies the sensitivity by $w\\,\\sigma'(x_{{t-1}})$. Here {above} of the "
+        f"{plural(unroll.T, 'factor')} exceed 1, and their product $|\\partial x_T/\\partial x_0|$ "
+        f"{trend} to {_sci(product)}: the product of Jacobians behind exploding (above 1) and vanishing "
         "(below 1) gradients."
     )
 

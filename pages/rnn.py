@@ -76,7 +76,7 @@ def render() -> None:
     cols = st.columns(4)
     cols[0].metric("loss E", f"{float(unroll.loss):.3g}")
     cols[1].metric("gradient norm |∇E|", f"{float(np.hypot(*grad)):.3g}")
-    cols[2].metric("final state x_T", f"{float(unroll.states[-1]):.4g}")
+    cols[2].metric("final state $x_T$", f"{float(unroll.states[-1]):.4g}")
     cols[3].metric("b − b_wall", f"{wall_offset(view.w, view.b):+.3g}")
 
     st.subheader("Why the wall is there")
@@ -85,7 +85,7 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         ui.figure(ls.rnn_states_figure(unroll), key="states")
-        st.caption("The hidden state over time.")
+        st.caption(words.wall_state_text(unroll))
     with right:
         ui.figure(ls.rnn_jacobians_figure(unroll), key="factors")
         st.caption(words.jacobians_caption(unroll))

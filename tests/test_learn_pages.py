@@ -38,7 +38,7 @@ def test_wall_button_sets_the_exact_float_and_the_url_carries_it(w):
     query = dict(parse_qsl(link.proto.query_string))
     assert query["landscape"] == "pascanu" and query["T"] == "120"
     assert [float(v) for v in query["start"].split(",")] == [float(w), wall]
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(m.value for m in at.caption)
     assert "float64 number nearest the line" in text
 
 
