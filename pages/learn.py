@@ -7,6 +7,9 @@ import streamlit as st
 
 import landscapes as ls
 import ui
+from landscapes.core.rnn import unroll_on_wall
+from landscapes.lessons import check_band
+from landscapes.lessons import learn_text as words
 from landscapes.views import config as cf
 
 ui.init_page()
@@ -20,12 +23,11 @@ def current_config() -> cf.ExplorerConfig:
 
 def section_exploding(section: ls.LearnSection) -> None:
     T = st.slider("unrolled steps T", 1, 200, 50, key="learn_T")
-    unroll = ls.unroll_rnn(5.0, float(ls.pascanu_wall_b(5.0)) + 1e-6, T)
+    # Exactly on the wall (computed in the distance from the fixed point): a
+    # float64 b near it drifts off within ~100 steps, and the picture with it.
+    unroll = unroll_on_wall(5.0, T)
     ui.figure(ls.rnn_jacobians_figure(unroll), key="learn_factors")
-    st.caption(
-        f"At w = 5 on the wall every factor is about {5 * 0.6224593 * 0.3775407:.3f}; after T = {T} steps "
-        f"their product is {float(np.abs(unroll.running_product[-1])):.3g}."
-    )
+    st.caption(words.exploding_caption(unroll))
 
 
 def section_value_vs_norm(section: ls.LearnSection) -> None:
@@ -34,15 +36,12 @@ def section_value_vs_norm(section: ls.LearnSection) -> None:
     g1 = a.slider("g₁", -10.0, 10.0, 6.0, 0.1, key="learn_g1")
     g2 = b.slider("g₂", -10.0, 10.0, 1.5, 0.1, key="learn_g2")
     threshold = c.slider("threshold c", 0.1, 5.0, 1.0, 0.1, key="learn_c")
-    comparison = ls.clip_comparison(np.array([g1, g2]), threshold)
+    grad = np.array([g1, g2])
     left, right = st.columns([3, 2])
     with left:
-        ui.figure(ls.clip_vector_figure(np.array([g1, g2]), threshold), key="learn_vectors")
+        ui.figure(ls.clip_vector_figure(grad, threshold), key="learn_vectors")
     with right:
-        st.metric("length of g", f"{np.linalg.norm([g1, g2]):.3g}")
-        st.metric("value-clipped length", f"{np.linalg.norm(comparison.value_clipped):.3g}")
-        st.metric("norm-clipped length", f"{np.linalg.norm(comparison.norm_clipped):.3g}")
-        st.metric("value clipping turns g by", f"{comparison.value_angle:.1f}°")
+        st.markdown(words.clip_table(ls.clip_comparison(grad, threshold)))
 
 
 def section_placement(section: ls.LearnSection) -> None:
@@ -55,50 +54,43 @@ def section_placement(section: ls.LearnSection) -> None:
         same = np.array_equal(demo.trajectory.params, plain.params)
         with st.expander(demo.order.title, expanded=name == "correct"):
             st.code(demo.order.code, language="python")
+            fired = words.plural(int(demo.clip_fired.sum()), "step")
             verdict = (
                 "Its path is **identical, step for step, to the run with no clipping at all**."
                 if same
-                else f"Clipping fired on {int(np.sum(demo.clip_fired))} steps and changed the path."
+                else f"Clipping fired on {fired} and changed the path."
             )
             st.markdown(f"{demo.order.verdict} {verdict}")
     st.caption(
-        f"(Your current Explorer settings: {config.landscape}, lr = {config.lr:g}, c = {config.threshold:g}.)"
+        "The demo always runs the catapult settings (pascanu, start (4.7, −2.2), lr = 0.5, c = 1, "
+        f"30 steps); your current Explorer settings are {config.landscape}, lr = {config.lr:g}, "
+        f"c = {config.threshold:g}. The next section uses yours."
     )
 
 
 def section_threshold(section: ls.LearnSection) -> None:
     config = current_config()
-    run = ls.simulate(
-        config.landscape,
-        config.start,
-        config.lr,
-        max(config.steps, 200),
-        "norm",
-        config.threshold,
-        config.optimizer,
-        **config.params,
-    )
-    if run.steps_taken == 0:
-        st.info("The current run took no steps, so there are no gradient norms to show.")
+    try:
+        check = check_band(
+            config.landscape,
+            config.start,
+            config.lr,
+            config.steps,
+            config.threshold,
+            config.optimizer,
+            **config.params,
+        )
+    except ValueError as err:
+        st.info(f"The band cannot be read off the current Explorer run: {err}.")
         return
-    advice = ls.threshold_advice(run)
-    ui.figure(ls.grad_norm_histogram(run, threshold=config.threshold), key="learn_histogram")
-    inside = advice.low <= config.threshold <= advice.high
-    st.markdown(
-        f"Over the {run.steps_taken} steps of the current Explorer run (norm clipping), the average "
-        f"gradient norm is **{advice.mean_norm:.3g}**, so Pascanu's rule of thumb suggests a threshold "
-        f"between **{advice.low:.3g}** and **{advice.high:.3g}**. Your threshold c = {config.threshold:g} "
-        + ("lies inside that band." if inside else "lies outside it.")
-    )
+    ui.figure(ls.grad_norm_histogram(check.run, threshold=config.threshold), key="learn_histogram")
+    st.markdown(words.band_text(check, config.threshold))
 
 
 def section_limits(section: ls.LearnSection) -> None:
     unroll = ls.unroll_rnn(2.0, -1.0, 50)
-    ui.figure(ls.rnn_contributions_figure(unroll), key="learn_vanishing")
-    st.caption(
-        "Far from the wall (here w = 2, b = -1) the factors are below 1: the early steps contribute almost "
-        "nothing to the gradient. Clipping only ever shrinks gradients, so it cannot bring these back."
-    )
+    ui.figure(ls.rnn_contributions_figure(unroll, log_scale=True), key="learn_vanishing")
+    st.caption(words.vanishing_caption(unroll))
 
 
 LIVE = {

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import landscapes as ls
 from landscapes.figures.palette import ACCENT, MODE_COLORS
+from landscapes.lessons import learn_text as words
 
 FIELDS = ("params", "loss", "grad", "update", "grad_norm")
 
@@ -172,48 +173,90 @@ def test_angle_between():
 # Figures, inspected as data.
 
 
+def _vector_traces(fig):
+    box, circle, raw, by_value, by_norm, arc = fig.data
+    return box, circle, raw, by_value, by_norm, arc
+
+
 def test_clip_vector_figure():
     fig = ls.clip_vector_figure([3.0, 1.0], 1.0)
-    raw, by_value, by_norm, arc = fig.data
-    assert (raw.x[-1], raw.y[-1]) == (3.0, 1.0)
+    box, circle, raw, by_value, by_norm, arc = _vector_traces(fig)
+    assert (raw.x[-1], raw.y[-1]) == (3.0, 1.0)  # 3 = 3c: still drawn whole
     assert (by_value.x[-1], by_value.y[-1]) == (1.0, 1.0)
     assert by_norm.x[-1] == pytest.approx(3 / math.sqrt(10))
     assert raw.line.color == MODE_COLORS["none"]
     assert by_value.line.color == MODE_COLORS["value"] and by_norm.line.color == MODE_COLORS["norm"]
-    kinds = {s.type: s for s in fig.layout.shapes}
-    assert set(kinds) == {"rect", "circle"}
-    for shape in kinds.values():
-        assert (shape.x0, shape.y0, shape.x1, shape.y1) == (-1, -1, 1, 1)
-        assert shape.line.color == ACCENT
-    texts = " ".join(a.text for a in fig.layout.annotations)
-    assert "26.6°" in texts
+    np.testing.assert_array_equal(np.abs(box.x), 1.0)
+    np.testing.assert_array_equal(np.abs(box.y), 1.0)
+    np.testing.assert_allclose(np.hypot(circle.x, circle.y), 1.0)
+    assert box.line.color == circle.line.color == ACCENT
+    assert "26.6°" in arc.name and not fig.layout.annotations  # nothing written over the arrows
     assert fig.layout.yaxis.scaleanchor == "x"
     # The arc runs from g's direction to the value-clipped direction.
     assert math.atan2(arc.y[0], arc.x[0]) == pytest.approx(math.atan2(1, 3))
     assert math.atan2(arc.y[-1], arc.x[-1]) == pytest.approx(math.pi / 4)
 
 
+@pytest.mark.parametrize(
+    ("g", "c"),
+    [((6.0, 1.5), 1.0), ((-10.0, 10.0), 0.1), ((10.0, -0.1), 5.0), ((0.3, -0.2), 1.0), ((2, 0.5), 1)],
+)
+def test_clip_vector_figure_is_zoomed_to_the_threshold(g, c):
+    """The view is a few times c: the clipped vectors, the box and the circle fill it."""
+    fig = ls.clip_vector_figure(g, c)
+    box, circle, raw, by_value, by_norm, arc = _vector_traces(fig)
+    reach = fig.layout.xaxis.range[1]
+    assert tuple(fig.layout.xaxis.range) == tuple(fig.layout.yaxis.range) == (-reach, reach)
+    assert 1.2 * c <= reach <= 3.6 * c + 1e-12
+    for trace in (box, circle, raw, by_value, by_norm, arc):
+        assert np.all(np.abs(np.asarray(trace.x, dtype=float)) <= reach + 1e-12)
+        assert np.all(np.abs(np.asarray(trace.y, dtype=float)) <= reach + 1e-12)
+    length = math.hypot(*g)
+    assert f"|g| = {length:.3g}" in raw.name  # the true length, even when drawn cut
+    tip = np.array([raw.x[-1], raw.y[-1]])
+    # Drawn in g's own direction; cut only if it reaches beyond 3c.
+    assert ls.angle_between(tip, g) == pytest.approx(0, abs=1e-9)
+    if max(map(abs, g)) > 3 * c:
+        assert "cut" in raw.name and np.abs(tip).max() == pytest.approx(3 * c)
+    else:
+        np.testing.assert_allclose(tip, g)
+
+
 def test_clip_vector_figure_inside_the_box_has_no_turn():
     fig = ls.clip_vector_figure([0.3, -0.2], 1.0)
-    assert "0.0°" in " ".join(a.text for a in fig.layout.annotations)
-    assert fig.layout.xaxis.range == (-1.15, 1.15)
+    assert "0.0°" in fig.data[-1].name
+    assert fig.layout.xaxis.range == (-1.2, 1.2)
+
+
+def test_clip_table_states_the_comparison():
+    cmp = ls.clip_comparison([6.0, 1.5], 1.0)
+    table = words.clip_table(cmp)
+    assert f"| value clipping | (1, 1) | {math.sqrt(2):.3g} | {cmp.value_angle:.1f}° |" in table
+    assert f"{math.hypot(6, 1.5):.3g}" in table and "c = 1." in table
+    assert cmp.value_angle == pytest.approx(45 - math.degrees(math.atan(0.25)))
 
 
 def test_grad_norm_histogram():
     run = ls.simulate("pascanu", None, lr=0.5, steps=200, clip="norm", threshold=1.0)
     advice = ls.threshold_advice(run)
     fig = ls.grad_norm_histogram(run, threshold=1.0)
-    (bars,) = fig.data
+    bars, band, mean, mine = fig.data
     assert sum(bars.y) == 200
-    (band,) = [s for s in fig.layout.shapes if s.type == "rect"]
-    assert band.x0 == pytest.approx(math.log10(advice.low)) and band.x1 == pytest.approx(
+    (shape,) = fig.layout.shapes  # the band, drawn under the bars
+    assert shape.x0 == pytest.approx(math.log10(advice.low)) and shape.x1 == pytest.approx(
         math.log10(advice.high)
     )
-    assert band.fillcolor == ACCENT
-    lines = [s.x0 for s in fig.layout.shapes if s.type == "line"]
-    assert pytest.approx(math.log10(advice.mean_norm)) in lines and 0.0 in lines
-    texts = " ".join(a.text for a in fig.layout.annotations)
-    assert f"{advice.mean_norm:.3g}" in texts and "10×" in texts and "your c = 1" in texts
+    assert (
+        shape.layer == "below" and shape.fillcolor == band.marker.color == "rgba(230, 159, 0, 0.25)"
+    )  # ACCENT
+    np.testing.assert_allclose(mean.x, math.log10(advice.mean_norm), rtol=1e-12)
+    assert set(mine.x) == {0.0}
+    # Everything is named in the legend; nothing is written on the plot to collide.
+    assert not fig.layout.annotations and fig.layout.showlegend is not False
+    assert f"{advice.mean_norm:.3g}" in mean.name and "10×" in band.name and "your c = 1" in mine.name
+    assert f"clips {advice.clip_fraction(1.0):.0%} of steps" in mine.name
+    # The lines reach the top of the y range, which holds the tallest bar.
+    assert max(mean.y) == fig.layout.yaxis.range[1] >= max(bars.y)
     # Log-scale tick labels
     assert "0.01" in fig.layout.xaxis.ticktext and "100" in fig.layout.xaxis.ticktext
 
@@ -231,7 +274,8 @@ def test_grad_norm_histogram_of_a_dead_run():
     assert not run.grad_norm.any()
     fig = ls.grad_norm_histogram(run, threshold=1.0)
     assert sum(fig.data[0].y) == 0 and "5 with a zero gradient" in fig.layout.title.text
-    assert not [s for s in fig.layout.shapes if s.type == "rect"]  # no average, no band
+    assert [t.name.split(" ")[0] for t in fig.data[1:]] == ["your"]  # no average, no band
+    assert not fig.layout.shapes
 
 
 def test_placement_figure(demos):
@@ -288,7 +332,9 @@ def test_every_topic_of_the_brief_is_covered():
         "zero_grad()",
         "half to ten times",
         "1.0 for transformers",
-        "1 to 5 for recurrent",
+        "0.25 to 5 for recurrent",
+        "set_to_none=true",
+        "set_to_none=false",
         "lstm",
         "gru",
         "initialisation",

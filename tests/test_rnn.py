@@ -193,11 +193,16 @@ def test_peak_arguments_are_checked():
 def test_states_figure():
     run = ls.unroll_rnn(5.0, -2.6, 30)
     fig = ls.rnn_states_figure(run)
-    (trace,) = fig.data
+    trace, start, target = fig.data
     assert list(trace.x) == list(range(31))
     np.testing.assert_array_equal(trace.y, run.states)
-    lines = [s.y0 for s in fig.layout.shapes]
-    assert 0.5 in lines and pytest.approx(math.log(0.7 / 0.3)) in lines
+    assert set(start.y) == {0.5}
+    np.testing.assert_allclose(target.y, math.log(0.7 / 0.3), rtol=1e-15)
+    assert (start.x[0], start.x[-1]) == (0, 30)
+    # The guide lines are named in the legend, not labelled on the plot, where
+    # the label would sit on a state resting at 0.5.
+    assert not fig.layout.annotations and not fig.layout.shapes
+    assert "0.5" in start.name and "0.847" in target.name
     assert "T = 30" in fig.layout.title.text
 
 
@@ -205,15 +210,12 @@ def test_jacobians_figure_is_log_with_the_unit_line():
     run = ls.unroll_rnn(5.0, -2.6, 30)
     fig = ls.rnn_jacobians_figure(run)
     assert fig.layout.yaxis.type == "log"
-    factors, product = fig.data
+    factors, product, unit = fig.data
     np.testing.assert_allclose(factors.y, np.abs(run.factors))
     np.testing.assert_allclose(product.y, np.abs(run.running_product))
     assert list(factors.x) == list(range(1, 31))
-    (line,) = fig.layout.shapes
-    assert line.y0 == line.y1 == 1.0
-    # On a log axis annotations sit at log10 coordinates: the label of |factor| = 1 at 0.
-    (label,) = [a for a in fig.layout.annotations if "= 1" in a.text]
-    assert label.y == 0.0
+    assert list(unit.y) == [1.0, 1.0] and (unit.x[0], unit.x[-1]) == (1, 30)
+    assert "size 1" in unit.name and not fig.layout.annotations
 
 
 def test_jacobians_figure_leaves_gaps_for_underflow():

@@ -20,6 +20,7 @@ compiled once: T is a traced value, and the states live in a fixed buffer of
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -157,6 +158,139 @@ def unroll_rnn(w: float, b: float, T: int = 50) -> RnnUnroll:
     xs, factors, running, to_output, dstate, cw, cb, loss = (
         np.asarray(a) for a in _unroll(np.float64(w), np.float64(b), np.int32(T))
     )
+    return RnnUnroll(
+        w=w,
+        b=b,
+        T=T,
+        states=xs[: T + 1],
+        factors=factors[:T],
+        running_product=running[:T],
+        to_output=to_output[:T],
+        dloss_dstate=float(dstate),
+        contrib_w=cw[:T],
+        contrib_b=cb[:T],
+        loss=float(loss),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Standing on the wall in float64.
+
+_WALL_DIGITS = 60
+
+
+def _exact_wall(w: float) -> decimal.Decimal:
+    """0.5 - w * sigmoid(0.5) to 60 digits, for the float64 number w exactly."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = _WALL_DIGITS
+        half = decimal.Decimal(PASCANU_X0)
+        sig = 1 / (1 + (-half).exp())
+        return half - decimal.Decimal(w) * sig
+
+
+def nearest_wall_b(w: float) -> float:
+    """The float64 number closest to the wall b = 0.5 - w * sigmoid(0.5).
+
+    The wall's b is irrational, so no float64 lies exactly on it; this is the
+    correctly rounded value (one rounding of the exact expression, not the
+    two of ``0.5 - w * sigmoid(0.5)`` in floating point), within half a unit
+    in the last place of the line: about 2e-16 for |b| in [2, 4).
+
+    >>> nearest_wall_b(5.0)
+    -2.612296656009273
+    """
+    return float(_exact_wall(_check_finite("w", w)))
+
+
+def wall_offset(w: float, b: float) -> float:
+    """b minus the exact wall at w, computed without cancellation (b - b_wall)."""
+    w, b = _check_finite("w", w), _check_finite("b", b)
+    with decimal.localcontext() as ctx:
+        ctx.prec = _WALL_DIGITS
+        return float(decimal.Decimal(b) - _exact_wall(w))
+
+
+@dataclass(frozen=True)
+class StateDrift:
+    """How far the hidden state of one unroll strays from the fixed point 0.5.
+
+    Attributes:
+      max_deviation: the largest |x_t - 0.5| over t = 0..T.
+      final_deviation: x_T - 0.5 (signed).
+      level: the distance that counts as having left 0.5 (see ``left_at``).
+      left_at: the first step t with |x_t - 0.5| > level, or None.
+    """
+
+    max_deviation: float
+    final_deviation: float
+    level: float
+    left_at: int | None
+
+    @property
+    def exact(self) -> bool:
+        """Whether every state is exactly 0.5."""
+        return self.max_deviation == 0.0
+
+
+def state_drift(unroll: RnnUnroll, level: float = 1e-3) -> StateDrift:
+    """Measures how far an unroll's state moves away from 0.5 (the wall's fixed point)."""
+    level = _check_finite("level", level)
+    deviation = np.abs(unroll.states - PASCANU_X0)
+    beyond = np.flatnonzero(deviation > level)
+    return StateDrift(
+        max_deviation=float(deviation.max()),
+        final_deviation=float(unroll.states[-1] - PASCANU_X0),
+        level=level,
+        left_at=int(beyond[0]) if beyond.size else None,
+    )
+
+
+@jax.jit
+def _unroll_from_wall(w, offset, T):
+    # The recurrence written in u_t = x_t - 0.5 (see _wall_gradient): at
+    # offset 0 every u_t is exactly 0, so the state sits on the fixed point.
+    def forward(u, _):
+        return w * _sigmoid_step(u) + offset, u
+
+    _, us = lax.scan(forward, jnp.zeros_like(offset), None, length=MAX_T + 1)
+    s = _SIG_X0 + _sigmoid_step(us)
+    slope = s * jax.nn.sigmoid(-(PASCANU_X0 + us))
+    live = jnp.arange(MAX_T + 1) < T
+    factors = jnp.where(live, w * slope, 1.0)
+    running = jnp.cumprod(factors)
+    tail = jnp.cumprod(factors[::-1])[::-1]
+    s_last = s[T]
+    loss = (s_last - PASCANU_TARGET) ** 2
+    dloss_dstate = 2.0 * (s_last - PASCANU_TARGET) * slope[T]
+    to_output = jnp.append(tail[1:], 1.0)
+    contrib_b = dloss_dstate * to_output
+    contrib_w = contrib_b * s
+    return PASCANU_X0 + us, factors, running, to_output, dloss_dstate, contrib_w, contrib_b, loss
+
+
+def unroll_on_wall(w: float, T: int = 50, offset: float = 0.0) -> RnnUnroll:
+    """The RNN unrolled at b = b_wall(w) + offset, with the wall itself exact.
+
+    A float64 b cannot lie on the wall (see ``nearest_wall_b``), and the
+    unstable fixed point multiplies the leftover ~1e-16 by w sigmoid'(0.5)
+    every step. Written in the distance from the fixed point, the recurrence
+    at offset 0 keeps the state at exactly 0.5 for every T: this is the
+    mathematical wall, not its nearest float. The ``b`` of the result is the
+    nearest float64 to b_wall + offset, for display.
+
+    >>> run = unroll_on_wall(5.0, T=200)
+    >>> bool((run.states == 0.5).all()), bool(np.ptp(run.factors) == 0)
+    (True, True)
+    """
+    w = _check_finite("w", w)
+    offset = _check_finite("offset", offset)
+    T = _check_T(T)
+    xs, factors, running, to_output, dstate, cw, cb, loss = (
+        np.asarray(a) for a in _unroll_from_wall(np.float64(w), np.float64(offset), np.int32(T))
+    )
+    with decimal.localcontext() as ctx:
+        ctx.prec = _WALL_DIGITS
+        b = float(_exact_wall(w) + decimal.Decimal(offset))
     return RnnUnroll(
         w=w,
         b=b,

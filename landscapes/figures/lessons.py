@@ -22,6 +22,7 @@ from ..core.engine import Trajectory
 from ..core.objectives import PASCANU_TARGET, PASCANU_X0
 from ..core.rnn import PeakGradients, RnnUnroll
 from ..lessons.demos import PlacementDemo, clip_comparison, threshold_advice
+from ..lessons.learn_text import plural
 from .palette import ACCENT, MODE_COLORS, MODE_DASHES, MODE_LABELS, MODE_MARKERS, WALL_COLOR
 
 # Okabe & Ito colours the mode palette leaves free: quantities that are not
@@ -41,33 +42,26 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra) -> 
         xaxis_title=x_title,
         yaxis_title=y_title,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        margin={"t": 110, "r": 20, "b": 50, "l": 60},
+        margin={"t": 130, "r": 20, "b": 50, "l": 60},
         **extra,
     )
     return fig
 
 
-def _hline(
-    fig: go.Figure,
-    y: float,
-    text: str,
-    color: str,
-    dash: str = "dot",
-    log_axis: bool = False,
-    below: bool = False,
-) -> None:
-    """A labelled horizontal line (its label placed right on a log axis too)."""
-    fig.add_hline(y=y, line={"color": color, "dash": dash, "width": 1.5})
-    fig.add_annotation(
-        x=1,
-        xref="x domain",
-        xanchor="right",
-        y=math.log10(y) if log_axis else y,
-        yref="y",
-        yanchor="top" if below else "bottom",
-        text=text,
-        showarrow=False,
-        font={"color": color, "size": 12},
+def _guide(x: Sequence[float], y: float, name: str, color: str, dash: str = "dot") -> go.Scatter:
+    """A horizontal reference line named in the legend.
+
+    A legend entry instead of a label on the plot: a label on the line would
+    sit on the data whenever the data runs along the line (the state resting
+    at 0.5, factors just above 1).
+    """
+    return go.Scatter(
+        x=[float(x[0]), float(x[-1])],
+        y=[y, y],
+        mode="lines",
+        name=name,
+        line={"color": color, "dash": dash, "width": 1.5},
+        hoverinfo="skip",
     )
 
 
@@ -83,25 +77,27 @@ def _positive_or_none(values: np.ndarray) -> list[float | None]:
 def rnn_states_figure(unroll: RnnUnroll) -> go.Figure:
     """The hidden state x_t for t = 0..T, with the wall's fixed point and the target marked."""
     t = np.arange(unroll.T + 1)
-    fig = go.Figure(
-        go.Scatter(
-            x=t,
-            y=unroll.states,
-            mode="lines+markers",
-            name="hidden state x_t",
-            line={"color": STATE_COLOR, "width": 2},
-            marker={"size": 5},
-            hovertemplate="t = %{x}<br>x_t = %{y:.6g}<extra></extra>",
-        )
-    )
-    _hline(fig, PASCANU_X0, "x = 0.5: the start, a fixed point on the wall", WALL_COLOR, below=True)
     target = math.log(PASCANU_TARGET / (1 - PASCANU_TARGET))
-    _hline(fig, target, f"x = {target:.3f}: where σ(x) = 0.7, the target", MODE_COLORS["norm"], "dash")
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=t,
+                y=unroll.states,
+                mode="lines+markers",
+                name="hidden state xₜ",
+                line={"color": STATE_COLOR, "width": 2},
+                marker={"size": 5},
+                hovertemplate="t = %{x}<br>state = %{y:.6g}<extra></extra>",
+            ),
+            _guide(t, PASCANU_X0, "x = 0.5: the start (the wall's fixed point)", WALL_COLOR),
+            _guide(t, target, f"x = {target:.3f}: σ(x) = 0.7, the target", MODE_COLORS["norm"], "dash"),
+        ]
+    )
     return _layout(
         fig,
-        f"Hidden state over time (w = {unroll.w:.4g}, b = {unroll.b:.4g}, T = {unroll.T})",
+        f"Hidden state over time<br><sup>w = {unroll.w:.4g}, b = {unroll.b:.4g}, T = {unroll.T}</sup>",
         "time step t",
-        "hidden state x_t",
+        "hidden state xₜ",
     )
 
 
@@ -114,7 +110,7 @@ def rnn_jacobians_figure(unroll: RnnUnroll) -> go.Figure:
                 x=steps,
                 y=_positive_or_none(np.abs(unroll.factors)),
                 mode="markers",
-                name="one step: |∂x_t/∂x_{t−1}| = |w σ′(x_{t−1})|",
+                name="one step: |w σ′(xₜ₋₁)|",
                 marker={"color": W_TERM_COLOR, "size": 7, "symbol": "circle"},
                 customdata=unroll.factors,
                 hovertemplate="t = %{x}<br>factor = %{customdata:.6g}<extra></extra>",
@@ -123,25 +119,17 @@ def rnn_jacobians_figure(unroll: RnnUnroll) -> go.Figure:
                 x=steps,
                 y=_positive_or_none(np.abs(unroll.running_product)),
                 mode="lines",
-                name="product of the first t: |∂x_t/∂x_0|",
+                name="product of the first t steps",
                 line={"color": STATE_COLOR, "width": 2},
                 customdata=unroll.running_product,
                 hovertemplate="t = %{x}<br>product = %{customdata:.6g}<extra></extra>",
             ),
+            _guide(steps, 1.0, "size 1: products grow above it, shrink below", ACCENT, "dash"),
         ]
-    )
-    _hline(
-        fig,
-        1.0,
-        "|factor| = 1: above it products grow, below it they shrink",
-        ACCENT,
-        dash="dash",
-        log_axis=True,
-        below=True,
     )
     fig = _layout(
         fig,
-        f"Jacobians multiply up (w = {unroll.w:.4g}, b = {unroll.b:.4g}, T = {unroll.T})",
+        f"Jacobians multiply up<br><sup>w = {unroll.w:.4g}, b = {unroll.b:.4g}, T = {unroll.T}</sup>",
         "time step t",
         "size (log scale)",
     )
@@ -177,8 +165,8 @@ def rnn_contributions_figure(unroll: RnnUnroll, log_scale: bool = False) -> go.F
     fig = go.Figure(traces)
     fig = _layout(
         fig,
-        f"Where the gradient comes from: dE/dw = {grad[0]:.4g}, dE/db = {grad[1]:.4g} "
-        f"(sums over {unroll.T} steps)",
+        f"Where the gradient comes from<br><sup>dE/dw = {grad[0]:.4g}, dE/db = {grad[1]:.4g}:"
+        f"<br>each the sum of {plural(unroll.T, 'term')}, one per time step</sup>",
         "time step t",
         "size of the term (log scale)" if log_scale else "term of the gradient",
         barmode="group",
@@ -227,7 +215,7 @@ def peak_gradient_figure(peaks: PeakGradients | Sequence[PeakGradients]) -> go.F
                     x=grid,
                     y=_positive_or_none(guide),
                     mode="lines",
-                    name=f"∝ {p.fixed_point_factor:.3f}^T",
+                    name=f"∝ {p.fixed_point_factor:.3f}ᵀ",
                     legendgroup=f"w{i}",
                     showlegend=False,
                     line={"color": color, "dash": "dash", "width": 1},
@@ -237,8 +225,8 @@ def peak_gradient_figure(peaks: PeakGradients | Sequence[PeakGradients]) -> go.F
     fig = go.Figure(traces)
     fig = _layout(
         fig,
-        "The cliff grows exponentially with the number of unrolled steps<br>"
-        "<sup>peak |∇E| across the wall; dashed: growth like (w σ′(0.5))^T</sup>",
+        "The cliff's height for each T<br>"
+        "<sup>peak |∇E| across the wall b = 0.5 − σ(0.5) w<br>dashed: growth like (w σ′(0.5))ᵀ</sup>",
         "unrolled steps T",
         "peak gradient norm across the wall (log scale)",
     )
@@ -259,94 +247,128 @@ def _arrow(x: float, y: float, name: str, color: str, dash: str, width: float = 
         line={"color": color, "dash": dash, "width": width},
         # An arrowhead at the tip only, pointing along the segment.
         marker={"symbol": "arrow", "angleref": "previous", "size": [0, 16], "color": color},
-        hovertemplate=f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+        hoverinfo="skip",
     )
+
+
+#: The vector diagram shows at most this many thresholds c from the origin; a
+#: longer raw gradient is drawn cut at that distance (its legend entry gives
+#: its true length), so the box, the circle and the clipped vectors stay large.
+VECTOR_VIEW_C = 3.0
+
+
+def vector_view_reach(grad: ArrayLike, threshold: float) -> float:
+    """Half the width of the vector diagram's square view: 1.2 x min(|g|_inf, 3c), at least 1.2c."""
+    g = np.asarray(grad, dtype=np.float64)
+    c = float(threshold)
+    return 1.2 * min(max(float(np.abs(g).max()), c), VECTOR_VIEW_C * c)
 
 
 def clip_vector_figure(grad: ArrayLike, threshold: float) -> go.Figure:
     """A 2-D gradient, its value-clipped and norm-clipped versions, and the thresholds.
 
-    The box [-c, c]^2 is where value clipping sends every vector; the circle
-    of radius c is where norm clipping does. An arc and a label show the angle
-    by which value clipping turns the gradient.
+    The view is zoomed to a few times c, where the clipping happens: the box
+    [-c, c]^2 (where value clipping sends every vector) and the circle of
+    radius c (where norm clipping does). A raw gradient reaching beyond
+    ``VECTOR_VIEW_C`` c is drawn cut at that distance. An arc shows the angle
+    by which value clipping turns g; the angle is named in the legend, not
+    written on the plot, where it would sit on the arrows.
     """
     cmp = clip_comparison(grad, threshold)
     g, c = cmp.grad, cmp.threshold
-    fig = go.Figure(
-        [
-            _arrow(
-                *g, f"raw gradient g (|g| = {np.hypot(*g):.3g})", MODE_COLORS["none"], MODE_DASHES["none"]
-            ),
-            _arrow(
-                *cmp.value_clipped,
-                f"{MODE_LABELS['value']} (|g| = {np.hypot(*cmp.value_clipped):.3g})",
-                MODE_COLORS["value"],
-                MODE_DASHES["value"],
-            ),
-            _arrow(
-                *cmp.norm_clipped,
-                f"{MODE_LABELS['norm']} (|g| = {np.hypot(*cmp.norm_clipped):.3g})",
-                MODE_COLORS["norm"],
-                MODE_DASHES["norm"],
-            ),
-        ]
-    )
+    length = float(np.hypot(*g))
+    reach = vector_view_reach(g, c)
+    longest = float(np.abs(g).max())
+    cut = longest > VECTOR_VIEW_C * c
+    drawn = g * (VECTOR_VIEW_C * c / longest) if cut else g
+    raw_name = f"raw g, |g| = {length:.3g}" + (" (cut at the edge)" if cut else "")
+    vc, nc = cmp.value_clipped, cmp.norm_clipped
+    angles = np.linspace(0.0, 2.0 * math.pi, 121)
+    box = np.array([[-c, -c], [c, -c], [c, c], [-c, c], [-c, -c]])
+    line = {"color": ACCENT, "width": 1.5}
+    traces = [
+        go.Scatter(
+            x=box[:, 0],
+            y=box[:, 1],
+            mode="lines",
+            name="box |gᵢ| ≤ c",
+            line={**line, "dash": "dash"},
+            hoverinfo="skip",
+        ),
+        go.Scatter(
+            x=c * np.cos(angles),
+            y=c * np.sin(angles),
+            mode="lines",
+            name="circle |g| ≤ c",
+            line={**line, "dash": "dot"},
+            hoverinfo="skip",
+        ),
+        _arrow(*drawn, raw_name, MODE_COLORS["none"], MODE_DASHES["none"], width=2),
+        _arrow(
+            *vc,
+            f"{MODE_LABELS['value']}, |g| = {np.hypot(*vc):.3g}",
+            MODE_COLORS["value"],
+            MODE_DASHES["value"],
+        ),
+        _arrow(
+            *nc,
+            f"{MODE_LABELS['norm']}, |g| = {np.hypot(*nc):.3g}",
+            MODE_COLORS["norm"],
+            MODE_DASHES["norm"],
+            width=4,
+        ),
+    ]
     # The angle value clipping turns g by, as an arc near the origin.
     a0 = math.atan2(g[1], g[0])
-    a1 = math.atan2(cmp.value_clipped[1], cmp.value_clipped[0])
+    a1 = math.atan2(vc[1], vc[0])
     if a1 - a0 > math.pi:
         a1 -= 2 * math.pi
     elif a0 - a1 > math.pi:
         a1 += 2 * math.pi
-    radius = 0.45 * min(np.hypot(*g), np.hypot(*cmp.value_clipped)) if cmp.value_angle > 0 else 0.0
+    radius = 0.55 * min(float(np.hypot(*drawn)), float(np.hypot(*vc))) if cmp.value_angle > 0 else 0.0
     arc = np.linspace(a0, a1, 40)
-    fig.add_trace(
+    traces.append(
         go.Scatter(
             x=radius * np.cos(arc),
             y=radius * np.sin(arc),
             mode="lines",
-            name=f"turned by {cmp.value_angle:.1f}°",
-            line={"color": MODE_COLORS["value"], "width": 1.5},
+            name=f"value clipping turns g by {cmp.value_angle:.1f}°",
+            line={"color": MODE_COLORS["value"], "width": 2},
             hoverinfo="skip",
-            showlegend=False,
         )
     )
-    line = {"color": ACCENT, "width": 1.5}
-    fig.add_shape(type="rect", x0=-c, y0=-c, x1=c, y1=c, line={**line, "dash": "dash"}, name="value box")
-    fig.add_shape(type="circle", x0=-c, y0=-c, x1=c, y1=c, line={**line, "dash": "dot"}, name="norm circle")
-    mid = 0.5 * (a0 + a1)
-    fig.add_annotation(
-        x=1.05 * radius * math.cos(mid) if radius else 0,
-        y=1.05 * radius * math.sin(mid) if radius else 0,
-        text=f"{cmp.value_angle:.1f}°",
-        showarrow=False,
-        xanchor="left",
-        font={"color": MODE_COLORS["value"], "size": 13},
+    fig = go.Figure(traces)
+    fig = _layout(fig, f"Clipping one gradient at c = {c:g}", "g₁ (∂E/∂θ₁)", "g₂ (∂E/∂θ₂)")
+    # The legend goes under the plot: six entries wrap into six rows on a
+    # phone, which above the plot would run into the title.
+    fig.update_layout(
+        height=600,
+        margin={"t": 60, "r": 20, "b": 40, "l": 60},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.14, "x": 0, "font": {"size": 12}},
     )
-    fig.add_annotation(
-        x=0,
-        xref="paper",
-        y=-0.16,
-        yref="paper",
-        showarrow=False,
-        align="left",
-        xanchor="left",
-        text=(
-            f"Value clipping turns g by {cmp.value_angle:.1f}°; norm clipping keeps its direction "
-            f"(turn {cmp.norm_angle:.1f}°). Box: |g_i| ≤ c, circle: |g| ≤ c, c = {c:g}."
-        ),
-    )
-    reach = 1.15 * max(np.abs(g).max(), c)
-    fig = _layout(
-        fig,
-        "Value clipping vs norm clipping on one gradient",
-        "g₁ (∂E/∂θ₁)",
-        "g₂ (∂E/∂θ₂)",
-    )
-    fig.update_layout(margin={"b": 90})
-    fig.update_xaxes(range=[-reach, reach], zeroline=True)
-    fig.update_yaxes(range=[-reach, reach], zeroline=True, scaleanchor="x", scaleratio=1)
+    # constrain="domain": keep the square view and shrink the plot area to it,
+    # instead of widening the x range to fill a wide container.
+    fig.update_xaxes(range=[-reach, reach], zeroline=True, constrain="domain")
+    fig.update_yaxes(range=[-reach, reach], zeroline=True, scaleanchor="x", scaleratio=1, constrain="domain")
     return fig
+
+
+def _transparent(color: str, alpha: float) -> str:
+    """``#RRGGBB`` as an ``rgba(...)`` string with this opacity."""
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def _vertical(x: float, top: float, name: str, color: str, dash: str) -> go.Scatter:
+    """A vertical line from 0 to ``top``, named in the legend."""
+    return go.Scatter(
+        x=[x, x],
+        y=[0, top],
+        mode="lines",
+        name=name,
+        line={"color": color, "dash": dash, "width": 2},
+        hoverinfo="skip",
+    )
 
 
 def _format_power(k: int) -> str:
@@ -390,58 +412,59 @@ def grad_norm_histogram(
             x=centers,
             y=counts,
             width=np.diff(edges),
-            name="steps",
+            name="steps per bin",
             marker={"color": _NEUTRAL},
             customdata=np.column_stack([10 ** edges[:-1], 10 ** edges[1:]]),
-            hovertemplate="|g| from %{customdata[0]:.3g} to %{customdata[1]:.3g}: %{y} steps<extra></extra>",
+            hovertemplate="|g| from %{customdata[0]:.3g} to %{customdata[1]:.3g}: %{text}<extra></extra>",
+            text=[plural(int(n), "step") for n in counts],
+            textposition="none",
         )
     )
+    # The band and the lines are legend entries, not labels on the plot: with
+    # the band, the average and c often a few pixels apart, labels collide.
+    top = 1.08 * max(int(counts.max()) if counts.size else 0, 1)
     if has_band:
-        fig.add_vrect(
-            x0=math.log10(advice.low),
-            x1=math.log10(advice.high),
-            fillcolor=ACCENT,
-            opacity=0.2,
-            line_width=0,
-            layer="below",
+        x0, x1 = math.log10(advice.low), math.log10(advice.high)
+        band_color = _transparent(ACCENT, 0.25)
+        # The band is a shape under the bars; a marker-only trace names it in the legend.
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=band_color, line_width=0, layer="below")
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"symbol": "square", "size": 14, "color": band_color},
+                name=f"Pascanu's band: c from {advice.low:.3g} to {advice.high:.3g} (0.5× to 10× average)",
+                hoverinfo="skip",
+            )
         )
-        fig.add_annotation(
-            x=math.log10(advice.low),
-            y=1,
-            yref="y domain",
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            text=f"Pascanu et al.: c from {advice.low:.3g} to {advice.high:.3g} (0.5× to 10× the average)",
-            font={"size": 12},
-        )
-        fig.add_vline(x=math.log10(advice.mean_norm), line={"color": STATE_COLOR, "dash": "dash", "width": 2})
-        fig.add_annotation(
-            x=math.log10(advice.mean_norm),
-            y=0.88,
-            yref="y domain",
-            xanchor="left",
-            showarrow=False,
-            text=f"average |g| = {advice.mean_norm:.3g}",
+        fig.add_trace(
+            _vertical(
+                math.log10(advice.mean_norm),
+                top,
+                f"average |g| = {advice.mean_norm:.3g}",
+                STATE_COLOR,
+                "dash",
+            )
         )
     if threshold is not None and threshold > 0:
-        fig.add_vline(x=math.log10(threshold), line={"color": MODE_COLORS["norm"], "width": 2})
-        fig.add_annotation(
-            x=math.log10(threshold),
-            y=0.76,
-            yref="y domain",
-            xanchor="left",
-            showarrow=False,
-            text=f"your c = {threshold:g} (clips {advice.clip_fraction(threshold):.0%} of steps)",
-            font={"color": MODE_COLORS["norm"]},
+        fig.add_trace(
+            _vertical(
+                math.log10(threshold),
+                top,
+                f"your c = {threshold:g} (clips {advice.clip_fraction(threshold):.0%} of steps)",
+                MODE_COLORS["norm"],
+                "solid",
+            )
         )
-    title = f"Gradient norms over {advice.n_steps} steps"
+    title = f"Gradient norms over {plural(advice.n_steps, 'step')}"
     if zeros:
-        title += f" ({zeros} with a zero gradient are not shown)"
+        title += f"<br><sup>{zeros} with a zero gradient {'is' if zeros == 1 else 'are'} not shown</sup>"
     fig = _layout(fig, title, "gradient norm |g| (log scale)", "number of steps", bargap=0.05)
     ticks = list(range(lo, hi + 1))
     fig.update_xaxes(tickvals=ticks, ticktext=[_format_power(k) for k in ticks], range=[lo, hi])
-    fig.update_layout(showlegend=False)
+    fig.update_yaxes(range=[0, top])
+    fig.update_layout(margin={"t": 130})
     return fig
 
 
@@ -473,6 +496,8 @@ def placement_figure(demos: Mapping[str, PlacementDemo]) -> go.Figure:
             )
         )
     fig = go.Figure(traces)
-    fig = _layout(fig, "Loss per step, by where the clip call sits", "training step", "loss (log scale)")
+    fig = _layout(
+        fig, "Loss per step<br><sup>by where the clip call sits</sup>", "training step", "loss (log scale)"
+    )
     fig.update_yaxes(type="log", exponentformat="power")
     return fig

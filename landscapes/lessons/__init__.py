@@ -4,11 +4,14 @@ take-home snippets. The demos' names are re-exported here.
 
 from .demos import (
     LOOP_ORDERS,
+    BandCheck,
+    BandRun,
     ClipComparison,
     LoopOrder,
     PlacementDemo,
     ThresholdAdvice,
     angle_between,
+    check_band,
     clip_comparison,
     placement_demos,
     threshold_advice,
@@ -16,11 +19,14 @@ from .demos import (
 
 __all__ = [
     "LOOP_ORDERS",
+    "BandCheck",
+    "BandRun",
     "ClipComparison",
     "LoopOrder",
     "PlacementDemo",
     "ThresholdAdvice",
     "angle_between",
+    "check_band",
     "clip_comparison",
     "placement_demos",
     "threshold_advice",

@@ -3,7 +3,7 @@
 - ``placement_demos``: one training loop run with the clipping call in three
   places (the right one and two classic mistakes), plus the unclipped loop.
 - ``threshold_advice``: Pascanu et al.'s rule of thumb for the threshold,
-  read off the gradient norms of a run.
+  read off the gradient norms of a run; ``check_band`` runs the band's edges.
 - ``clip_comparison``: what value and norm clipping do to one 2-D gradient,
   including the angle by which value clipping turns it.
 """
@@ -21,8 +21,9 @@ from jax.typing import ArrayLike
 
 from ..core import _jaxsetup  # noqa: F401  (float64 on)
 from ..core.clipping import CLIP_RULES, check_clip
-from ..core.engine import Trajectory, value_and_grad_fn
-from ..core.registry import Landscape, get_landscape
+from ..core.engine import Trajectory, simulate, value_and_grad_fn
+from ..core.registry import Landscape, Window, get_landscape
+from ..core.sweeps import OUTCOME_LABELS, OUTCOMES, classify, train_tolerance
 
 # ---------------------------------------------------------------------------
 # Where clipping belongs in a training loop.
@@ -57,7 +58,7 @@ _CALLS = {
 _NOTES = {
     ("correct", "clip"): "  # after backward(), before step()",
     ("after_step", "clip"): "  # too late: the step has been taken",
-    ("after_zero_grad", "clip"): "  # too early: the gradients are all zero here",
+    ("after_zero_grad", "clip"): "  # too early: no gradient yet (None, or zeros)",
 }
 
 
@@ -102,9 +103,11 @@ LOOP_ORDERS: dict[str, LoopOrder] = {
             "after_zero_grad",
             "Clip right after zero_grad()",
             ("zero_grad", "clip", "backward", "step"),
-            "The gradients are all zero when the clip runs, and a zero vector is never "
-            "clipped. backward() then writes the raw gradient and step() uses it "
-            "unchanged: again identical to no clipping.",
+            "When the clip runs there is no gradient to clip: with zero_grad()'s default "
+            "set_to_none=True every .grad is None and clip_grad_norm_ skips it; with "
+            "set_to_none=False it is a zero tensor, which is never clipped. backward() "
+            "then writes the raw gradient and step() uses it unchanged: again identical "
+            "to no clipping.",
         ),
     )
 }
@@ -270,8 +273,9 @@ def placement_demos(
 # ---------------------------------------------------------------------------
 # Choosing a threshold.
 
-#: Pascanu et al. (2013): thresholds from half to ten times the average
-#: gradient norm still converged in their experiments.
+#: Pascanu et al. (2013): in their experience thresholds from half to ten
+#: times the average gradient norm could still converge, though perhaps more
+#: slowly. A heuristic, not a guarantee (see ``check_band``).
 ADVICE_LOW, ADVICE_HIGH = 0.5, 10.0
 
 
@@ -284,7 +288,7 @@ class ThresholdAdvice:
       mean_norm: their average.
       median_norm: their median (a single spike moves the mean, not this).
       low, high: ``ADVICE_LOW`` and ``ADVICE_HIGH`` times the average: the band
-        of thresholds Pascanu et al. found to work.
+        of thresholds Pascanu et al. report could still converge.
     """
 
     norms: np.ndarray
@@ -335,6 +339,96 @@ def threshold_advice(run: Trajectory | Sequence[float] | np.ndarray) -> Threshol
         low=ADVICE_LOW * mean,
         high=ADVICE_HIGH * mean,
     )
+
+
+@dataclass(frozen=True)
+class BandRun:
+    """One norm-clipped run at a threshold from Pascanu's band.
+
+    Attributes:
+      threshold: its c.
+      trajectory: the run.
+      outcome: its class, one of ``sweeps.OUTCOMES``, decided as the Sweeps
+        page decides it (``sweeps.classify``, same tolerance and window).
+      left_at: the first step outside the window, or None.
+    """
+
+    threshold: float
+    trajectory: Trajectory
+    outcome: str
+    left_at: int | None
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self.outcome]
+
+
+@dataclass(frozen=True)
+class BandCheck:
+    """Pascanu's band read off one run, and what its edges do on that same run.
+
+    Attributes:
+      advice: the band, from the norms of ``run``.
+      run: the run the norms come from (norm clipping at the learner's c).
+      bottom, top: the same descent, norm-clipped at ``advice.low`` and
+        ``advice.high``.
+      tolerance: the loss at or below which a run counts as trained.
+      window: the box a path must stay in not to count as thrown.
+    """
+
+    advice: ThresholdAdvice
+    run: Trajectory
+    bottom: BandRun
+    top: BandRun
+    tolerance: float
+    window: Window
+
+
+def _band_run(scape: Landscape, start, lr, steps, threshold, optimizer, values, tolerance, window) -> BandRun:
+    run = simulate(scape, start, lr, steps, "norm", threshold, optimizer, **values)
+    left = run.left_window_at(window)
+    code = classify(
+        np.array([run.final_loss]),
+        np.array([-1 if run.diverged_at is None else run.diverged_at]),
+        np.array([-1 if left is None else left]),
+        tolerance,
+    )[0]
+    return BandRun(threshold=float(threshold), trajectory=run, outcome=OUTCOMES[code], left_at=left)
+
+
+def check_band(
+    landscape: str | Landscape = "pascanu",
+    start: ArrayLike | None = (4.7, -2.2),
+    lr: float = 0.5,
+    steps: int = 60,
+    threshold: float = 1.0,
+    optimizer: str = "sgd",
+    **params: float,
+) -> BandCheck:
+    """Pascanu's threshold band for one descent, and whether its edges train there.
+
+    Runs the descent with norm clipping at ``threshold``, reads the band (half
+    to ten times the average gradient norm) off that run, and runs it again
+    with c at the bottom and at the top of the band. The defaults are the
+    Explorer's default run, where the bottom trains and the top is thrown.
+
+    Raises:
+      ValueError: for bad settings (as ``simulate``), or a run with no steps.
+    """
+    scape = get_landscape(landscape)
+    values = scape.resolve_params(**params)
+    window = scape.window
+    tolerance = train_tolerance(scape, **values)
+    run = simulate(scape, start, lr, steps, "norm", threshold, optimizer, **values)
+    advice = threshold_advice(run)
+    if advice.mean_norm <= 0:
+        raise ValueError("every gradient of the run is zero: there is no average to build a band on")
+    edges = (
+        _band_run(scape, start, lr, steps, c, optimizer, values, tolerance, window)
+        for c in (advice.low, advice.high)
+    )
+    bottom, top = edges
+    return BandCheck(advice=advice, run=run, bottom=bottom, top=top, tolerance=tolerance, window=window)
 
 
 # ---------------------------------------------------------------------------

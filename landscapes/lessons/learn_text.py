@@ -13,6 +13,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from ..core.objectives import PASCANU_CRITICAL_W
+from ..core.rnn import (
+    FIXED_POINT_SLOPE,
+    PeakGradients,
+    RnnUnroll,
+    nearest_wall_b,
+    state_drift,
+    unroll_on_wall,
+    wall_offset,
+)
+from .demos import BandCheck, BandRun, ClipComparison
+
 
 @dataclass(frozen=True)
 class LearnSection:
@@ -155,11 +169,18 @@ The classic mistakes raise no error, which is what makes them dangerous:
 1. **Clipping after `step()`.** The weights have already moved with the raw
    gradient. The clip then shortens numbers that nobody reads before the next
    `zero_grad()` wipes them.
-2. **Clipping right after `zero_grad()`, before `backward()`.** The buffers are all
-   zero at that point, and a zero vector is never clipped. `backward()` then writes
-   the raw gradient and `step()` uses it unchanged.
+2. **Clipping right after `zero_grad()`, before `backward()`.** There is no
+   gradient to clip yet. With `zero_grad()`'s default `set_to_none=True` every
+   `.grad` is `None` and `clip_grad_norm_` skips it; with `set_to_none=False` it is
+   a zero tensor, and a zero vector is never clipped. Either way `backward()` then
+   writes the raw gradient and `step()` uses it unchanged.
 3. **Calling `zero_grad()` between `backward()` and `step()`.** This erases the
-   fresh gradient, so the step has nothing to apply and training stalls.
+   fresh gradient before the optimizer reads it. With the default
+   `set_to_none=True` every `.grad` is `None`, PyTorch's optimizers skip
+   parameters without a gradient, and training stalls: nothing moves. With
+   `set_to_none=False` the step runs with zero gradients: plain SGD stands still,
+   while momentum, Adam or weight decay keep moving the weights on their old
+   state alone, never on a new gradient.
 4. **Clipping scaled gradients.** With mixed-precision loss scaling, call
    `scaler.unscale_(optimizer)` before clipping; otherwise the threshold is compared
    with gradients multiplied by the (large) scale factor. With gradient
@@ -181,6 +202,8 @@ THRESHOLD = LearnSection(
     sources=(
         _PASCANU,
         "Brown et al., Language models are few-shot learners (GPT-3), 2020, appendix B",
+        "Merity, Keskar & Socher, Regularizing and optimizing LSTM language models (AWD-LSTM), ICLR 2018",
+        "Sutskever, Vinyals & Le, Sequence to sequence learning with neural networks, NeurIPS 2014",
         "Seetharaman et al., AutoClip, 2020; Brock et al., NFNets (adaptive gradient clipping), 2021",
     ),
     body=r"""
@@ -191,14 +214,18 @@ gradient is ignored, and the effective learning rate becomes
 $\eta\, c / \lVert g \rVert$, so progress can get very slow.
 
 Pascanu et al. suggest a simple recipe: record the gradient norm over a good number
-of updates and look at its **average**. In their experiments any threshold from
-**half to ten times that average** still trained well, so the choice is not
-delicate. The histogram shows the norms of a run on a log axis, the average, and
-that band.
+of updates and look at its **average**. In their experience, thresholds from
+**half to ten times that average** could still make training converge, although
+it might converge more slowly. That is a rule of thumb from their experiments, not
+a guarantee: below the histogram, the band's two ends are run on your current
+Explorer run, and on the default catapult run the top of the band does not save
+it. The histogram shows the norms of a run on a log axis, the average, and that
+band.
 
-Two cautions. A single hit on a cliff can be hundreds of times larger than a
-typical gradient and drags the average up with it, so compare with the median, or
-measure during a quiet stretch of training. And the threshold and the learning rate
+Two cautions. A single hit on a cliff can be a thousand times larger than a
+typical gradient (from the catapult start, $131$ against a median near $0.1$) and
+drags the average up with it, so compare with the median, or measure during a
+quiet stretch of training. And the threshold and the learning rate
 work together: the longest possible step is $\eta\, c$.
 
 Common starting points:
@@ -206,7 +233,9 @@ Common starting points:
 - **1.0 for Transformers.** Large language models are usually trained with the
   global norm clipped at 1.0 (GPT-3, for example), and Hugging Face's `Trainer`
   uses `max_grad_norm=1.0` by default.
-- **1 to 5 for recurrent networks** (plain RNNs, LSTMs, GRUs).
+- **0.25 to 5 for recurrent networks.** Published LSTM settings span this range:
+  0.25 for the AWD-LSTM language models (Merity et al.), 5 for the
+  sequence-to-sequence LSTMs of Sutskever et al.
 
 Adaptive schemes remove the guesswork: AutoClip sets $c$ to a percentile of the
 gradient norms seen so far, and adaptive gradient clipping (AGC) clips each unit
@@ -237,9 +266,10 @@ What else helps:
   forget gate; while that gate stays near 1 the gradient along the cell passes back
   almost unchanged, so it does not fade away over many steps. (Gated networks can
   still produce large gradients, which is why they are usually clipped as well.)
-- **Careful initialisation.** An orthogonal (or scaled identity) recurrent weight
-  matrix has all its singular values equal to 1, so at the start of training a
-  signal keeps its size from step to step; Xavier/Glorot and He initialisation
+- **Careful initialisation.** An orthogonal recurrent weight matrix has all its
+  singular values equal to 1, so at the start of training a signal keeps its size
+  from step to step (a scaled identity $\alpha I$ has all of them equal to
+  $|\alpha|$, so only $|\alpha| = 1$ does the same); Xavier/Glorot and He initialisation
   choose weight scales with the same aim for feed-forward layers.
 - **Normalisation.** Layer normalisation (in RNNs and Transformers) and batch
   normalisation (in convolutional networks) keep activations in a range where
@@ -270,6 +300,8 @@ LEARN_REFERENCES: tuple[str, ...] = (
     "I. Goodfellow, Y. Bengio, A. Courville. Deep Learning. MIT Press 2016, sections 8.2.4 and 10.11.1.",
     "S. Hochreiter, J. Schmidhuber. Long short-term memory. Neural Computation 9(8), 1997.",
     "T. Brown et al. Language models are few-shot learners. NeurIPS 2020.",
+    "S. Merity, N. S. Keskar, R. Socher. Regularizing and optimizing LSTM language models. ICLR 2018.",
+    "I. Sutskever, O. Vinyals, Q. V. Le. Sequence to sequence learning with neural networks. NeurIPS 2014.",
     "P. Seetharaman et al. AutoClip: adaptive gradient clipping for source separation networks. 2020.",
     "A. Brock, S. De, S. Smith, K. Simonyan. High-performance large-scale image recognition without "
     "normalization. ICML 2021.",
@@ -286,3 +318,260 @@ def learn_section(key: str) -> LearnSection:
         if section.key == key:
             return section
     raise KeyError(f"no Learn section {key!r}; the keys are {', '.join(s.key for s in LEARN_SECTIONS)}")
+
+
+# ---------------------------------------------------------------------------
+# Sentences computed from a run, for the Learn and "Inside the RNN" pages.
+# Each states only what the numbers passed in show; tests/test_learn_text.py
+# recomputes every number.
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 step``, ``2 steps``: a count with its noun."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def _sci(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def exploding_caption(unroll: RnnUnroll) -> str:
+    """The Learn page's caption under the factors of an unroll (for any T)."""
+    f = np.abs(unroll.factors)
+    product = float(np.abs(unroll.running_product[-1]))
+    if np.ptp(f) == 0:
+        each = f"every one of the {plural(unroll.T, 'factor')} equals {f[0]:.4f}"
+    else:
+        each = f"the {plural(unroll.T, 'factor')} run from {f.min():.4f} to {f.max():.4f}"
+    return (
+        f"Exactly on the wall at w = {unroll.w:g} the state never leaves 0.5, so {each}; "
+        f"their product after T = {unroll.T} is {_sci(product)}."
+    )
+
+
+def wall_state_text(unroll: RnnUnroll) -> str:
+    """What the hidden state of this unroll does relative to the wall's fixed point 0.5."""
+    drift = state_drift(unroll)
+    w, b, T = unroll.w, unroll.b, unroll.T
+    factor = w * FIXED_POINT_SLOPE
+    offset = wall_offset(w, b)
+    if b == nearest_wall_b(w):
+        where = (
+            f"This b is the float64 number nearest the line, {offset:+.1e} from it: the line's b is "
+            "irrational, so no float64 lies exactly on it. "
+        )
+    else:
+        where = f"This b is {offset:+.3g} from the line. "
+    if drift.exact:
+        what = f"Computed in float64, the state is exactly 0.5 at all {plural(T, 'step')}."
+    elif drift.left_at is None:
+        what = (
+            f"Computed in float64, the state stays within {drift.max_deviation:.1e} of 0.5 for all "
+            f"{plural(T, 'step')}."
+        )
+    elif drift.left_at == 1:
+        what = f"The state leaves 0.5 at once and ends at $x_T = {unroll.states[-1]:.4g}$."
+    else:
+        what = (
+            f"The state stays within {drift.level:g} of 0.5 until step {drift.left_at - 1}, leaves "
+            f"at step {drift.left_at} and ends at $x_T = {unroll.states[-1]:.4g}$."
+        )
+    why = ""
+    if factor > 1 and abs(offset) < 1e-12:
+        if drift.left_at is not None:
+            why = (
+                f" Each step multiplies the distance from 0.5 by about w σ′(0.5) = {factor:.3f}, so even "
+                "a difference of a rounding error grows until it shows."
+            )
+        else:
+            exact = unroll_on_wall(w, T, offset)
+            why = (
+                f" Rounding happens to hold it there. In exact arithmetic this b would end "
+                f"{abs(exact.states[-1] - 0.5):.0e} from 0.5 after T = {T}: the unstable fixed point "
+                f"multiplies the distance by w σ′(0.5) = {factor:.3f} each step."
+            )
+    return where + what + why
+
+
+def wall_explanation(unroll: RnnUnroll) -> str:
+    """The RNN page's paragraph under "Why the wall is there", for this w (``wall_state_text``
+    says what the state of this very unroll does)."""
+    w = unroll.w
+    factor = w * FIXED_POINT_SLOPE
+    head = (
+        f"On the line $b = 0.5 - \\sigma(0.5)\\,w$ (for this $w$: $b \\approx {nearest_wall_b(w):.6f}$) "
+        "the start state 0.5 maps to itself: exactly on the line, the state would never move. Whether "
+        "nearby states stay close depends on the slope of the map at 0.5, "
+        f"$w\\,\\sigma'(0.5) = {factor:.3f}$. "
+    )
+    if factor > 1:
+        head += (
+            "That is **above 1**, so the fixed point repels: a bias a hair above the line sends the "
+            "state running up to one attractor, a hair below sends it down to the other. The loss jumps "
+            "between the two outcomes across a band that narrows with every step of the loop: that "
+            "jump is the cliff."
+        )
+    else:
+        head += (
+            f"That is **at most 1** (it needs $w > {PASCANU_CRITICAL_W:.4f}$ to pass 1), so the fixed "
+            "point attracts and nearby states settle back: here there is no wall, only a gentle slope."
+        )
+    return head
+
+
+def jacobians_caption(unroll: RnnUnroll) -> str:
+    """How many one-step factors exceed 1 in this unroll, and what their product is."""
+    f = np.abs(unroll.factors)
+    above = int(np.sum(f > 1))
+    product = float(np.abs(unroll.running_product[-1]))
+    trend = "grows" if product > 1 else "shrinks"
+    return (
+        f"Each step multiplies the sensitivity by $w\\,\\sigma'(x_{{t-1}})$. Here {above} of the "
+        f"{plural(unroll.T, 'factor')} exceed 1, and their product $|\\partial x_T/\\partial x_0|$ "
+        f"{trend} to {_sci(product)}: the product of Jacobians behind exploding (above 1) and vanishing "
+        "(below 1) gradients."
+    )
+
+
+def contributions_caption(unroll: RnnUnroll) -> str:
+    """Which time steps carry the gradient of this unroll."""
+    size = np.abs(unroll.contrib_w) + np.abs(unroll.contrib_b)
+    total = float(size.sum())
+    T = unroll.T
+    lead = "How much each time step adds to ∂E/∂w and ∂E/∂b (they sum to the gradient)."
+    if total == 0:
+        return lead + " Here every term is zero: the loss is flat at this point."
+    top = int(np.argmax(size)) + 1
+    third = max(1, T // 3)
+    early = float(size[:third].sum() / total)
+    text = (
+        f"{lead} The largest term comes from step {top} of {T}, and the first "
+        f"{plural(third, 'step')} carry {100 * early:.0f}% of the total."
+    )
+    reach = float(np.abs(unroll.to_output[0]))  # |dx_T/dx_1|
+    if T >= 3:
+        if top <= third and reach > 1:
+            text += (
+                f" The early steps win: step 1 reaches the loss through the product of the later "
+                f"factors, here {_sci(reach)}."
+            )
+        elif top > T - third and reach < 1:
+            text += (
+                f" The last steps win: the product of factors from step 1 to the end is only "
+                f"{_sci(reach)}, so distant steps barely reach the loss."
+            )
+    return text
+
+
+def peak_heading(peaks: PeakGradients) -> str:
+    """The RNN page's heading over the cliff-height figure, true for this w."""
+    if peaks.fixed_point_factor > 1:
+        return "The cliff sharpens exponentially with T"
+    return f"No wall on this line below w = {PASCANU_CRITICAL_W:.4g}"
+
+
+def _still_grows(peaks: PeakGradients) -> bool:
+    """Whether the peak rose by more than 20 % between half the longest T and the longest T."""
+    half = int(np.argmin(np.abs(peaks.T - peaks.T[-1] / 2)))
+    return peaks.T[half] < peaks.T[-1] and peaks.peak_norm[-1] > 1.2 * peaks.peak_norm[half]
+
+
+def peak_caption(peaks: PeakGradients) -> str:
+    """What the cliff-height figure shows at this w."""
+    w, factor = peaks.w, peaks.fixed_point_factor
+    first, last = int(peaks.T[0]), int(peaks.T[-1])
+    lo, hi = float(peaks.peak_norm[0]), float(peaks.peak_norm[-1])
+    if factor > 1:
+        return (
+            f"The largest gradient norm across the wall at w = {w:.4g}, for each length T (log "
+            f"scale). It grows from {_sci(lo)} at T = {first} to {_sci(hi)} at T = {last}, about "
+            f"×{peaks.growth_per_step:.3f} per extra step, close to w σ′(0.5) = {factor:.3f}: a "
+            "straight line on this plot is exponential growth."
+        )
+    text = (
+        f"At w = {w:.4g} the slope w σ′(0.5) = {factor:.3f} is at most 1, so the start state 0.5 is no "
+        "unstable fixed point and the line b = 0.5 − σ(0.5) w is no wall. The largest gradient norm "
+        f"near that line goes from {_sci(lo)} at T = {first} to {_sci(hi)} at T = {last}"
+    )
+    grows = _still_grows(peaks)
+    if abs(w) > 4:
+        text += (
+            ". Above w = 4 the steepest factor, w/4, exceeds 1, and for some b the map has two "
+            "attractors; near the b where they appear the gradient "
+            + ("still grows with T" if grows else "stays moderate")
+            + f", but the cliff through the start state begins only above w = {PASCANU_CRITICAL_W:.4g}."
+        )
+    else:
+        text += (
+            f". Every factor is at most |w|/4 = {abs(w) / 4:.3g} here, so the terms of distant steps "
+            + (
+                "cannot be multiplied up, though the peak still rises slowly as more terms add up."
+                if grows
+                else "fade and the peak levels off."
+            )
+            + f" Raise w above {PASCANU_CRITICAL_W:.4g} to see the cliff."
+        )
+    return text
+
+
+def vanishing_caption(unroll: RnnUnroll) -> str:
+    """The Learn page's caption for an unroll far from the wall."""
+    f = np.abs(unroll.factors)
+    size = np.abs(unroll.contrib_w) + np.abs(unroll.contrib_b)
+    ratio = float(size[0] / size[-1]) if size[-1] > 0 else float("nan")
+    return (
+        f"Here (w = {unroll.w:g}, b = {unroll.b:g}, T = {unroll.T}) every factor is at most "
+        f"{f.max():.3f}, below 1, so step 1's term is only {ratio:.1e} times step {unroll.T}'s: the "
+        "early steps contribute almost nothing to the gradient. Clipping only ever shrinks "
+        "gradients, so it cannot bring them back."
+    )
+
+
+def clip_table(cmp: ClipComparison) -> str:
+    """A Markdown table of what each rule does to one gradient (wraps on a phone)."""
+
+    def vec(v) -> str:
+        return f"({v[0]:.3g}, {v[1]:.3g})"
+
+    rows = [
+        ("raw g", cmp.grad, "—"),
+        ("value clipping", cmp.value_clipped, f"{cmp.value_angle:.1f}°"),
+        ("norm clipping", cmp.norm_clipped, f"{cmp.norm_angle:.1f}°"),
+    ]
+    lines = ["| | vector | length | turned by |", "|---|---|---|---|"]
+    lines += [f"| {name} | {vec(v)} | {float(np.hypot(*v)):.3g} | {turn} |" for name, v, turn in rows]
+    return "\n".join(lines) + (
+        f"\n\nValue clipping turns g by {cmp.value_angle:.1f}°; norm clipping keeps its direction. "
+        f"Box: every |gᵢ| ≤ c; circle: |g| ≤ c; here c = {cmp.threshold:g}."
+    )
+
+
+def _band_run_text(run: BandRun, tolerance: float) -> str:
+    traj = run.trajectory
+    if run.outcome == "trains":
+        return f"trains (final loss {traj.final_loss:.2g}, at or below the bar of {tolerance:.2g})"
+    if run.outcome == "diverged":
+        return f"diverges at step {traj.diverged_at}"
+    if run.outcome == "thrown":
+        return f"leaves the window at step {run.left_at} and ends at loss {traj.final_loss:.2g}"
+    return f"stays in the window but ends at loss {traj.final_loss:.2g}, above the bar of {tolerance:.2g}"
+
+
+def band_text(check: BandCheck, threshold: float) -> str:
+    """The Learn page's sentence on Pascanu's band for the learner's current run."""
+    advice = check.advice
+    n = check.run.steps_taken
+    inside = advice.contains(threshold)
+    text = (
+        f"Over the {plural(n, 'step')} of the current Explorer run (norm clipping at c = {threshold:g}), "
+        f"the average gradient norm is **{advice.mean_norm:.3g}** (the median is {advice.median_norm:.3g}), "
+        f"so Pascanu's rule of thumb suggests a threshold between **{advice.low:.3g}** and "
+        f"**{advice.high:.3g}**. Your threshold c = {threshold:g} lies {'inside' if inside else 'outside'} "
+        "that band. "
+        f"Run again with the band's bottom, c = {advice.low:.3g}, the descent "
+        f"{_band_run_text(check.bottom, check.tolerance)}; with its top, c = {advice.high:.3g}, it "
+        f"{_band_run_text(check.top, check.tolerance)}."
+    )
+    if check.top.outcome != "trains":
+        text += " So here the top of the band does not train: the band is a heuristic, not a guarantee."
+    return text
