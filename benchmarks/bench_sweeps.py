@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import landscapes as ls  # noqa: E402
-from landscapes.core import sweeps  # noqa: E402
+from landscapes.core import sweep_program, sweeps  # noqa: E402
 from landscapes.reference import sweeps as reference_sweeps  # noqa: E402
 
 LR, STEPS, CLIP, THRESHOLD, T = 0.5, 200, "norm", 1.0, 50
@@ -80,12 +80,12 @@ def with_layout(fn, workers: int, block: int):
     """``fn`` run with another split of the cells (module settings, restored after)."""
 
     def run():
-        saved = sweeps.WORKERS, sweeps.BLOCK_CELLS
-        sweeps.WORKERS, sweeps.BLOCK_CELLS = workers, block
+        saved = sweep_program.WORKERS, sweep_program.BLOCK_CELLS
+        sweep_program.WORKERS, sweep_program.BLOCK_CELLS = workers, block
         try:
             return fn()
         finally:
-            sweeps.WORKERS, sweeps.BLOCK_CELLS = saved
+            sweep_program.WORKERS, sweep_program.BLOCK_CELLS = saved
 
     return run
 
@@ -130,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--skip-variants", action="store_true", help="only parts 1 and 2")
-    print(f"cells split into blocks of {sweeps.BLOCK_CELLS}, {sweeps.WORKERS} worker threads")
+    print(f"cells split into blocks of {sweep_program.BLOCK_CELLS}, {sweep_program.WORKERS} worker threads")
     args = parser.parse_args()
     r = args.repeats
     print(f"pascanu T={T}, {STEPS} steps, lr {LR}, {CLIP} clipping c={THRESHOLD}; load average {load()}")
@@ -163,7 +163,7 @@ def main() -> None:
     line("  default", *warm(jax128, r))
     for label, fn in [
         ("one pass, XLA threads per op", with_layout(jax_map(128), 1, 128 * 128)),
-        ("blocks of 2048, one thread", with_layout(jax_map(128), 1, sweeps.BLOCK_CELLS)),
+        ("blocks of 2048, one thread", with_layout(jax_map(128), 1, sweep_program.BLOCK_CELLS)),
         ("float32", jax_map(128, "float32")),
         ("float64, generic (no unroll)", jax_map(128, unroll=0)),
         ("float64, unroll 1 (chunked loop)", jax_map(128, unroll=1)),

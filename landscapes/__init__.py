@@ -22,9 +22,6 @@ from .core.clipping import (
     unregister_clip_rule,
 )
 from .core.engine import (
-    MAX_STEPS,
-    OPTIMIZER_LABELS,
-    OPTIMIZERS,
     Trajectory,
     simulate,
     simulate_many,
@@ -33,9 +30,12 @@ from .core.engine import (
 )
 from .core.mesh import Surface, evaluate_points, loss_surface
 from .core.objectives import PASCANU_CRITICAL_W, pascanu_wall_b, rnn_states
+from .core.optimizers import OPTIMIZER_LABELS, OPTIMIZERS, register_optimizer
+from .core.outcomes import OUTCOMES, classify, train_tolerance
 from .core.registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes, register
 from .core.rnn import PeakGradients, RnnUnroll, gradient_across_wall, peak_gradient_vs_T, unroll_rnn
-from .core.sweeps import OUTCOMES, Sweep, classify, sweep_hparams, sweep_starts, train_tolerance
+from .core.sweeps import Sweep, sweep_hparams, sweep_starts
+from .core.validation import MAX_STEPS
 from .figures.lessons import (
     clip_vector_figure,
     grad_norm_histogram,
@@ -127,6 +127,7 @@ __all__ = [
     "placement_figure",
     "register",
     "register_clip_rule",
+    "register_optimizer",
     "rnn_contributions_figure",
     "rnn_jacobians_figure",
     "rnn_states",

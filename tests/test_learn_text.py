@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import landscapes as ls
+from landscapes.core.outcomes import train_tolerance
 from landscapes.core.rnn import (
     FIXED_POINT_SLOPE,
     MAX_T,
@@ -17,7 +18,6 @@ from landscapes.core.rnn import (
     unroll_on_wall,
     wall_offset,
 )
-from landscapes.core.sweeps import train_tolerance
 from landscapes.figures import lessons as lf
 from landscapes.lessons import check_band
 from landscapes.lessons import learn_text as words

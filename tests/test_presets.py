@@ -7,7 +7,7 @@ import pytest
 
 import landscapes as ls
 from landscapes.core.objectives import pascanu_wall_b
-from landscapes.core.sweeps import OUTCOMES
+from landscapes.core.outcomes import OUTCOMES
 from landscapes.lessons.narrate import decisive_step, narrate, turn_angle
 from landscapes.views import config as cf
 from landscapes.views.explorer import run_modes, run_outcome, summary_rows, tolerance_of

@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import landscapes as ls
+from landscapes.core import outcomes
 from landscapes.core import sweeps as sw
-from landscapes.core.sweeps import DIVERGED, OUTCOMES, STUCK, THROWN, TRAINS, Sweep
+from landscapes.core.outcomes import DIVERGED, OUTCOMES, STUCK, THROWN, TRAINS
+from landscapes.core.sweeps import Sweep
 from landscapes.figures import sweeps as sf
 from landscapes.figures.palette import ACCENT, MODE_COLORS, WALL_COLOR
 
@@ -161,7 +163,7 @@ def test_outcome_maps_use_categorical_colours_and_a_legend():
         assert colour_at(scale, position) == sf.OUTCOME_COLORS[name]
     legend = [t for t in fig.data if t.showlegend and t.legendgroup and t.legendgroup.startswith("outcome")]
     assert [t.marker.color for t in legend] == [sf.OUTCOME_COLORS[n] for n in OUTCOMES]
-    assert [t.name for t in legend] == [ls.core.sweeps.OUTCOME_LABELS[n] for n in OUTCOMES]
+    assert [t.name for t in legend] == [ls.core.outcomes.OUTCOME_LABELS[n] for n in OUTCOMES]
     # No class colour is a clipping-mode colour (or the accent): a map never looks like a mode.
     assert not set(sf.OUTCOME_COLORS.values()) & {*MODE_COLORS.values(), ACCENT, WALL_COLOR}
 
@@ -370,12 +372,12 @@ def test_the_outcome_legend_names_each_class_with_the_computed_cut_off():
         loss = np.asarray(jax.jit(jax.vmap(lambda theta, p=p, scape=scape: scape.loss(theta, p)))(points))
         typical = float(np.median(loss[np.isfinite(loss)]))
         assert tol == pytest.approx(0.1 * typical, rel=1e-9)
-        lines = sw.outcome_legend(name, **params)
-        assert [line.split(":")[0] for line in lines] == [sw.OUTCOME_LABELS[k] for k in OUTCOMES]
+        lines = outcomes.outcome_legend(name, **params)
+        assert [line.split(":")[0] for line in lines] == [outcomes.OUTCOME_LABELS[k] for k in OUTCOMES]
         assert f"at most 10 % of the landscape's typical loss ({typical:.2g} here)" in lines[0]
         assert f"so at most {tol:.2g}" in lines[0]
         assert all(f"above {tol:.2g}" in line for line in lines[1:3])
-    assert sw.OUTCOME_LABELS["thrown"] == "thrown off the map"
+    assert outcomes.OUTCOME_LABELS["thrown"] == "thrown off the map"
 
 
 def test_the_legend_on_a_sweep_uses_the_sweeps_own_cut_off():

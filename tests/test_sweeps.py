@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import landscapes as ls
-from landscapes.core import sweeps
+from landscapes.core import outcomes, sweep_program
 from landscapes.core.engine import value_and_grad_fn
 from landscapes.reference import sweeps as reference_sweeps
 
@@ -123,7 +123,7 @@ def test_batched_norm_clipping_is_bitwise_the_one_cell_rule(seed, scale, c):
         np.testing.assert_array_equal(batched[k], np.asarray(_clip_one(grads[k], c)))
 
 
-_clip_cells_norm = jax.jit(lambda g, c: sweeps._clip_cells("norm", g, c))
+_clip_cells_norm = jax.jit(lambda g, c: sweep_program._clip_cells("norm", g, c))
 _clip_one = jax.jit(lambda g, c: ls.clip_gradient(g, "norm", c))
 
 
@@ -132,7 +132,7 @@ def test_the_catapult_in_an_hparam_sweep():
     # unclipped; norm clipping at c = 1 keeps it near the ravine.
     wild = ls.sweep_hparams("pascanu", None, [0.5], [1.0], 10, "none")
     safe = ls.sweep_hparams("pascanu", None, [0.5], [1.0], 10, "norm")
-    assert wild.left_at[0, 0] == 4 and sweeps.OUTCOMES[wild.outcome[0, 0]] == "thrown"
+    assert wild.left_at[0, 0] == 4 and outcomes.OUTCOMES[wild.outcome[0, 0]] == "thrown"
     np.testing.assert_allclose([wild.final_x[0, 0], wild.final_y[0, 0]], [39.04, 53.44], atol=0.01)
     assert wild.final_loss[0, 0] == pytest.approx(0.09, abs=1e-12)
     assert safe.left_at[0, 0] == -1 and safe.n_clipped[0, 0] >= 1
@@ -143,8 +143,8 @@ def test_the_catapult_in_an_hparam_sweep():
 # The pascanu fast path: the same numbers, bit for bit.
 
 
-_UNROLLS = (1, 3, sweeps.PASCANU_UNROLL)
-_fast_value_and_grad = {k: jax.jit(sweeps._cell_value_and_grad("pascanu", k)) for k in _UNROLLS}
+_UNROLLS = (1, 3, sweep_program.PASCANU_UNROLL)
+_fast_value_and_grad = {k: jax.jit(sweep_program._cell_value_and_grad("pascanu", k)) for k in _UNROLLS}
 _generic_value_and_grad = jax.jit(value_and_grad_fn(ls.get_landscape("pascanu")))
 
 
@@ -167,7 +167,7 @@ def test_fast_path_is_the_registered_loss(T):
     loss = ls.get_landscape("pascanu").loss
     for theta in ([4.647, -2.392], [4.7, -2.2], [39.04, 53.44], [3.6, -1.2]):
         theta, p = np.array(theta), np.array([float(T)])
-        assert float(sweeps.pascanu_loss_unrolled(theta, p)) == float(loss(theta, p))
+        assert float(sweep_program.pascanu_loss_unrolled(theta, p)) == float(loss(theta, p))
 
 
 def test_fast_path_map_equals_generic_map_exactly():
@@ -199,21 +199,21 @@ def test_the_numpy_bptt_reference_draws_the_same_map(clip):
 
 @given(st.integers(1, 300_000), st.integers(1, 8))
 def test_the_layout_covers_every_cell_with_little_padding(n, workers):
-    shards, blocks, cells = sweeps._layout(n, workers, on_cpu=True)
-    assert 1 <= shards <= workers and cells <= sweeps.BLOCK_CELLS
+    shards, blocks, cells = sweep_program._layout(n, workers, on_cpu=True)
+    assert 1 <= shards <= workers and cells <= sweep_program.BLOCK_CELLS
     padded = shards * blocks * cells
     assert n <= padded < n + shards * blocks  # under one cell of padding per block
-    assert sweeps._layout(n, workers, on_cpu=False) == (1, 1, n)
+    assert sweep_program._layout(n, workers, on_cpu=False) == (1, 1, n)
 
 
 def test_shards_and_blocks_give_the_same_map_as_one_pass(monkeypatch):
     # 45 x 47 = 2115 cells: two shards of one block each, one cell of padding.
-    assert sweeps._layout(45 * 47, 2, on_cpu=True) == (2, 1, 1058)
+    assert sweep_program._layout(45 * 47, 2, on_cpu=True) == (2, 1, 1058)
     kwargs = dict(resolution=(45, 47), window=((4.0, 5.5), (-3.0, -1.5)))
-    monkeypatch.setattr(sweeps, "WORKERS", 2)
+    monkeypatch.setattr(sweep_program, "WORKERS", 2)
     sharded = ls.sweep_starts("pascanu", 0.5, 60, "norm", 1.0, **kwargs)
-    monkeypatch.setattr(sweeps, "WORKERS", 1)
-    monkeypatch.setattr(sweeps, "BLOCK_CELLS", 10_000)
+    monkeypatch.setattr(sweep_program, "WORKERS", 1)
+    monkeypatch.setattr(sweep_program, "BLOCK_CELLS", 10_000)
     single = ls.sweep_starts("pascanu", 0.5, 60, "norm", 1.0, **kwargs)
     for key in ("final_x", "final_y", "final_loss", "longest_step", "steps_taken", "left_at", "n_clipped"):
         np.testing.assert_array_equal(getattr(sharded, key), getattr(single, key), err_msg=key)
@@ -234,7 +234,7 @@ def test_divergence_is_marked_like_simulate_and_never_nan():
         for i in range(6):
             run = ls.simulate("deep_product", (sweep.x[i], sweep.y[j]), 1e12, 50, depth=30)
             assert_cell_matches(sweep, j, i, run)
-    assert (sweep.outcome[sweep.diverged] == sweeps.DIVERGED).all()
+    assert (sweep.outcome[sweep.diverged] == outcomes.DIVERGED).all()
     assert (sweep.steps_taken[sweep.diverged] == sweep.diverged_at[sweep.diverged]).all()
     for key in ("final_x", "final_y", "final_loss", "start_loss", "longest_step"):
         assert np.isfinite(getattr(sweep, key)).all(), key
@@ -270,7 +270,7 @@ def test_no_sweep_array_ever_holds_nan(exponent, clip, steps):
     sweep = ls.sweep_hparams("deep_product", (1.2, 0.01), lrs, np.logspace(-2, 2, 5), steps, clip, depth=30)
     for key in ("final_x", "final_y", "final_loss", "start_loss", "longest_step"):
         assert np.isfinite(getattr(sweep, key)).all(), key
-    assert ((sweep.outcome == sweeps.DIVERGED) == sweep.diverged).all()
+    assert ((sweep.outcome == outcomes.DIVERGED) == sweep.diverged).all()
     done = np.where(sweep.diverged, sweep.diverged_at, steps)
     np.testing.assert_array_equal(sweep.steps_taken, done)
     assert (sweep.n_clipped <= sweep.steps_taken).all()
@@ -281,7 +281,7 @@ def test_a_start_whose_loss_is_not_finite_is_diverged_at_step_zero():
     sweep = ls.sweep_hparams("deep_product", (1e300, 0.0), LRS, THRESHOLDS, 5, "norm", depth=30)
     assert (sweep.diverged_at == 0).all() and (sweep.steps_taken == 0).all()
     assert (sweep.final_loss == np.inf).all() and (sweep.start_loss == np.inf).all()
-    assert (sweep.outcome == sweeps.DIVERGED).all()
+    assert (sweep.outcome == outcomes.DIVERGED).all()
     for key in ("final_x", "final_y", "longest_step"):
         assert np.isfinite(getattr(sweep, key)).all()
 
@@ -292,7 +292,7 @@ def test_a_start_whose_loss_is_not_finite_is_diverged_at_step_zero():
 
 def test_no_recompile_when_only_values_change():
     def traces():
-        return sum(n for key, n in sweeps.SWEEP_TRACE_COUNTS.items() if key[0] == "pascanu")
+        return sum(n for key, n in sweep_program.SWEEP_TRACE_COUNTS.items() if key[0] == "pascanu")
 
     ls.sweep_starts("pascanu", 0.5, 10, "norm", 1.0, resolution=GRID)
     before = traces()
@@ -331,16 +331,16 @@ def test_no_recompile_when_only_values_change():
 )
 def test_classes_follow_their_documented_order(cells, tol):
     loss, diverged_at, left_at = (np.array(column) for column in zip(*cells, strict=True))
-    outcome = sweeps.classify(loss, diverged_at, left_at, tol)
+    outcome = outcomes.classify(loss, diverged_at, left_at, tol)
     for code, lo, d, left in zip(outcome, loss, diverged_at, left_at, strict=True):
         if d >= 0:
-            assert code == sweeps.DIVERGED
+            assert code == outcomes.DIVERGED
         elif lo <= tol:
-            assert code == sweeps.TRAINS
+            assert code == outcomes.TRAINS
         elif left >= 0:
-            assert code == sweeps.THROWN
+            assert code == outcomes.THROWN
         else:
-            assert code == sweeps.STUCK
+            assert code == outcomes.STUCK
 
 
 def test_norm_clipping_trains_more_starts_than_no_clipping_on_the_cliff():
@@ -367,7 +367,7 @@ def test_norm_clipping_bounds_every_step_by_lr_times_c(lr, c):
 def test_tolerance_is_relative_to_the_landscape():
     tol = ls.train_tolerance("pascanu")
     surface = ls.loss_surface("pascanu", 64)
-    assert tol == pytest.approx(sweeps.TRAIN_FRACTION * np.median(surface.loss))
+    assert tol == pytest.approx(outcomes.TRAIN_FRACTION * np.median(surface.loss))
     # Between the bouncing-in-the-ravine losses and the two failure levels
     # (0.09 thrown onto the dead plateau, 0.35 in the wrong basin).
     assert 1e-3 < tol < 0.05
@@ -376,7 +376,7 @@ def test_tolerance_is_relative_to_the_landscape():
     sweep = ls.sweep_starts("pascanu", 0.5, 10, resolution=GRID, tolerance=0.2)
     assert sweep.tolerance == 0.2
     np.testing.assert_array_equal(
-        sweep.outcome, sweeps.classify(sweep.final_loss, sweep.diverged_at, sweep.left_at, 0.2)
+        sweep.outcome, outcomes.classify(sweep.final_loss, sweep.diverged_at, sweep.left_at, 0.2)
     )
 
 

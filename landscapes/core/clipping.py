@@ -10,7 +10,6 @@ and the exports all read the registry. ``clip_gradient`` is jittable with
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -18,6 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
+
+from .validation import positive_number
 
 ClipRule = Callable[[jax.Array, jax.Array], jax.Array]
 #: ``batched(grads (n, d), thresholds (n,)) -> clipped (n, d)``: the rule on many cells at once.
@@ -297,17 +298,6 @@ BUILTIN_RULES = ("none", "value", "norm")
 def clip_modes() -> list[str]:
     """The registered clipping modes."""
     return list(CLIP_RULES)
-
-
-def positive_number(name: str, value: object) -> float:
-    """``value`` as a float, or ValueError naming ``name`` and the bad value."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not (math.isfinite(number) and number > 0):
-        raise ValueError(f"{name} must be finite and positive, got {value!r}")
-    return number
 
 
 def check_clip(mode: str, threshold: object) -> float:

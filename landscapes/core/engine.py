@@ -18,33 +18,17 @@ from typing import Literal
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from jax import lax
 from jax.typing import ArrayLike
 
 from . import _jaxsetup  # noqa: F401  (float64 on)
-from .clipping import CLIP_RULES, check_clip, positive_number, vector_norms
+from .clipping import CLIP_RULES, check_clip, vector_norms
+from .optimizers import OPTIMIZERS, OptimizerName
 from .registry import Landscape, Window, get_landscape
-
-#: The longest run ``simulate`` accepts.
-MAX_STEPS = 1000
+from .status import OK, describe_end, start_status, step_status
+from .validation import MAX_STEPS, check_optimizer_settings, check_start, check_steps, positive_number
 
 ClipMode = Literal["none", "value", "norm"]
-OptimizerName = Literal["sgd", "momentum", "adam"]
-
-OPTIMIZERS: dict[str, Callable[[jax.Array, jax.Array], optax.GradientTransformation]] = {
-    # Plain gradient descent: theta <- theta - lr * g.
-    "sgd": lambda lr, momentum: optax.sgd(lr),
-    # Heavy ball: v <- momentum * v + g; theta <- theta - lr * v (torch's SGD momentum).
-    "momentum": lambda lr, momentum: optax.sgd(lr, momentum=momentum),
-    "adam": lambda lr, momentum: optax.adam(lr),
-}
-
-OPTIMIZER_LABELS = {"sgd": "plain gradient descent", "momentum": "heavy-ball momentum", "adam": "Adam"}
-
-# Why a run stopped early; the codes come out of the jitted loop.
-_OK, _BAD_GRAD, _BAD_PARAMS, _BAD_LOSS = 0, 1, 2, 3
-
 #: How many times each (landscape, optimizer, clip, dtype) program was traced.
 #: Tracing happens once per compile, so tests read this to prove that changing
 #: values does not recompile.
@@ -94,7 +78,7 @@ def _descend_core(theta0, lr, threshold, steps, p, momentum, *, landscape, optim
 
     def running(state):
         i, _, _, _, status, _ = state
-        return (i < steps) & (status == _OK)
+        return (i < steps) & (status == OK)
 
     def step(state):
         i, theta, opt_state, grad, _, hist = state
@@ -102,21 +86,13 @@ def _descend_core(theta0, lr, threshold, steps, p, momentum, *, landscape, optim
         update, new_opt_state = opt.update(clipped_grad, opt_state, theta)
         new_theta = theta + update
         new_loss, new_grad = value_and_grad(new_theta, p)
-        status = jnp.where(
-            ~jnp.all(jnp.isfinite(grad)),
-            _BAD_GRAD,
-            jnp.where(
-                ~jnp.all(jnp.isfinite(new_theta)),
-                _BAD_PARAMS,
-                jnp.where(~jnp.isfinite(new_loss), _BAD_LOSS, _OK),
-            ),
-        )
+        status = step_status(grad, new_theta, new_loss)
         # Rows past the last good step are sliced off on the host; row i of
         # grad/update is kept even for a failed step so the reason can quote it.
         fired = jnp.any(clipped_grad != grad).astype(dtype)
         hist = hist.at[i + 1, :3].set(jnp.append(new_theta, new_loss))
         hist = hist.at[i, 3:].set(jnp.concatenate([grad, update, fired[None]]))
-        ok = status == _OK
+        ok = status == OK
         return (
             jnp.where(ok, i + 1, i),
             jnp.where(ok, new_theta, theta),
@@ -126,8 +102,7 @@ def _descend_core(theta0, lr, threshold, steps, p, momentum, *, landscape, optim
             hist,
         )
 
-    start_status = jnp.where(jnp.isfinite(loss0), _OK, _BAD_LOSS)
-    init = (jnp.int32(0), theta0, opt.init(theta0), grad0, start_status, history)
+    init = (jnp.int32(0), theta0, opt.init(theta0), grad0, start_status(loss0), history)
     taken, _, _, _, status, history = lax.while_loop(running, step, init)
     return history.at[MAX_STEPS + 1, :2].set(jnp.stack([taken, status]).astype(dtype))
 
@@ -242,48 +217,6 @@ class Trajectory:
         return int(outside[0]) if outside.size else None
 
 
-def _check_start(start: ArrayLike) -> np.ndarray:
-    try:
-        point = np.asarray(start, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"start must be two numbers (p1, p2), got {start!r}") from None
-    if point.shape != (2,):
-        raise ValueError(f"start must be two numbers (p1, p2), got {start!r}")
-    if not np.all(np.isfinite(point)):
-        raise ValueError(f"start must be finite, got {start!r}")
-    return point
-
-
-def _check_steps(steps: object) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        try:
-            as_float = float(steps)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise ValueError(f"steps must be a whole number, got {steps!r}") from None
-        if not as_float.is_integer():
-            raise ValueError(f"steps must be a whole number, got {steps!r}")
-        steps = int(as_float)
-    if not 0 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must lie in [0, {MAX_STEPS}], got {steps!r}")
-    return int(steps)
-
-
-def _describe_end(status: int, k: int, grad: np.ndarray, update: np.ndarray, steps: int) -> str:
-    if status == _OK:
-        return f"completed all {steps} steps" if k == steps else f"completed {k} steps"
-    if status == _BAD_GRAD:
-        return (
-            f"diverged at step {k}: the gradient there is not finite "
-            f"({grad[0]:.3g}, {grad[1]:.3g}); the cliff overflowed the number format"
-        )
-    if status == _BAD_PARAMS:
-        return (
-            f"diverged at step {k}: the update ({update[0]:.3g}, {update[1]:.3g}) "
-            "sent the parameters to infinity"
-        )
-    return f"diverged at step {k}: the loss at the point the step reached is not finite"
-
-
 def _unpack(hist: np.ndarray, steps: int, settings: dict) -> Trajectory:
     """A Trajectory from the packed buffer one run of ``_descend_core`` returns."""
     k, status = int(hist[-1, 0]), int(hist[-1, 1])
@@ -298,8 +231,8 @@ def _unpack(hist: np.ndarray, steps: int, settings: dict) -> Trajectory:
         update=hist[:k, 5:7],
         grad_norm=vector_norms(grad),  # scaled: finite for a 1e200 gradient
         clipped=hist[:k, 7] != 0,
-        diverged_at=None if status == _OK else k,
-        reason=_describe_end(status, k, hist[k, 3:5], hist[k, 5:7], steps),
+        diverged_at=None if status == OK else k,
+        reason=describe_end(status, k, hist[k, 3:5], hist[k, 5:7], steps),
         steps_requested=steps,
         **settings,
     )
@@ -345,25 +278,12 @@ class _Call:
 def _prepare(landscape, start, steps, clip, optimizer, momentum, dtype, params) -> _Call:
     scape = get_landscape(landscape)
     values = scape.resolve_params(**params)
-    start_point = _check_start(scape.default_start if start is None else start)
+    start_point = check_start(scape.default_start if start is None else start)
     if clip not in CLIP_RULES:
         check_clip(clip, 1.0)
-    steps = _check_steps(steps)
+    steps = check_steps(steps)
     momentum, dt = check_optimizer_settings(optimizer, momentum, dtype)
     return _Call(scape, values, start_point, steps, momentum, dt, optimizer)
-
-
-def check_optimizer_settings(optimizer: str, momentum: float, dtype) -> tuple[float, np.dtype]:
-    """Validates the optimizer name, the momentum coefficient and the dtype."""
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-    momentum = float(momentum)
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
-    dt = np.dtype(dtype)
-    if dt not in (np.float64, np.float32):
-        raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
-    return momentum, dt
 
 
 def simulate(

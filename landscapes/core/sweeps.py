@@ -28,350 +28,31 @@ operations.
 
 from __future__ import annotations
 
-import collections
-import dataclasses
-import functools
-import math
-import os
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Literal
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
 from jax.typing import ArrayLike
 
-from . import _jaxsetup  # noqa: F401  (float64 on)
-from .clipping import CLIP_RULES, CLIP_SPECS, check_clip, positive_number, scaled_norm
-from .engine import (
-    _BAD_GRAD,
-    _BAD_LOSS,
-    _BAD_PARAMS,
-    _OK,
-    OPTIMIZERS,
-    ClipMode,
-    OptimizerName,
-    _check_start,
-    _check_steps,
-    check_optimizer_settings,
-    value_and_grad_fn,
+from .clipping import check_clip
+from .engine import ClipMode
+from .optimizers import OptimizerName
+from .outcomes import (
+    OUTCOMES,
+    classify,
+    train_tolerance,
 )
-from .mesh import loss_surface
-from .objectives import PASCANU_TARGET, PASCANU_X0
 from .registry import Landscape, Window, get_landscape
-
-# ---------------------------------------------------------------------------
-# Outcome classes.
-
-#: The outcome of one cell, by code: ``OUTCOMES[sweep.outcome[j, i]]``.
-OUTCOMES = ("trains", "stuck", "thrown", "diverged")
-TRAINS, STUCK, THROWN, DIVERGED = range(4)
-
-#: Short learner-facing names for legends: one vocabulary for the Explorer,
-#: the Sweeps page and exports.
-OUTCOME_LABELS = {
-    "trains": "trains",
-    "stuck": "stuck or crawling",
-    "thrown": "thrown off the map",
-    "diverged": "diverged (overflow)",
-}
-
-#: A run "trains" when its final loss is at most this fraction of the
-#: landscape's typical loss (see ``train_tolerance``).
-TRAIN_FRACTION = 0.1
-
-#: One plain sentence per class, with its cut-off; ``outcome_legend`` adds
-#: the value for a landscape. The classes are decided in the order of
-#: ``classify``: diverged first, then trains, thrown, stuck.
-OUTCOME_DEFINITIONS = {
-    "trains": (
-        f"the final loss is at most {100 * TRAIN_FRACTION:g} % of the landscape's typical loss (the median "
-        "loss over its default window), even if the path left the map on the way"
-    ),
-    "stuck": "the path stayed on the map and finite, but its final loss is above that cut-off",
-    "thrown": (
-        "the path left the map (the window drawn) at some step and its final loss is above the cut-off"
-    ),
-    "diverged": "a gradient, parameter or loss stopped being a finite number; the run stopped there",
-}
+from .status import OK
+from .sweep_program import (
+    PASCANU_UNROLL,
+    _execute,
+)
+from .validation import check_optimizer_settings, check_start, check_steps, positive_number
 
 #: Most cells per side a sweep accepts.
 MAX_RESOLUTION = 1024
-
-# ---------------------------------------------------------------------------
-# The jitted core.
-
-#: How many times each sweep program was traced, keyed by
-#: (landscape, optimizer, clip, dtype, number of cells, path), path being
-#: "generic" or "unroll k" (a landscape's fast path). Tests read it
-#: to prove that new values do not recompile.
-SWEEP_TRACE_COUNTS: collections.Counter[tuple[str, str, str, str, int, str]] = collections.Counter()
-
-#: Inner steps of the RNN recurrence per rolled loop iteration in the
-#: ``pascanu`` fast path (the benchmark compares choices).
-PASCANU_UNROLL = 10
-
-
-def pascanu_loss_unrolled(theta: jax.Array, p: jax.Array, unroll: int = PASCANU_UNROLL) -> jax.Array:
-    """The Pascanu RNN loss of ``objectives``, its loop unrolled in chunks.
-
-    The same operations in the same order as the registered loss, so forward
-    mode gives bit-for-bit the same loss and gradient (the tests check it),
-    and a cell of a sweep is exactly the run ``simulate`` shows. Only the
-    loop is reshaped: ``unroll`` steps per rolled iteration plus a rolled
-    remainder, so the length T stays a traced value (one compile for every
-    T) while XLA can work on several steps per pass over the cells.
-    """
-    w, b = theta[0], theta[1]
-    length = p[0].astype(jnp.int32)
-
-    def step(_, x):
-        return w * jax.nn.sigmoid(x) + b
-
-    def chunk(i, x):
-        for _ in range(unroll):
-            x = step(i, x)
-        return x
-
-    x = jnp.asarray(PASCANU_X0, dtype=jnp.result_type(w, b))
-    x = lax.fori_loop(0, length // unroll, chunk, x)
-    x = lax.fori_loop(0, length % unroll, step, x)
-    return (jax.nn.sigmoid(x) - PASCANU_TARGET) ** 2
-
-
-#: Faster formulations of registered losses for sweeps, by landscape name:
-#: ``loss(theta, p, unroll)``, the same function of (theta, p) for every
-#: ``unroll`` >= 1, checked against the registered loss in the tests.
-FAST_LOSSES: dict[str, Callable[[jax.Array, jax.Array, int], jax.Array]] = {
-    "pascanu": pascanu_loss_unrolled,
-}
-
-
-def _cell_value_and_grad(landscape: str, unroll: int):
-    """``(theta, p) -> (loss, grad)`` for one cell; ``unroll`` 0 is the generic path."""
-    scape = get_landscape(landscape)
-    if unroll and landscape in FAST_LOSSES:
-        scape = dataclasses.replace(scape, loss=partial(FAST_LOSSES[landscape], unroll=unroll))
-    return value_and_grad_fn(scape)
-
-
-def _path(landscape: str, unroll: int) -> str:
-    return f"unroll {unroll}" if unroll and landscape in FAST_LOSSES else "generic"
-
-
-def _clip_cells(clip: str, grad: jax.Array, threshold: jax.Array) -> jax.Array:
-    """The clipping rule ``clip`` applied to each row of ``grad`` (n, 2) with its own threshold (n,).
-
-    A rule's registered batched form where it has one (the built-in rules'
-    are bit for bit their one-cell rule, see ``clipping._clip_norm_batched``),
-    else ``jax.vmap`` of the rule, within the tolerance the registry states.
-    """
-    batched = CLIP_SPECS[clip].batched
-    if batched is not None:
-        return batched(grad, threshold)
-    return jax.vmap(CLIP_RULES[clip])(grad, threshold)
-
-
-def _where_cells(ok: jax.Array, new: jax.Array, old: jax.Array) -> jax.Array:
-    """Per cell (leading axis): ``new`` where ok, else ``old``."""
-    return jnp.where(ok.reshape(ok.shape + (1,) * (new.ndim - 1)), new, old)
-
-
-def _sweep_cells(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape, optimizer, clip, unroll):
-    """Runs every cell's descent; the per-cell logic mirrors ``engine._descend``.
-
-    theta0: (n, 2) starts; lr, threshold: (n,) per cell; bounds: (4,) the
-    window (x0, x1, y0, y1) for the "left the window" test; unroll: the
-    fast path's chunk size (0 for the generic path).
-    """
-    n_cells = theta0.shape[0]
-    value_and_grad = jax.vmap(_cell_value_and_grad(landscape, unroll), in_axes=(0, None))
-
-    def init_opt(theta, rate):
-        return OPTIMIZERS[optimizer](rate, momentum).init(theta)
-
-    def advance(clipped, opt_state, theta, rate):
-        return OPTIMIZERS[optimizer](rate, momentum).update(clipped, opt_state, theta)
-
-    def outside(theta):
-        x, y = theta[:, 0], theta[:, 1]
-        return (x < bounds[0]) | (x > bounds[1]) | (y < bounds[2]) | (y > bounds[3])
-
-    loss0, grad0 = value_and_grad(theta0, p)
-    int_zeros = jnp.zeros(n_cells, jnp.int32)
-    init = dict(
-        n=jnp.int32(0),
-        theta=theta0,
-        opt_state=jax.vmap(init_opt)(theta0, lr),
-        loss=loss0,
-        grad=grad0,
-        status=jnp.where(jnp.isfinite(loss0), _OK, _BAD_LOSS).astype(jnp.int32),
-        taken=int_zeros,
-        left_at=jnp.where(outside(theta0), 0, -1).astype(jnp.int32),
-        n_clipped=int_zeros,
-        longest=jnp.zeros(n_cells, theta0.dtype),
-    )
-
-    def running(state):
-        return (state["n"] < steps) & jnp.any(state["status"] == _OK)
-
-    def step(state):
-        active = state["status"] == _OK
-        theta, grad = state["theta"], state["grad"]
-        clipped = _clip_cells(clip, grad, threshold)
-        fired = jnp.any(clipped != grad, axis=1)
-        update, new_opt_state = jax.vmap(advance)(clipped, state["opt_state"], theta, lr)
-        new_theta = theta + update
-        new_loss, new_grad = value_and_grad(new_theta, p)
-        verdict = jnp.where(
-            ~jnp.all(jnp.isfinite(grad), axis=1),
-            _BAD_GRAD,
-            jnp.where(
-                ~jnp.all(jnp.isfinite(new_theta), axis=1),
-                _BAD_PARAMS,
-                jnp.where(~jnp.isfinite(new_loss), _BAD_LOSS, _OK),
-            ),
-        )
-        # A cell that stopped earlier keeps everything; a cell whose step
-        # fails keeps its last finite values and records why it stopped.
-        ok = active & (verdict == _OK)
-        n = state["n"]
-        length, _, _ = scaled_norm(update[:, 0], update[:, 1])  # no overflow for huge steps
-        return dict(
-            n=n + 1,
-            theta=_where_cells(ok, new_theta, theta),
-            opt_state=jax.tree.map(partial(_where_cells, ok), new_opt_state, state["opt_state"]),
-            loss=jnp.where(ok, new_loss, state["loss"]),
-            grad=_where_cells(ok, new_grad, grad),
-            status=jnp.where(active, verdict, state["status"]).astype(jnp.int32),
-            taken=state["taken"] + ok.astype(jnp.int32),
-            left_at=jnp.where(ok & (state["left_at"] < 0) & outside(new_theta), n + 1, state["left_at"]),
-            n_clipped=state["n_clipped"] + (ok & fired).astype(jnp.int32),
-            longest=jnp.where(ok, jnp.maximum(state["longest"], length), state["longest"]),
-        )
-
-    final = lax.while_loop(running, step, init)
-    floats = jnp.stack([final["theta"][:, 0], final["theta"][:, 1], final["loss"], loss0, final["longest"]])
-    ints = jnp.stack([final["taken"], final["status"], final["left_at"], final["n_clipped"]])
-    return floats, ints
-
-
-def _sweep_blocks(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape, optimizer, clip, unroll):
-    """``_sweep_cells`` over blocks of cells, one block after the other.
-
-    theta0: (blocks, cells, 2); lr, threshold: (blocks, cells). A block of
-    about 2000 cells keeps the RNN's intermediate states in the core's cache,
-    which a single pass over 16 384 cells does not: a quarter to a third less work
-    for the same numbers (blocks are independent; the tests compare them).
-    """
-    blocks, cells = theta0.shape[:2]
-    key = (landscape, optimizer, clip, str(theta0.dtype), blocks * cells, _path(landscape, unroll))
-    SWEEP_TRACE_COUNTS[key] += 1
-
-    def one_block(block):
-        return _sweep_cells(
-            *block,
-            steps,
-            p,
-            momentum,
-            bounds,
-            landscape=landscape,
-            optimizer=optimizer,
-            clip=clip,
-            unroll=unroll,
-        )
-
-    return lax.map(one_block, (theta0, lr, threshold))
-
-
-_STATIC = ("landscape", "optimizer", "clip", "unroll")
-
-#: XLA options for the CPU build of the sweep. Vectors of 512 bits (where the
-#: CPU has AVX-512; ignored elsewhere) cut the time of a 128 x 128 map by
-#: about a quarter and change no result: the same operations run on more
-#: lanes at once (the tests compare cells with simulate bit for bit).
-CPU_COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
-
-_sweep_generic = jax.jit(_sweep_blocks, static_argnames=_STATIC)
-_sweep_cpu = jax.jit(_sweep_blocks, static_argnames=_STATIC, compiler_options=CPU_COMPILER_OPTIONS)
-
-#: Most cells per block on the CPU (see ``_sweep_blocks``).
-BLOCK_CELLS = 2048
-
-
-def _cpu_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-#: Shards of a sweep run at once, one per core, each in its own thread (JAX
-#: releases the GIL while XLA runs). Coarse pieces of work that never wait
-#: for each other: with other processes on the machine this degrades far
-#: more gently than splitting every small array operation across threads.
-WORKERS = min(_cpu_workers(), 8)
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-_compiled: set[tuple] = set()
-
-
-def _layout(n: int, workers: int, on_cpu: bool) -> tuple[int, int, int]:
-    """(shards, blocks per shard, cells per block) covering ``n`` cells, with little padding."""
-    if not on_cpu:
-        return 1, 1, n
-    shards = max(1, min(workers, math.ceil(n / BLOCK_CELLS)))
-    blocks = math.ceil(n / (shards * BLOCK_CELLS))
-    return shards, blocks, math.ceil(n / (shards * blocks))
-
-
-def _execute(arrays: tuple[np.ndarray, ...], shared: tuple, static: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Runs the jitted sweep over cells split into shards and blocks; returns (floats, ints) per cell."""
-    global _pool
-    on_cpu = jax.default_backend() == "cpu"
-    fn = _sweep_cpu if on_cpu else _sweep_generic
-    n = arrays[0].shape[0]
-    shards, blocks, cells = _layout(n, WORKERS, on_cpu)
-    padded = shards * blocks * cells
-    # Padding repeats the last cell: real values, so nothing non-finite runs.
-    parts = [
-        np.concatenate([a, np.repeat(a[-1:], padded - n, axis=0)]).reshape(
-            shards, blocks, cells, *a.shape[1:]
-        )
-        for a in arrays
-    ]
-
-    def run(k: int):
-        return fn(*(part[k] for part in parts), *shared, **static)
-
-    signature = (on_cpu, blocks, cells, str(arrays[0].dtype), *sorted(static.items()))
-    if shards == 1 or signature not in _compiled:
-        # The first call of a signature compiles: do it once, in this thread,
-        # before the other shards run (two threads would trace it twice).
-        results = [run(0)]
-        _compiled.add(signature)
-        first = 1
-    else:
-        results, first = [], 0
-    if shards > first:
-        with _pool_lock:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sweep")
-        results += list(_pool.map(lambda k: jax.block_until_ready(run(k)), range(first, shards)))
-    floats = np.concatenate(
-        [np.asarray(r[0]).transpose(1, 0, 2).reshape(-1, blocks * cells) for r in results], 1
-    )
-    ints = np.concatenate(
-        [np.asarray(r[1]).transpose(1, 0, 2).reshape(-1, blocks * cells) for r in results], 1
-    )
-    return floats[:, :n], ints[:, :n]
-
 
 # ---------------------------------------------------------------------------
 # Results.
@@ -466,98 +147,6 @@ class Sweep:
         return {name: int(np.sum(self.outcome == code)) for code, name in enumerate(OUTCOMES)}
 
 
-def classify(
-    final_loss: np.ndarray, diverged_at: np.ndarray, left_at: np.ndarray, tolerance: float
-) -> np.ndarray:
-    """The outcome code of each cell, decided in this order:
-
-    1. ``diverged``: a non-finite gradient, parameter or loss stopped the run.
-    2. ``trains``: the final loss is at or below ``tolerance`` (even if the path
-       left the window on the way and came back).
-    3. ``thrown``: the path left the window at some step.
-    4. ``stuck``: everything else: finite, inside, not trained (a plateau, a
-       crawl along a gentle slope, or too few steps).
-    """
-    outcome = np.full(np.shape(final_loss), STUCK, dtype=np.int8)
-    outcome[np.asarray(left_at) >= 0] = THROWN
-    outcome[np.asarray(final_loss) <= tolerance] = TRAINS
-    outcome[np.asarray(diverged_at) >= 0] = DIVERGED
-    return outcome
-
-
-@functools.lru_cache(maxsize=64)
-def _typical_loss(name: str, params: tuple[tuple[str, float], ...]) -> float:
-    surface = loss_surface(name, 64, **dict(params))
-    return float(np.median(surface.loss[np.isfinite(surface.loss)]))
-
-
-def train_tolerance(landscape: str | Landscape, **params: float) -> float:
-    """The loss at or below which a sweep counts a run as trained.
-
-    ``TRAIN_FRACTION`` (10 %) of the landscape's typical loss: the median of
-    the loss over its default window on a 64 x 64 grid, with these
-    parameters. It is relative to the landscape, so one rule serves a
-    surface whose losses are around 0.1 (``pascanu``: about 0.008) and one
-    whose losses are around 2 (``ravine``: about 0.2); it uses the default
-    window, not the sweep's, so zooming in does not move the bar.
-
-    Why 10 %: on ``pascanu`` a run that reached the ravine keeps bouncing in
-    it, ending anywhere from 1e-8 to a few 1e-3 depending on the phase of
-    the bounce, while the failures sit at 0.09 (thrown onto the dead
-    plateau) and 0.35 (the wrong basin). A bar at 10 % of the median falls
-    between the two groups, so the classes do not flicker from pixel to pixel.
-    """
-    scape = get_landscape(landscape)
-    values = scape.resolve_params(**params)
-    return TRAIN_FRACTION * _typical_loss(scape.name, tuple(sorted(values.items())))
-
-
-def _loss_text(value: float) -> str:
-    return f"{value:.2g}"
-
-
-def outcome_legend(
-    landscape: str | Landscape, *, tolerance: float | None = None, **params: float
-) -> list[str]:
-    """One learner-facing sentence per outcome class, in ``OUTCOMES`` order, with the cut-off's value.
-
-    Args:
-      landscape: a registered name or a Landscape.
-      tolerance: the cut-off a sweep used, if it was given one; by default
-        ``train_tolerance(landscape, **params)``.
-      **params: the landscape's own parameters (the cut-off depends on them).
-
-    >>> outcome_legend("pascanu")[0][:80]
-    "trains: the final loss is at most 10 % of the landscape's typical loss (0.084 h"
-    """
-    scape = get_landscape(landscape)
-    values = scape.resolve_params(**params)
-    typical = _typical_loss(scape.name, tuple(sorted(values.items())))
-    tol = TRAIN_FRACTION * typical if tolerance is None else positive_number("tolerance", tolerance)
-    if tolerance is None:
-        cut = (
-            f"at most {100 * TRAIN_FRACTION:g} % of the landscape's typical loss "
-            f"({_loss_text(typical)} here), "
-            f"so at most {_loss_text(tol)}"
-        )
-    else:
-        cut = f"at most {_loss_text(tol)}"
-    label = OUTCOME_LABELS
-    return [
-        f"{label['trains']}: the final loss is {cut}, even if the path left the map on the way.",
-        f"{label['stuck']}: the path stayed on the map and finite, but its final loss is above "
-        f"{_loss_text(tol)}.",
-        f"{label['thrown']}: the path left the map (the window drawn) at some step, and its final loss "
-        f"is above {_loss_text(tol)}.",
-        f"{label['diverged']}: a gradient, parameter or loss stopped being a finite number, and the run "
-        "stopped there.",
-    ]
-
-
-# ---------------------------------------------------------------------------
-# Public entry points.
-
-
 def _check_window(window: Window | None, scape: Landscape) -> Window:
     if window is None:
         return scape.window
@@ -628,7 +217,7 @@ def _run(
         start_loss=np.where(np.isfinite(floats[3]), floats[3], np.inf),
         longest_step=floats[4],
         steps_taken=taken,
-        diverged_at=np.where(status != _OK, taken, -1).astype(np.int32),
+        diverged_at=np.where(status != OK, taken, -1).astype(np.int32),
         left_at=ints[2],
         n_clipped=ints[3],
     )
@@ -688,7 +277,7 @@ def sweep_starts(
     values = scape.resolve_params(**params)
     lr = positive_number("learning rate", lr)
     threshold = check_clip(clip, threshold)
-    steps = _check_steps(steps)
+    steps = check_steps(steps)
     momentum, dt = _check_common(optimizer, momentum, dtype)
     nx, ny = _check_resolution(resolution)
     window = _check_window(window, scape)
@@ -789,11 +378,11 @@ def sweep_hparams(
     """
     scape = get_landscape(landscape)
     values = scape.resolve_params(**params)
-    start_point = _check_start(scape.default_start if start is None else start)
+    start_point = check_start(scape.default_start if start is None else start)
     lr_axis = _check_axis("learning rates", lrs, lambda v: positive_number("learning rate", v))
     check_clip(clip, 1.0)
     c_axis = _check_axis("thresholds", thresholds, lambda v: check_clip(clip, v))
-    steps = _check_steps(steps)
+    steps = check_steps(steps)
     momentum, dt = _check_common(optimizer, momentum, dtype)
     window = _check_window(window, scape)
     tol = _check_tolerance(tolerance, scape, values)
@@ -973,16 +562,9 @@ def sweep_sensitivity(sweep: Sweep, nudge: float = NUDGE, *, fast: bool = True) 
 __all__ = [
     "MAX_RESOLUTION",
     "NUDGE",
-    "OUTCOMES",
-    "OUTCOME_DEFINITIONS",
-    "OUTCOME_LABELS",
-    "TRAIN_FRACTION",
     "Sensitivity",
     "Sweep",
-    "classify",
-    "outcome_legend",
     "sweep_hparams",
     "sweep_sensitivity",
     "sweep_starts",
-    "train_tolerance",
 ]

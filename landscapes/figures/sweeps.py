@@ -24,8 +24,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..core.outcomes import OUTCOME_LABELS, OUTCOMES, outcome_legend, train_tolerance
 from ..core.registry import get_landscape
-from ..core.sweeps import OUTCOME_LABELS, OUTCOMES, Sensitivity, Sweep, outcome_legend, train_tolerance
+from ..core.sweeps import Sensitivity, Sweep
 from .palette import ACCENT, MODE_COLORS, MODE_LABELS, WALL_COLOR
 
 Quantity = Literal["loss", "outcome", "clipped"]

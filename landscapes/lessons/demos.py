@@ -22,8 +22,8 @@ from jax.typing import ArrayLike
 from ..core import _jaxsetup  # noqa: F401  (float64 on)
 from ..core.clipping import CLIP_RULES, check_clip
 from ..core.engine import Trajectory, simulate, value_and_grad_fn
+from ..core.outcomes import OUTCOME_LABELS, OUTCOMES, classify, train_tolerance
 from ..core.registry import Landscape, Window, get_landscape
-from ..core.sweeps import OUTCOME_LABELS, OUTCOMES, classify, train_tolerance
 
 # ---------------------------------------------------------------------------
 # Where clipping belongs in a training loop.

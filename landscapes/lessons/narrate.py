@@ -8,7 +8,7 @@ import numpy as np
 
 from ..core.clipping import MODE_LABELS, clip_gradient
 from ..core.engine import Trajectory
-from ..core.sweeps import OUTCOME_LABELS
+from ..core.outcomes import OUTCOME_LABELS
 from ..views.explorer import ExplorerRuns, exit_events, run_outcome, tolerance_of
 
 DEAD_GRADIENT = 1e-12  # below this the gradient cannot move the parameters any more

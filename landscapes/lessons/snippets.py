@@ -14,7 +14,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Literal
 
-from ..core.engine import OPTIMIZER_LABELS, simulate
+from ..core.engine import simulate
+from ..core.optimizers import OPTIMIZER_LABELS
 from ..views.config import ExplorerConfig
 
 Framework = Literal["pytorch", "keras", "optax"]

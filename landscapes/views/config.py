@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ..core.clipping import BUILTIN_RULES, clip_modes
-from ..core.engine import MAX_STEPS, OPTIMIZERS
+from ..core.optimizers import OPTIMIZERS
 from ..core.registry import Landscape, ParamSpec, get_landscape, list_landscapes
+from ..core.validation import MAX_STEPS
 
 #: Slider ranges of the app (the engine accepts wider ones).
 LR_RANGE = (1e-3, 10.0)

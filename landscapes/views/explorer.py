@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.engine import Trajectory, simulate_many, simulate_modes
+from ..core.outcomes import OUTCOME_LABELS, OUTCOMES, TRAIN_FRACTION, classify, train_tolerance
 from ..core.registry import Window
-from ..core.sweeps import OUTCOME_LABELS, OUTCOMES, TRAIN_FRACTION, classify, train_tolerance
 from .config import LR_CHOICES, PATH_MODES, THRESHOLD_CHOICES, ExplorerConfig
 
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.engine import Trajectory
+from ..core.outcomes import train_tolerance
 from ..core.registry import get_landscape
-from ..core.sweeps import train_tolerance
 from .config import ExplorerConfig, from_query, to_query
 from .explorer import run_outcome
 
