@@ -218,25 +218,33 @@ def test_predict_then_reveal():
 def test_take_home_snippets_and_downloads_carry_the_current_values():
     import ast
 
+    from streamlit_fences import captured_downloads
+
     import landscapes as ls
 
     at = explorer({"lr": "0.25", "c": "2.5", "opt": "momentum"})
     assert_clean(at)
     assert not at.code  # nothing is built until the learner asks for it
-    at.toggle(key="take_home").set_value(True).run()
+    with captured_downloads() as files:
+        at.toggle(key="take_home").set_value(True).run()
     assert_clean(at)
     codes = [c.value for c in at.code]
     assert len(codes) == 3
     for code in codes:
         ast.parse(code)
         assert "0.25" in code and "2.5" in code
-    buttons = at.get("download_button")
-    assert len(buttons) == 2
-    # The exports parse back to exactly the runs on screen.
+    buttons = {b.proto.label: files[b.proto.url] for b in at.get("download_button")}
+    assert set(buttons) == {"Runs as CSV", "Runs and settings as JSON"}
+    # The downloaded bytes parse back to exactly the runs on screen, with the settings.
     config = ls.views.config.from_query({"lr": "0.25", "c": "2.5", "opt": "momentum"})[0]
     runs = ls.simulate_modes("pascanu", config.start, 0.25, config.steps, 2.5, "momentum")
-    back = ls.runs_from_csv(ls.runs_to_csv(runs))
-    assert set(back) == set(runs)
+    from_csv = ls.runs_from_csv(buttons["Runs as CSV"].decode())
+    from_json = ls.runs_from_json(buttons["Runs and settings as JSON"].decode())
+    assert set(from_csv) == set(runs) == set(from_json.runs)
+    for mode, run in runs.items():
+        assert (from_csv[mode].params == run.params).all()
+        assert (from_json.runs[mode].params == run.params).all()
+    assert from_json.config == config
 
 
 def _one_plot_page():

@@ -55,12 +55,48 @@ def nearest_choice(value: float, choices: tuple[float, ...]) -> float:
     return min(choices, key=lambda choice: abs(math.log(choice) - math.log(value)))
 
 
+class Params(Mapping[str, float]):
+    """A landscape's parameter values: a read-only, hashable mapping (so a settings value can key a cache).
+
+    >>> Params({"T": 50}) == {"T": 50.0}, hash(Params({"T": 50})) == hash(Params({"T": 50.0}))
+    (True, True)
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, values: Mapping[str, float] | None = None):
+        self._items = tuple(sorted((str(k), float(v)) for k, v in (values or {}).items()))
+
+    def __getitem__(self, key: str) -> float:
+        for name, value in self._items:
+            if name == key:
+                return value
+        raise KeyError(key)
+
+    def __iter__(self):
+        return (name for name, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._items) == {k: float(v) for k, v in other.items()}
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Params({dict(self._items)!r})"
+
+
 @dataclass(frozen=True)
 class ExplorerConfig:
-    """Everything that defines one Explorer view."""
+    """Everything that defines one Explorer view (hashable: caches key on the value itself)."""
 
     landscape: str = "pascanu"
-    params: Mapping[str, float] = field(default_factory=lambda: {"T": 50})
+    params: Mapping[str, float] = field(default_factory=lambda: Params({"T": 50}))
     start: tuple[float, float] = (4.7, -2.2)
     lr: float = 0.5
     threshold: float = 1.0
@@ -71,6 +107,12 @@ class ExplorerConfig:
     present: bool = False
     scrub: str = ""  # "", "c" or "lr": which value the in-figure slider sweeps
     predict: bool = False  # classroom mode: hide the unclipped path until a guess is placed
+
+    def __post_init__(self) -> None:
+        # Whatever mapping or sequence a caller passes, the value holds hashable, canonical forms.
+        object.__setattr__(self, "params", Params(self.params))
+        object.__setattr__(self, "start", (float(self.start[0]), float(self.start[1])))
+        object.__setattr__(self, "paths", tuple(self.paths))
 
     @property
     def scape(self) -> Landscape:
