@@ -8,8 +8,11 @@ same for notebook use.
 
 Plotly has no log colour scale, so surfaces are drawn as log10(loss) with the
 colour bar relabelled in loss units. Axis ranges are fixed to the landscape's
-window, so a path that leaves it is cut at the border, where an arrow says
-where it went.
+window. A path that leaves it is drawn up to the border and no further (a step
+from outside to outside is never drawn, even where its straight line would cross
+the map); an arrow at the border says at which step and where it went, and a path
+that comes back is drawn again from where it re-enters. Labels are placed so that
+they overlap neither each other nor the start and end markers (`place_labels`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -205,24 +209,81 @@ def wall_traces(scape: Landscape, params: dict[str, float], window: Window) -> l
     ]
 
 
-def path_traces(mode: str, run: Trajectory) -> list[Spec]:
-    """A mode's path (lines and markers) and rings where clipping fired."""
+def _inside(points: np.ndarray, window: Window) -> np.ndarray:
+    (x0, x1), (y0, y1) = window
+    x, y = points[..., 0], points[..., 1]
+    return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+
+
+def visible_segment(p: np.ndarray, q: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray] | None:
+    """The part of the step p -> q to draw: all of it inside the window, cut at the border
+    where it leaves or re-enters, and nothing when both ends lie outside (such a step
+    jumped over the map; drawing its straight line would invent a path across it)."""
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    inside_p, inside_q = bool(_inside(p, window)), bool(_inside(q, window))
+    if inside_p and inside_q:
+        return p, q
+    if inside_p:
+        return p, border_point(p, q, window)
+    if inside_q:
+        return border_point(q, p, window), q
+    return None
+
+
+def path_pieces(params: np.ndarray, window: Window) -> tuple[list, list, list[int | None]]:
+    """A path as polyline coordinates with gaps (None): every point inside the window, the
+    border point where a step leaves or re-enters it, nothing of steps outside. The third
+    list gives each drawn point's step (None for border points and gaps)."""
+    xs: list = []
+    ys: list = []
+    steps: list[int | None] = []
+    inside = _inside(params, window)
+    for i in range(len(params)):
+        if i > 0 and inside[i] != inside[i - 1]:
+            a, b = visible_segment(params[i - 1], params[i], window)  # type: ignore[misc]
+            border = b if inside[i - 1] else a
+            if not inside[i - 1] and xs:  # re-entry: a new piece starts at the border
+                xs.append(None), ys.append(None), steps.append(None)
+            xs.append(float(border[0])), ys.append(float(border[1])), steps.append(None)
+        if inside[i]:
+            xs.append(float(params[i, 0])), ys.append(float(params[i, 1])), steps.append(i)
+    return xs, ys, steps
+
+
+def path_traces(mode: str, run: Trajectory, window: Window) -> list[Spec]:
+    """A mode's path (lines and markers, cut at the window's border) and rings where clipping fired."""
     color = MODE_COLORS[mode]
     label = MODE_LABELS[mode]
+    xs, ys, steps = path_pieces(run.params, window)
+    loss = rounded(run.loss, 4)
+    hover = [
+        None
+        if x is None
+        else f"{label}<br>off the map here"
+        if k is None
+        else f"{label}<br>step {k}<br>({x:.4f}, {y:.4f})<br>loss {loss[k]:.3g}"
+        for x, y, k in zip(xs, ys, steps, strict=True)
+    ]
     path = {
         "type": "scatter",
-        "x": rounded(run.params[:, 0]),
-        "y": rounded(run.params[:, 1]),
+        "x": rounded(np.array(xs, dtype=float)),
+        "y": rounded(np.array(ys, dtype=float)),
         "mode": "lines+markers",
         "line": {"color": color, "width": 2.5, "dash": MODE_DASHES[mode]},
-        "marker": {"color": color, "size": 5, "symbol": MODE_MARKERS[mode]},
+        # border points are not steps: no marker there
+        "marker": {
+            "color": color,
+            "size": [0 if k is None else 5 for k in steps],
+            "symbol": MODE_MARKERS[mode],
+        },
         "name": label,
         "legendgroup": mode,
-        "customdata": rounded(run.loss, 4),
-        "hovertemplate": f"{label}<br>step %{{pointNumber}}<br>(%{{x:.4f}}, %{{y:.4f}})"
-        "<br>loss %{customdata:.3g}<extra></extra>",
+        "customdata": steps,
+        "hovertext": hover,
+        "hovertemplate": "%{hovertext}<extra></extra>",
     }
     fired = np.flatnonzero(run.clipped)
+    fired = fired[_inside(run.params[fired], window)]  # a ring off the map would sit on its edge
     rings = {
         "type": "scatter",
         "x": rounded(run.params[fired, 0]),
@@ -243,15 +304,22 @@ def path_traces(mode: str, run: Trajectory) -> list[Spec]:
     return [path, rings]
 
 
-def _head_xy(run: Trajectory, k: int) -> tuple[list, list]:
-    """The step from point k-1 to point k (just the start at k = 0), for playback."""
+def _head_xy(run: Trajectory, k: int, window: Window) -> tuple[list, list]:
+    """The step from point k-1 to point k (just the start at k = 0), for playback, cut at
+    the window's border (nothing while the path is off the map)."""
     k = min(k, len(run.params) - 1)
-    points = run.params[max(k - 1, 0) : k + 1]
+    if k == 0:
+        points = run.params[:1]
+        return (rounded(points[:, 0]), rounded(points[:, 1])) if _inside(points[0], window) else ([], [])
+    part = visible_segment(run.params[k - 1], run.params[k], window)
+    if part is None:
+        return [], []
+    points = np.array(part)
     return rounded(points[:, 0]), rounded(points[:, 1])
 
 
-def head_trace(mode: str, run: Trajectory, k: int) -> Spec:
-    x, y = _head_xy(run, k)
+def head_trace(mode: str, run: Trajectory, k: int, window: Window) -> Spec:
+    x, y = _head_xy(run, k, window)
     color = MODE_COLORS[mode]
     return {
         "type": "scatter",
@@ -272,26 +340,151 @@ def head_trace(mode: str, run: Trajectory, k: int) -> Spec:
     }
 
 
-def _span(window: Window) -> float:
+# --- labels that overlap nothing ---------------------------------------------------
+
+#: The smallest plot area (pixels) a map is drawn in: a phone's. Labels are placed for
+#: it, anchored in data units; a larger plot only moves them further apart.
+LABEL_PLOT_PX = (300.0, 300.0)
+CHAR_EM = 0.62  # average glyph width in em of the sans-serif fonts Plotly falls back to
+MARKER_RADIUS_PX = 11.0  # the start star and the end markers (size 15-18 px)
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in pixels (y grows downwards)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def overlaps(self, other: Box, gap: float = 2.0) -> bool:
+        return not (
+            self.x1 + gap <= other.x0
+            or other.x1 + gap <= self.x0
+            or self.y1 + gap <= other.y0
+            or other.y1 + gap <= self.y0
+        )
+
+    def contains(self, x: float, y: float, radius: float = 0.0) -> bool:
+        return self.x0 - radius < x < self.x1 + radius and self.y0 - radius < y < self.y1 + radius
+
+
+def label_size(text: str, font_size: float, pad: float = 3.0) -> tuple[float, float]:
+    """Width and height in pixels of an annotation's box (its lines, padding and border)."""
+    lines = text.split("<br>")
+    width = max(len(line) for line in lines) * CHAR_EM * font_size + 2 * (pad + 1)
+    height = len(lines) * 1.3 * font_size + 2 * (pad + 1)
+    return width, height
+
+
+def to_pixels(point, window: Window, plot: tuple[float, float] = LABEL_PLOT_PX) -> tuple[float, float]:
     (x0, x1), (y0, y1) = window
-    return min(x1 - x0, y1 - y0)
+    return (
+        (float(point[0]) - x0) / (x1 - x0) * plot[0],
+        (y1 - float(point[1])) / (y1 - y0) * plot[1],
+    )
 
 
-def exit_annotations(mode: str, run: Trajectory, window: Window, limit: int = 3) -> list[Spec]:
-    """An arrow at the border for each time the path leaves the window (the first few),
-    labelled with where the step went."""
+def from_pixels(px: float, py: float, window: Window, plot: tuple[float, float] = LABEL_PLOT_PX):
+    (x0, x1), (y0, y1) = window
+    return x0 + px / plot[0] * (x1 - x0), y1 - py / plot[1] * (y1 - y0)
+
+
+def place_labels(
+    labels: list[tuple[np.ndarray, np.ndarray, tuple[float, float]]],
+    markers: list[np.ndarray],
+    points: list[np.ndarray],
+    window: Window,
+    plot: tuple[float, float] = LABEL_PLOT_PX,
+) -> list[tuple[float, float]]:
+    """Centres (data units) for labels pointing at border points, one after another.
+
+    Each label is (head, direction, (width, height)): the arrow's head on the border, the
+    step's direction (outwards) and the box size in pixels. A label goes inside the plot,
+    back along its step or turned from it, on the first spot that overlaps no label placed
+    before and no marker (the start and the end points); among those, the one covering
+    the fewest path points. ``points`` are the drawn path points (a soft cost).
+    """
+    placed: list[Box] = []
+    pixels_markers = [to_pixels(m, window, plot) for m in markers]
+    pixel_points = np.array([to_pixels(p, window, plot) for p in points]).reshape(-1, 2)
+    centres = []
+    for head, direction, (width, height) in labels:
+        hx, hy = to_pixels(head, window, plot)
+        (x0, x1), (y0, y1) = window
+        d = np.array([direction[0] / (x1 - x0) * plot[0], -direction[1] / (y1 - y0) * plot[1]])
+        d = d / max(float(np.hypot(*d)), 1e-300)
+        best = None
+        for distance in (60.0, 90.0, 125.0, 165.0, 210.0):
+            for turn in (0, 25, -25, 50, -50, 75, -75, 100, -100, 135, -135, 180):
+                a = math.radians(turn)
+                c, s_ = math.cos(a), math.sin(a)
+                back = -np.array([d[0] * c - d[1] * s_, d[0] * s_ + d[1] * c])
+                cx, cy = hx + distance * back[0], hy + distance * back[1]
+                box = Box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+                if box.x0 < 0 or box.y0 < 0 or box.x1 > plot[0] or box.y1 > plot[1]:
+                    continue
+                hard = sum(box.overlaps(other) for other in placed) + sum(
+                    box.contains(mx, my, MARKER_RADIUS_PX) for mx, my in pixels_markers
+                )
+                covered = int(
+                    np.count_nonzero(
+                        (pixel_points[:, 0] > box.x0)
+                        & (pixel_points[:, 0] < box.x1)
+                        & (pixel_points[:, 1] > box.y0)
+                        & (pixel_points[:, 1] < box.y1)
+                    )
+                )
+                cost = (1000 * hard + covered, distance, abs(turn))
+                if best is None or cost < best[0]:
+                    best = (cost, box, (cx, cy))
+            if best is not None and best[0][0] == 0:
+                break  # a free spot at this distance: nearer is clearer
+        if best is None:  # no spot inside the plot at all (a tiny plot): straight back
+            cx, cy = hx - 60.0 * d[0], hy - 60.0 * d[1]
+            best = (None, Box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2), (cx, cy))
+        placed.append(best[1])
+        centres.append(from_pixels(*best[2], window, plot))
+    return centres
+
+
+def exit_label(i: int, inside: np.ndarray, outside: np.ndarray, window: Window) -> str:
+    """What the arrow at the border says: the step, and where it went. A step longer than
+    the window is wide threw the path; a shorter one only walked off the edge."""
+    (x0, x1), (y0, y1) = window
+    jump = float(np.hypot(*(outside - inside)))
+    verb = "thrown to" if jump > max(x1 - x0, y1 - y0) else "left the map for"
+    return f"step {i}: {verb}<br>({outside[0]:.3g}, {outside[1]:.3g})"
+
+
+def exit_annotations(
+    runs: dict[str, Trajectory], window: Window, *, font_size: int = 13, start=None, limit: int = 3
+) -> list[Spec]:
+    """An arrow at the border for each time a path leaves the window (the first few per
+    path), labelled with the step and where it went; labels placed to overlap nothing."""
+    events = []
+    for mode, run in runs.items():
+        for i in exit_events(run, window)[:limit]:
+            inside, outside = run.params[i - 1], run.params[i]
+            at = border_point(inside, outside, window)
+            events.append((mode, i, at, outside - inside, exit_label(i, inside, outside, window)))
+    if not events:
+        return []
+    markers = [run.params[-1] for run in runs.values() if _inside(run.params[-1], window)]
+    if start is not None:
+        markers.append(np.asarray(start, float))
+    drawn = [p for run in runs.values() for p in run.params[_inside(run.params, window)]]
+    labels = [(at, step, label_size(text, font_size)) for _, _, at, step, text in events]
+    centres = place_labels(labels, markers, drawn, window)
     notes = []
-    for i in exit_events(run, window)[:limit]:
-        inside, outside = run.params[i - 1], run.params[i]
-        at = border_point(inside, outside, window)
-        direction = (outside - inside) / max(float(np.hypot(*(outside - inside))), 1e-300)
-        tail = at - 0.14 * _span(window) * direction
+    for (mode, i, at, _, text), (cx, cy) in zip(events, centres, strict=True):
         notes.append(
             {
                 "x": float(at[0]),
                 "y": float(at[1]),
-                "ax": float(tail[0]),
-                "ay": float(tail[1]),
+                "ax": float(cx),
+                "ay": float(cy),
                 "xref": "x",
                 "yref": "y",
                 "axref": "x",
@@ -301,9 +494,11 @@ def exit_annotations(mode: str, run: Trajectory, window: Window, limit: int = 3)
                 "arrowsize": 1.4,
                 "arrowwidth": 2.5,
                 "arrowcolor": MODE_COLORS[mode],
-                "text": f"step {i}: thrown to ({outside[0]:.3g}, {outside[1]:.3g})",
-                "font": {"color": MODE_COLORS[mode], "size": 13},
-                "bgcolor": "rgba(255,255,255,0.9)",
+                "standoff": 0,
+                "text": text,
+                "hovertext": f"{MODE_LABELS[mode]}: off the map at step {i}",
+                "font": {"color": MODE_COLORS[mode], "size": font_size},
+                "bgcolor": "rgba(255,255,255,0.92)",
                 "bordercolor": MODE_COLORS[mode],
                 "borderpad": 3,
                 "name": f"exit-{mode}-{i}",
@@ -312,7 +507,9 @@ def exit_annotations(mode: str, run: Trajectory, window: Window, limit: int = 3)
     return notes
 
 
-def playback_frames(runs: dict[str, Trajectory], first_head: int) -> tuple[list[Spec], list[int]]:
+def playback_frames(
+    runs: dict[str, Trajectory], first_head: int, window: Window
+) -> tuple[list[Spec], list[int]]:
     """Frames that move each path's current step, so playback needs no server round trip."""
     longest = max((len(r.params) for r in runs.values()), default=1)
     stride = max(1, math.ceil((longest - 1) / (MAX_FRAMES - 1)))
@@ -322,7 +519,7 @@ def playback_frames(runs: dict[str, Trajectory], first_head: int) -> tuple[list[
     for k in ks:
         data = []
         for run in runs.values():
-            x, y = _head_xy(run, k)
+            x, y = _head_xy(run, k, window)
             data.append({"type": "scatter", "x": x, "y": y})
         frames.append({"name": str(k), "data": data, "traces": indices})
     return frames, ks
@@ -436,12 +633,13 @@ def map_figure(
     runs = result.visible()
     layout_image, colour_bar = surface_background(surface, image or surface_image(surface))
     data: list[Spec] = [colour_bar, *wall_traces(scape, dict(config.params), result.window)]
-    annotations: list[Spec] = []
     for mode, run in runs.items():
-        data += path_traces(mode, run)
-        annotations += exit_annotations(mode, run, result.window)
-    frames, ks = playback_frames(runs, first_head=len(data))
-    data += [head_trace(mode, run, ks[-1]) for mode, run in runs.items()]
+        data += path_traces(mode, run, result.window)
+    annotations: list[Spec] = exit_annotations(
+        runs, result.window, font_size=font_size - 1, start=config.start
+    )
+    frames, ks = playback_frames(runs, first_head=len(data), window=result.window)
+    data += [head_trace(mode, run, ks[-1], result.window) for mode, run in runs.items()]
     data.append(start_trace(config.start))
     if guess is not None:
         data.append(guess_trace(guess))
@@ -640,16 +838,16 @@ def thinned(run: Trajectory, limit: int = MAX_SWEEP_POINTS) -> np.ndarray:
     return np.array(sorted(keep))
 
 
-def _sweep_path(mode: str, run: Trajectory) -> Spec:
+def _sweep_path(mode: str, run: Trajectory, window: Window) -> Spec:
     # Lines only: a marker is one SVG node per step per frame, and markers made
     # every slider move ~20 ms slower in Chromium (p95 72 -> 40 ms on the 2-core
     # machine). Colour and dash still tell the modes apart; the Explorer's main
     # map keeps a marker on every step.
-    idx = thinned(run)
+    xs, ys, _ = path_pieces(run.params[thinned(run)], window)  # cut at the border, as on the map
     return {
         "type": "scatter",
-        "x": rounded(run.params[idx, 0]),
-        "y": rounded(run.params[idx, 1]),
+        "x": rounded(np.array(xs, dtype=float)),
+        "y": rounded(np.array(ys, dtype=float)),
         "mode": "lines",
         "line": {"color": MODE_COLORS[mode], "width": 2.5, "dash": MODE_DASHES[mode]},
         "name": MODE_LABELS[mode],
@@ -696,7 +894,7 @@ def sweep_figure(
     for mode, runs in sweep.runs.items():
         if len(runs) > 1:
             moving.append(len(data))
-        data.append(_sweep_path(mode, runs[current if len(runs) > 1 else 0]))
+        data.append(_sweep_path(mode, runs[current if len(runs) > 1 else 0], sweep.window))
     data.append(start_trace(config.start))
     label = "threshold c = " if sweep.setting == "c" else "learning rate = "
     frames = []
@@ -704,7 +902,11 @@ def sweep_figure(
         frames.append(
             {
                 "name": f"{value:g}",
-                "data": [_sweep_path(mode, runs[j]) for mode, runs in sweep.runs.items() if len(runs) > 1],
+                "data": [
+                    _sweep_path(mode, runs[j], sweep.window)
+                    for mode, runs in sweep.runs.items()
+                    if len(runs) > 1
+                ],
                 "traces": moving,
                 "layout": {"annotations": [_sweep_note(sweep, j)]},
             }

@@ -31,16 +31,20 @@ def test_map_spec_is_valid_plotly(catapult, surface):
     assert len(fig.frames) == len(spec["frames"]) > 1
 
 
-def test_paths_have_their_fixed_colours_and_all_points(catapult, surface):
+def test_paths_have_their_fixed_colours_and_every_point_on_the_map(catapult, surface):
     spec = figures.map_figure(surface, catapult)
-    for mode, label in (("none", "no clipping"), ("value", "value clipping"), ("norm", "norm clipping")):
+    for mode, label in (("value", "value clipping"), ("norm", "norm clipping")):
         (path,) = traces_named(spec, label)
         assert path["line"]["color"] == MODE_COLORS[mode]
         np.testing.assert_allclose(path["x"], catapult.runs[mode].params[:, 0], rtol=1e-5)
         np.testing.assert_allclose(path["y"], catapult.runs[mode].params[:, 1], rtol=1e-5)
-    # The thrown point is kept, not dropped or pinned: the axes are fixed to the window.
+        assert path["customdata"] == list(range(len(catapult.runs[mode].params)))
+    # The thrown path: steps 0-3, then the border point where step 4 leaves; nothing after.
     (plain,) = traces_named(spec, "no clipping")
-    assert plain["x"][4] == pytest.approx(39.0356, abs=1e-3)
+    params = catapult.runs["none"].params
+    np.testing.assert_allclose(plain["x"][:4], params[:4, 0], rtol=1e-5)
+    assert plain["customdata"] == [0, 1, 2, 3, None] and plain["marker"]["size"][-1] == 0
+    assert plain["y"][4] == pytest.approx(-1.0)  # on the top border
     assert spec["layout"]["xaxis"]["range"] == [3.5, 6.5] and spec["layout"]["xaxis"]["autorange"] is False
 
 
@@ -66,7 +70,7 @@ def test_border_arrow_says_where_the_step_went(catapult, surface):
     arrows = [a for a in spec["layout"]["annotations"] if a["name"].startswith("exit-none")]
     assert len(arrows) == 1
     arrow = arrows[0]
-    assert arrow["text"] == "step 4: thrown to (39, 53.4)"
+    assert arrow["text"] == "step 4: thrown to<br>(39, 53.4)"
     assert arrow["arrowcolor"] == MODE_COLORS["none"]
     # The head sits on the window's border, on the segment from step 3 to step 4.
     assert arrow["y"] == pytest.approx(-1.0) and 3.5 <= arrow["x"] <= 6.5
@@ -92,7 +96,12 @@ def test_playback_frames_move_each_head(catapult, surface):
     assert all(frame["traces"] == heads for frame in spec["frames"])
     frame4 = next(f for f in spec["frames"] if f["name"] == "4")
     plain = frame4["data"][0]
-    np.testing.assert_allclose(plain["x"], catapult.runs["none"].params[3:5, 0], rtol=1e-5)
+    # The step that leaves the map is drawn up to the border; later frames draw nothing.
+    p3, p4 = catapult.runs["none"].params[3:5]
+    np.testing.assert_allclose(plain["x"], [p3[0], border_point(p3, p4, catapult.window)[0]], rtol=1e-5)
+    assert plain["y"][1] == pytest.approx(-1.0)
+    frame9 = next(f for f in spec["frames"] if f["name"] == "9")
+    assert frame9["data"][0]["x"] == [] and len(frame9["data"][2]["x"]) == 2
     slider = spec["layout"]["sliders"][0]
     assert [s["args"][0][0] for s in slider["steps"]] == [f["name"] for f in spec["frames"]]
     assert spec["layout"]["updatemenus"][0]["buttons"][0]["method"] == "animate"
