@@ -260,7 +260,7 @@ def render() -> None:
     map_col, side_col = st.columns([2, 1], gap="medium")
     with map_col:
         if config.view3d:
-            ui.chart(figures.surface3d_figure(surface, shown, height=height), key="map3d")
+            ui.plot(figures.surface3d_figure(surface, shown, height=height), key="map")
         else:
             spec = figures.map_figure(
                 surface,
