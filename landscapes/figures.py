@@ -750,7 +750,7 @@ SHORT_NAMES = {
     "your guess": "guess",
 }
 #: The compact map: a plot about as tall as a phone's width, a two-row legend above it,
-#: the colour bar lying under the x axis, then the playback slider and buttons.
+#: the colour bar lying under the x axis, then the playback buttons and slider.
 COMPACT_PLOT_HEIGHT = 320
 COMPACT_MARGIN = {"l": 48, "r": 10, "t": 62, "b": 176}
 
@@ -799,8 +799,9 @@ def compact_map(data: list[Spec]) -> Spec:
             "legend": {"font": {"size": 11}, "itemwidth": 30, "tracegroupgap": 0},
             "xaxis": {"title": {"standoff": 4}},
             "yaxis": {"title": {"standoff": 2}},
-            "sliders": [{"x": 0.0, "len": 1.0, "y": _below(88), "currentvalue": {"font": {"size": 11}}}],
-            "updatemenus": [{"x": 0.0, "y": _below(146), "font": {"size": 11}}],
+            # play/pause on their own row, then the slider (its step label on the right)
+            "updatemenus": [{"x": 0.0, "y": _below(78), "font": {"size": 11}}],
+            "sliders": [{"x": 0.0, "len": 1.0, "y": _below(110), "currentvalue": {"font": {"size": 11}}}],
         },
     }
 
@@ -1115,6 +1116,19 @@ def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 
         )
     layout["xaxis3"]["title"] = {"text": "step"}
     layout["xaxis"].pop("matches")
+    layout["meta"] = {
+        "compact": {
+            "below": COMPACT_BELOW,
+            "data": compact_names(data),
+            "layout": {
+                "height": 600,
+                "margin": {"l": 52, "r": 8, "t": 30, "b": 120},
+                "font": {"size": 11},
+                # under the "step" title (about 35 px below the plot), inside the margin
+                "legend": {"font": {"size": 11}, "y": -0.12, "yanchor": "top", "itemwidth": 30},
+            },
+        }
+    }
     return {"data": data, "layout": layout}
 
 
