@@ -930,11 +930,14 @@ def surface3d_figure(
     lift = 0.02 * (zmax - zmin)
     for mode, run in result.visible().items():
         xs, ys, steps = path_pieces(run.params, window)
-        # Each step at its own loss (clipped to the box, as the surface is); the border
-        # points, which are not steps, on the drawn surface.
+        # Each step at its own loss (clipped to the box, as the surface is), and never
+        # under the drawn surface (a grid interpolates across a cliff face thinner than
+        # its cells); the border points, which are not steps, on the drawn surface.
         heights = _lifted(surface, xs, ys, zmin, zmax)
         own = np.clip(log_loss(run.loss), zmin, zmax) + lift
-        heights = [h if k is None else round(float(own[k]), 4) for h, k in zip(heights, steps, strict=True)]
+        heights = [
+            h if k is None else round(max(float(own[k]), h), 4) for h, k in zip(heights, steps, strict=True)
+        ]
         data.append(
             {
                 "type": "scatter3d",
@@ -951,12 +954,14 @@ def surface3d_figure(
             }
         )
     start = np.asarray(config.start, float)
+    start_loss = next(iter(result.runs.values())).loss[0] if result.runs else LOSS_FLOOR
+    start_height = round(float(np.clip(log_loss(np.array(start_loss)), zmin, zmax)) + lift, 4)
     data.append(
         {
             "type": "scatter3d",
             "x": [float(start[0])],
             "y": [float(start[1])],
-            "z": _lifted(surface, [float(start[0])], [float(start[1])], zmin, zmax),
+            "z": [max(start_height, _lifted(surface, [float(start[0])], [float(start[1])], zmin, zmax)[0])],
             "mode": "markers",
             "marker": {
                 "symbol": "diamond",

@@ -200,6 +200,10 @@ def test_surface3d_draws_start_wall_and_paths_cut_at_the_edge(catapult, surface)
     spec = figures.surface3d_figure(surface, catapult)
     (start,) = traces_named(spec, "start")
     assert (start["x"][0], start["y"][0]) == catapult.config.start
+    zmin, top = spec["data"][0]["cmin"], spec["data"][0]["cmax"]
+    own = np.clip(np.log10(catapult.runs["none"].loss[0]), zmin, top)
+    drawn = figures.surface_heights(surface, np.array([catapult.config.start]), zmin, top)[0]
+    assert start["z"][0] > max(own, drawn)
     (wall,) = traces_named(spec, "the wall (analytic)")
     np.testing.assert_allclose(wall["y"], ls.pascanu_wall_b(np.array(wall["x"])), atol=1e-5)
     high = spec["layout"]["scene"]["zaxis"]["range"][1]
@@ -211,12 +215,14 @@ def test_surface3d_draws_start_wall_and_paths_cut_at_the_edge(catapult, surface)
         assert all(x0 - 1e-9 <= x <= x1 + 1e-9 and y0 - 1e-9 <= y <= y1 + 1e-9 for x, y, _ in pts)
         assert all(z <= high for _, _, z in pts)
         run = catapult.runs[mode]
-        # Each step sits at its own loss (clipped like the surface), just above it.
+        # Each step sits at its own loss (clipped like the surface) or on the drawn surface,
+        # whichever is higher, so that no step hides under the surface.
         zmin = spec["layout"]["scene"]["zaxis"]["range"][0]
-        for k, z in zip(path["customdata"], path["z"], strict=True):
+        for k, x, y, z in zip(path["customdata"], path["x"], path["y"], path["z"], strict=True):
             if k is not None:
                 own = np.clip(np.log10(max(run.loss[k], 1e-12)), zmin, high)
-                assert own < z <= own + 0.05 * (high - zmin)
+                drawn = figures.surface_heights(surface, np.array([[x, y]]), zmin, spec["data"][0]["cmax"])[0]
+                assert max(own, drawn) < z <= max(own, drawn) + 0.05 * (high - zmin)
     # The thrown path: steps 0-3 and the point where it leaves the box, nothing after.
     assert traces_named(spec, "no clipping")[0]["customdata"] == [0, 1, 2, 3, None]
 
