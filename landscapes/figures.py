@@ -738,9 +738,9 @@ def map_figure(
 
 # --- narrow screens ------------------------------------------------------------------
 
-#: Below this plot width (pixels: a phone, a narrow column) the figures switch to
-#: their compact layout (see assets/plotly_view.js, which applies it).
-COMPACT_BELOW = 560
+#: Below this width of its box (pixels: a phone, not a laptop's two-column page) a figure switches to
+#: its compact layout (see assets/plotly_view.js, which applies it).
+COMPACT_BELOW = 480
 SHORT_NAMES = {
     "the wall (analytic)": "wall",
     "no clipping": "no clipping",
