@@ -344,7 +344,7 @@ def head_trace(mode: str, run: Trajectory, k: int, window: Window) -> Spec:
 
 #: The smallest plot area (pixels) a map is drawn in: a phone's. Labels are placed for
 #: it, anchored in data units; a larger plot only moves them further apart.
-LABEL_PLOT_PX = (300.0, 300.0)
+LABEL_PLOT_PX = (260.0, 280.0)
 CHAR_EM = 0.62  # average glyph width in em of the sans-serif fonts Plotly falls back to
 MARKER_RADIUS_PX = 11.0  # the start star and the end markers (size 15-18 px)
 
@@ -456,8 +456,10 @@ def place_labels(
                     best = _better(
                         best, (float(cx), float(cy)), size, rank, placed, pixels_markers, pixel_points, plot
                     )
-        if best is None:  # no spot inside the plot at all (a tiny plot): straight back
+        if best is None:  # wider or taller than the plot: as far inside as it goes, beside the head
             cx, cy = hx - 60.0 * d[0], hy - 60.0 * d[1]
+            cx = min(max(cx, width / 2), plot[0] - width / 2) if width < plot[0] else plot[0] / 2
+            cy = min(max(cy, height / 2), plot[1] - height / 2) if height < plot[1] else plot[1] / 2
             best = (None, Box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2), (cx, cy))
         placed.append(best[1])
         centres.append(from_pixels(*best[2], window, plot))
@@ -470,10 +472,10 @@ def exit_label(i: int, inside: np.ndarray, outside: np.ndarray, window: Window, 
     (x0, x1), (y0, y1) = window
     jump = float(np.hypot(*(outside - inside)))
     where = f"({outside[0]:.3g}, {outside[1]:.3g})"
-    head = f"step {i} ({who}):" if who else f"step {i}:"
-    if jump > max(x1 - x0, y1 - y0):
-        return f"{head} thrown to<br>{where}"
-    return f"{head} left the map,<br>to {where}"
+    thrown = jump > max(x1 - x0, y1 - y0)
+    if who:  # several paths: who on a line of its own, so no line outgrows a phone's plot
+        return f"step {i} ({who}):<br>{'thrown to' if thrown else 'left the map, to'}<br>{where}"
+    return f"step {i}: thrown to<br>{where}" if thrown else f"step {i}: left the map,<br>to {where}"
 
 
 def _same_exit(a: tuple, b: tuple) -> bool:
@@ -486,7 +488,7 @@ def _who(modes: list[str], visible: int) -> str:
         return ""
     if len(modes) == visible:
         return "all paths" if visible > 2 else "both paths"
-    return " & ".join(SHORT_NAMES[MODE_LABELS[m]] for m in modes)
+    return " & ".join({"none": "no clipping", "value": "value", "norm": "norm"}[m] for m in modes)
 
 
 def exit_annotations(

@@ -430,7 +430,7 @@ def text_box_px(text, size):
     return width, height
 
 
-PLOT_SIZES = {"phone": (300, 320), "desktop": (460, 466), "projector": (1100, 606)}
+PLOT_SIZES = {"phone": (260, 280), "desktop": (460, 466), "projector": (1100, 606)}
 
 
 def label_boxes(spec, window, plot):
@@ -495,7 +495,8 @@ def test_labels_overlap_no_label_and_no_end_marker(config):
     if config.lr == 0.8:
         # Three identical paths (c = 70 never fires) leave together: one label says so.
         (note,) = [a for a in spec["layout"]["annotations"] if a["name"].startswith("exit-")]
-        assert note["name"] == "exit-none+value+norm-21" and "(all paths)" in note["text"]
+        assert note["name"] == "exit-none+value+norm-21"
+        assert note["text"].startswith("step 21 (all paths):<br>")
         runs = result.runs
         assert all(np.array_equal(runs["none"].params[:22], runs[m].params[:22]) for m in ("value", "norm"))
 
@@ -509,7 +510,7 @@ def test_labels_overlap_nothing_on_random_runs():
         scape = ls.get_landscape(name)
         (x0, x1), (y0, y1) = scape.window
         surface = ls.loss_surface(name, 12)
-        for _ in range(5):
+        for _ in range(8):
             config = ExplorerConfig().with_landscape(name)
             config = ExplorerConfig(
                 landscape=name,
@@ -522,7 +523,7 @@ def test_labels_overlap_nothing_on_random_runs():
             )
             spec = assert_labels_clear(run_modes(config), surface)
             labelled += sum(a["name"].startswith("exit-") for a in spec["layout"]["annotations"])
-    assert labelled >= 5  # the random runs did exercise the placement
+    assert labelled >= 10  # the random runs did exercise the placement
 
 
 # --- narrow screens -----------------------------------------------------------------
@@ -551,13 +552,13 @@ def test_the_map_on_a_phone_is_square_ish_with_a_small_legend(catapult, surface)
     spec = figures.map_figure(surface, catapult, height=680)
     phone, rule = compact(spec)
     go.Figure(phone)
-    container = 390 - 2 * 16  # a 390 px phone less the page's padding
+    container = 340  # a 390 px phone less the page's padding (measured in Chromium)
     assert container < rule["below"] <= 700  # a phone gets it, a desktop column does not
     m = phone["layout"]["margin"]
     plot_w = container - m["l"] - m["r"]
     plot_h = phone["layout"]["height"] - m["t"] - m["b"]
     assert 0.8 <= plot_h / plot_w <= 1.25  # before: 210 px wide, 466 px tall
-    assert plot_w >= 280
+    assert plot_w >= figures.LABEL_PLOT_PX[0]  # labels were placed for a plot this small
     # The legend: short names, at most two rows of the plot's width (measured with a real font).
     from PIL import ImageFont
 
