@@ -13,11 +13,14 @@ from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.logger import get_logger
 
 import landscapes as ls
 
 IMAGE_FORMATS = ("png", "svg")
 APP_DIR = Path(__file__).parent
+# For the maintainer, not the learner: Streamlit's logger (`--logger.level info` shows it).
+LOG = get_logger(__name__)
 
 
 def plotly_config(filename: str = "cliffs-chart") -> dict[str, Any]:
@@ -44,6 +47,26 @@ def init_page() -> None:
     """Per-run setup every page calls first (cheap after the first call)."""
     _ensure_router()
     _cache_enabled()
+    st.html(BASE_CSS)
+
+
+# Every page: narrow screens (a phone is ~390 px wide) keep headings to a few lines and
+# let link labels wrap instead of being cut off with an ellipsis.
+BASE_CSS = """
+<style>
+[data-testid="stPageLink"] p, [data-testid="stPageLink"] span,
+[data-testid="stPageLink-NavLink"] p, [data-testid="stPageLink-NavLink"] span
+  { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stPageLink-NavLink"] { height: auto !important; min-height: 2rem; }
+@media (max-width: 640px) {
+  h1 { font-size: 1.85rem !important; line-height: 1.2 !important; }
+  h2 { font-size: 1.4rem !important; }
+  h3 { font-size: 1.2rem !important; }
+  .block-container { padding-left: 0.8rem !important; padding-right: 0.8rem !important; }
+  table.cliff-summary { font-size: 0.85rem; }
+}
+</style>
+"""
 
 
 def _ensure_router() -> None:
@@ -88,11 +111,15 @@ _click_relay = st.components.v2.component(
 def plotly_script_url() -> str | None:
     """Where the browser loads Plotly.js for `plot`: the copy inside the Python plotly
     package, put once into the app's static folder (served at /app/static/). None if
-    that folder cannot be written or is not served: `plot` then uses st.plotly_chart."""
+    that folder cannot be written or is not served: `plot` then uses st.plotly_chart.
+
+    The folder itself is in git (static/README.md), so Streamlit finds it at start-up and
+    says nothing; a copy that cannot be written is logged for the maintainer only."""
     import plotly
     from plotly.offline import get_plotlyjs
 
     if not st.get_option("server.enableStaticServing"):
+        LOG.info("static serving is off: charts are drawn with st.plotly_chart")
         return None
     name = f"plotly-{plotly.__version__}.min.js"
     target = APP_DIR / "static" / name
@@ -102,7 +129,9 @@ def plotly_script_url() -> str | None:
             partial = target.with_suffix(f".{os.getpid()}.part")
             partial.write_text(get_plotlyjs(), encoding="utf-8")
             partial.replace(target)  # atomic: a browser never loads half a file
-    except OSError:
+            LOG.info("copied Plotly.js to %s", target)
+    except OSError as error:
+        LOG.info("cannot write %s (%s): charts are drawn with st.plotly_chart", target, error)
         return None
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}/app/static/{name}" if base else f"/app/static/{name}"

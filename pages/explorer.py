@@ -271,7 +271,8 @@ def render() -> None:
     map_col, side_col = st.columns([2, 1], gap="medium")
     with map_col:
         if config.view3d:
-            ui.chart(figures.surface3d_figure(surface, shown, height=height), key="map3d")
+            spec3d = figures.surface3d_figure(surface, shown, height=height, font_size=18 if present else 13)
+            ui.plot(spec3d, key="map")
         else:
             spec = figures.map_figure(
                 surface,
