@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from landscapes import config as cf  # noqa: E402
+from landscapes.views import config as cf  # noqa: E402
 from tests.browser.streamlit_helpers import (  # noqa: E402
     ConsoleLog,
     StreamlitServer,
