@@ -9,7 +9,7 @@ notice for each replacement instead of raising.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from ..core.clipping import BUILTIN_RULES, clip_modes
@@ -477,3 +477,94 @@ def sweep_to_query(view: SweepView) -> dict[str, str]:
     query = {k: v for k, v in to_query(view.explorer).items() if k not in ("paths", "scrub")}
     query.update(res=str(view.resolution), paint=view.paint, dclip=view.diagram_clip)
     return query
+
+
+# ---------------------------------------------------------------------------
+# Settings <-> widget values (pure: the pages' ui.PageState lays these into prefixed keys).
+
+WidgetGet = Callable[[str], object]
+
+
+def explorer_widget_values(config: ExplorerConfig) -> dict[str, object]:
+    """The Explorer's widgets showing ``config``, by widget name."""
+    values: dict[str, object] = {
+        "landscape": config.landscape,
+        "start_x": float(config.start[0]),
+        "start_y": float(config.start[1]),
+        "lr": config.lr,
+        "c": config.threshold,
+        "steps": config.steps,
+        "opt": config.optimizer,
+        "view3d": config.view3d,
+        "present": config.present,
+        "scrub": config.scrub or None,
+        "predict": config.predict,
+    }
+    values.update({f"p_{config.landscape}_{name}": value for name, value in config.params.items()})
+    values.update({f"show_{mode}": mode in config.paths for mode in path_modes()})
+    return values
+
+
+def explorer_from_widget_values(get: WidgetGet) -> ExplorerConfig:
+    """The ExplorerConfig the widgets show (``get(name)`` is a widget's value)."""
+    name = str(get("landscape"))
+    scape = get_landscape(name)
+    return ExplorerConfig(
+        landscape=name,
+        params={spec.name: float(get(f"p_{name}_{spec.name}")) for spec in scape.params},  # type: ignore[arg-type]
+        start=(float(get("start_x")), float(get("start_y"))),  # type: ignore[arg-type]
+        lr=float(get("lr")),  # type: ignore[arg-type]
+        threshold=float(get("c")),  # type: ignore[arg-type]
+        steps=int(get("steps")),  # type: ignore[arg-type]
+        optimizer=str(get("opt")),
+        paths=tuple(mode for mode in path_modes() if get(f"show_{mode}")),
+        view3d=bool(get("view3d")),
+        present=bool(get("present")),
+        scrub=str(get("scrub") or ""),
+        predict=bool(get("predict")),
+    )
+
+
+def sweep_widget_values(view: SweepView) -> dict[str, object]:
+    """The Sweeps page's widgets showing ``view`` (the descent widgets as the Explorer names them)."""
+    e = view.explorer
+    values: dict[str, object] = {
+        "landscape": e.landscape,
+        "lr": e.lr,
+        "c": e.threshold,
+        "steps": e.steps,
+        "opt": e.optimizer,
+        "res": view.resolution,
+        "paint": view.paint,
+        "dclip": view.diagram_clip,
+    }
+    values.update({f"p_{e.landscape}_{name}": value for name, value in e.params.items()})
+    return values
+
+
+def sweep_from_widget_values(get: WidgetGet, base: ExplorerConfig) -> SweepView:
+    """The SweepView the widgets show; settings the page has no widget for come from ``base``."""
+    name = str(get("landscape"))
+    scape = get_landscape(name)
+    explorer = replace(
+        base.with_landscape(name) if base.landscape != name else base,
+        params={spec.name: float(get(f"p_{name}_{spec.name}")) for spec in scape.params},  # type: ignore[arg-type]
+        lr=float(get("lr")),  # type: ignore[arg-type]
+        threshold=float(get("c")),  # type: ignore[arg-type]
+        steps=int(get("steps")),  # type: ignore[arg-type]
+        optimizer=str(get("opt")),
+    )
+    return SweepView(
+        explorer=explorer,
+        resolution=int(get("res")),  # type: ignore[arg-type]
+        paint=str(get("paint")),
+        diagram_clip=str(get("dclip") or "norm"),
+    )
+
+
+def rnn_widget_values(view: RnnView) -> dict[str, object]:
+    return {"w": view.w, "b": view.b, "T": view.T}
+
+
+def rnn_from_widget_values(get: WidgetGet) -> RnnView:
+    return RnnView(w=float(get("w")), b=float(get("b")), T=int(get("T")))  # type: ignore[arg-type]

@@ -1,4 +1,6 @@
-"""Shared Streamlit pieces for the pages: setup, cached computation, charts, notices.
+"""Shared Streamlit pieces for the pages: setup, cached computation, charts, notices, the sidebar's
+descent widgets. ``ui.state`` owns each page's round trip widgets <-> settings <-> URL;
+``ui.fences`` holds every use of a Streamlit or Plotly internal, each with a test.
 
 Pages stay thin: read widgets, call ``landscapes``, render with these helpers.
 """
@@ -17,8 +19,18 @@ from streamlit.logger import get_logger
 
 import landscapes as ls
 
+from .fences import (
+    BASE_CSS,
+    PRESENTATION_CSS,
+    PrebuiltFigure,
+    click_relay,
+    ensure_router,
+    plotly_view,
+)
+from .state import PageState as PageState
+
 IMAGE_FORMATS = ("png", "svg")
-APP_DIR = Path(__file__).parent
+APP_DIR = Path(__file__).resolve().parent.parent
 # For the maintainer, not the learner: Streamlit's logger (`--logger.level info` shows it).
 LOG = get_logger(__name__)
 
@@ -45,66 +57,9 @@ def _cache_enabled() -> str:
 
 def init_page() -> None:
     """Per-run setup every page calls first (cheap after the first call)."""
-    _ensure_router()
+    ensure_router()
     _cache_enabled()
     st.html(BASE_CSS)
-
-
-# Every page: narrow screens (a phone is ~390 px wide) keep headings to a few lines and
-# let link labels wrap instead of being cut off with an ellipsis.
-BASE_CSS = """
-<style>
-[data-testid="stPageLink"] p, [data-testid="stPageLink"] span,
-[data-testid="stPageLink-NavLink"] p, [data-testid="stPageLink-NavLink"] span
-  { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
-[data-testid="stPageLink-NavLink"] { height: auto !important; min-height: 2rem; }
-@media (max-width: 640px) {
-  h1 { font-size: 1.85rem !important; line-height: 1.2 !important; }
-  h2 { font-size: 1.4rem !important; }
-  h3 { font-size: 1.2rem !important; }
-  .block-container { padding-left: 0.8rem !important; padding-right: 0.8rem !important; }
-  table.cliff-summary { font-size: 0.85rem; }
-}
-</style>
-"""
-
-
-def _ensure_router() -> None:
-    """Routes a deep link through app.py even on a fresh server.
-
-    Streamlit treats a ``pages/`` folder beside the entry script as an old-style
-    multipage app until ``st.navigation`` has run once, so the first visit to
-    e.g. ``/explorer`` would run the page without the router (no wide layout,
-    the wrong menu). Switching that mode off and rerunning sends the same URL
-    through app.py; the page keeps its url_path, so nothing else changes.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-class PrebuiltFigure(go.Figure):
-    """A figure spec handed to Streamlit as is.
-
-    ``st.plotly_chart`` re-validates plain dicts property by property, which
-    costs hundreds of milliseconds for a map with playback frames; the specs
-    built by ``landscapes.figures`` are validated in the test suite instead.
-    Streamlit only calls ``to_dict`` on a figure, so that is all this provides.
-    """
-
-    def __init__(self, spec: Mapping[str, Any]):
-        self._spec = dict(spec)
-
-    def to_dict(self) -> dict[str, Any]:
-        return self._spec
-
-
-_click_relay = st.components.v2.component(
-    "cliffs_click_relay",
-    js=(APP_DIR / "assets" / "click_relay.js").read_text(encoding="utf-8"),
-)
 
 
 @functools.cache
@@ -137,13 +92,6 @@ def plotly_script_url() -> str | None:
     return f"/{base}/app/static/{name}" if base else f"/app/static/{name}"
 
 
-_plotly_view = st.components.v2.component(
-    "cliffs_plotly_view",
-    js=(APP_DIR / "assets" / "plotly_view.js").read_text(encoding="utf-8"),
-    isolate_styles=False,  # Plotly styles its modebar and hover labels from the page's <head>
-)
-
-
 def plot(spec: Mapping[str, Any], *, key: str, defer: bool = False) -> None:
     """Draws a figure spec that is updated in place on every rerun (see assets/plotly_view.js):
     one draw per change instead of a remount, and the learner's zoom survives."""
@@ -151,7 +99,7 @@ def plot(spec: Mapping[str, Any], *, key: str, defer: bool = False) -> None:
     if script is None:
         chart(spec, key=key)
         return
-    _plotly_view(
+    plotly_view(
         key=key,
         data={
             "figure": dict(spec),
@@ -173,7 +121,7 @@ def chart_clicks(chart_key: str, on_click: Callable[[float, float], None]) -> No
         if isinstance(x, int | float) and isinstance(y, int | float):
             on_click(float(x), float(y))
 
-    _click_relay(key=f"{chart_key}_click", data={"target": chart_key}, on_click_change=relay, height=0)
+    click_relay(key=f"{chart_key}_click", data={"target": chart_key}, on_click_change=relay, height=0)
 
 
 def chart(spec: Mapping[str, Any], *, key: str | None = None, on_select: str = "ignore", **kwargs):
@@ -229,24 +177,16 @@ def guarded(render: Callable[[], None]) -> None:
     try:
         render()
     except ValueError as err:
+        LOG.warning("settings refused by the engine: %s", err)
         st.error(f"That combination of settings can't be computed: {err}", icon=":material/warning:")
     except Exception as err:
+        # The maintainer gets the traceback in the log; the learner a sentence.
+        LOG.exception("unexpected error while rendering a page")
         st.error(
             "Something went wrong while computing this view. Try another setting or reset the page. "
             f"({type(err).__name__}: {err})",
             icon=":material/warning:",
         )
-
-
-PRESENTATION_CSS = """
-<style>
-section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"],
-header[data-testid="stHeader"] { display: none !important; }
-.block-container { padding-top: 1rem !important; max-width: 100% !important; }
-html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li
-  { font-size: 1.3rem !important; }
-</style>
-"""
 
 
 def presentation_style() -> None:
