@@ -113,9 +113,35 @@ def test_sweeps_page_at_each_resolution(res):
 
 @pytest.mark.parametrize("paint", ["loss", "outcome", "clipped"])
 def test_sweeps_paint_choices(paint):
+    """The maps show the quantity asked for: each norm-clipping cell carries that cell's own number."""
+    import json
+
+    import numpy as np
+
+    import landscapes as ls
+
     at = page("pages/sweeps.py", {"res": "64", "paint": paint, "steps": "20"})
     clean(at)
     assert "starts" in " ".join(m.value for m in at.markdown)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    maps = [t for t in spec["data"] if t.get("type") == "heatmap"]
+    assert len(maps) == 3
+    norm = ls.sweep_starts("pascanu", 0.5, 20, "norm", 1.0, resolution=64)
+    z = maps[2]["z"]
+    if isinstance(z, dict):  # Plotly's typed-array form: {"dtype", "bdata" (base64), "shape"}
+        import base64
+
+        raw = np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"]))
+        shape = [int(n) for n in str(z.get("shape", len(raw))).split(",")]
+        z = raw.reshape(shape)
+    shown = np.asarray(z, dtype=float)
+    if paint == "clipped":
+        np.testing.assert_array_equal(shown, norm.n_clipped)
+    elif paint == "outcome":
+        np.testing.assert_array_equal(shown, norm.outcome)
+    else:
+        finite = norm.final_loss > 1e-10
+        np.testing.assert_allclose(shown[finite], np.log10(norm.final_loss[finite]), rtol=1e-5, atol=1e-5)
 
 
 def test_sweeps_bad_url():
