@@ -227,7 +227,7 @@ def test_surface3d_draws_start_wall_and_paths_cut_at_the_edge(catapult, surface)
     assert traces_named(spec, "no clipping")[0]["customdata"] == [0, 1, 2, 3, None]
 
 
-@pytest.mark.parametrize("name", ["pascanu", "ravine", "deep_product", "staircase"])
+@pytest.mark.parametrize("name", [s.name for s in ls.list_landscapes()])
 def test_every_landscape_builds_valid_figures(name):
     scape = ls.get_landscape(name)
     config = ExplorerConfig().with_landscape(name)
