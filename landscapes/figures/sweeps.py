@@ -573,7 +573,7 @@ def start_maps_caption(sweeps: Sequence[Sweep]) -> str:
     )
     by_mode = {s.clip: s.share("trains") for s in sweeps}
     if "none" in by_mode and len(by_mode) > 1:
-        best = max((m for m in by_mode if m != "none"), key=by_mode.get)  # type: ignore[arg-type]
+        best = max((m for m in by_mode if m != "none"), key=lambda m: by_mode[m])
         gain = by_mode[best] - by_mode["none"]
         if gain > 0.005:
             text += (

@@ -11,16 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from ..core.clipping import BUILTIN_RULES, clip_modes
 from ..core.engine import ClipMode
 from ..core.optimizers import OPTIMIZERS, OptimizerName
 from ..core.registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes
 from ..core.validation import MAX_STEPS
-
-if TYPE_CHECKING:  # figures import views, so only the type checker follows this one back
-    from ..figures.sweeps import Quantity
 
 #: Slider ranges of the app (the engine accepts wider ones).
 LR_RANGE = (1e-3, 10.0)
@@ -464,7 +461,10 @@ def rnn_to_query(view: RnnView) -> dict[str, str]:
 
 #: Resolutions the Sweeps page offers (cells per side of a start map).
 SWEEP_RESOLUTIONS = (64, 96, 128, 192, 256)
-SWEEP_PAINTS: tuple[Quantity, ...] = ("loss", "outcome", "clipped")
+#: What the start maps paint: the words of ``figures.sweeps.Quantity`` (views may not import
+#: figures; pyright checks the two agree where the Sweeps page passes one to the other).
+Paint = Literal["loss", "outcome", "clipped"]
+SWEEP_PAINTS: tuple[Paint, ...] = ("loss", "outcome", "clipped")
 #: The rules the learning rate x threshold diagram offers: the built-in three.
 DIAGRAM_CLIPS: tuple[ClipMode, ...] = ("norm", "value", "none")
 
@@ -475,7 +475,7 @@ class SweepView:
 
     explorer: ExplorerConfig = field(default_factory=ExplorerConfig)
     resolution: int = 96
-    paint: Quantity = "outcome"
+    paint: Paint = "outcome"
     diagram_clip: ClipMode = "norm"
 
 
