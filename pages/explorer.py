@@ -19,6 +19,7 @@ ui.init_page()
 ss = st.session_state
 
 SURFACE_RESOLUTION = 200  # pixels per side of the map's background image (computed once, cached)
+SCRUB_LABELS = {"c": "sweep the threshold c", "lr": "sweep the learning rate"}
 
 
 # --- settings <-> widgets <-> URL (one protocol for every page: ui.PageState) -------
@@ -264,7 +265,7 @@ def render() -> None:
         ["c", "lr"],
         key="ex_scrub",
         label_visibility="collapsed",
-        format_func={"c": "sweep the threshold c", "lr": "sweep the learning rate"}.get,
+        format_func=lambda setting: SCRUB_LABELS[setting],
     )
     st.caption(
         "Every value on the slider is computed at once, in one batched call, and sent to your "

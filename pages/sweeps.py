@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import streamlit as st
 
 import landscapes as ls
 import ui
 from landscapes.core import sweeps as sw
+from landscapes.core.engine import ClipMode
 from landscapes.figures import sweeps as sf
 from landscapes.views import config as cf
 
 ui.init_page()
 ss = st.session_state
-MODES = ("none", "value", "norm")
+MODES: tuple[ClipMode, ...] = ("none", "value", "norm")
+PAINT_LABELS = {"loss": "final loss", "outcome": "outcome", "clipped": "clipped steps"}
+DIAGRAM_LABELS = {"norm": "norm clipping", "value": "value clipping", "none": "no clipping"}
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
@@ -41,7 +45,7 @@ def diagram(query: tuple[tuple[str, str], ...]) -> ls.Sweep:
     e = view.explorer
     return ls.sweep_hparams(
         e.landscape,
-        e.start,
+        np.asarray(e.start),
         cf.LR_CHOICES,
         cf.THRESHOLD_CHOICES,
         e.steps,
@@ -114,7 +118,7 @@ def controls() -> None:
             list(cf.SWEEP_PAINTS),
             key="sw_paint",
             required=True,
-            format_func={"loss": "final loss", "outcome": "outcome", "clipped": "clipped steps"}.get,
+            format_func=lambda paint: PAINT_LABELS[paint],
         )
 
 
@@ -181,10 +185,10 @@ def render() -> None:
     st.subheader("Learning rate × threshold, from one start")
     st.segmented_control(
         "clipping rule in the diagram",
-        ["norm", "value", "none"],
+        list(cf.DIAGRAM_CLIPS),
         key="sw_dclip",
         required=True,
-        format_func={"norm": "norm clipping", "value": "value clipping", "none": "no clipping"}.get,
+        format_func=lambda rule: DIAGRAM_LABELS[rule],
     )
     with st.spinner("Running every (learning rate, threshold) pair…"):
         lr_c = diagram(query)

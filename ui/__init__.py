@@ -11,7 +11,7 @@ import functools
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -124,7 +124,13 @@ def chart_clicks(chart_key: str, on_click: Callable[[float, float], None]) -> No
     click_relay(key=f"{chart_key}_click", data={"target": chart_key}, on_click_change=relay, height=0)
 
 
-def chart(spec: Mapping[str, Any], *, key: str | None = None, on_select: str = "ignore", **kwargs):
+def chart(
+    spec: Mapping[str, Any],
+    *,
+    key: str | None = None,
+    on_select: Literal["ignore", "rerun"] = "ignore",
+    **kwargs,
+):
     """Draws a figure spec from landscapes.figures."""
     return st.plotly_chart(
         PrebuiltFigure(spec),
@@ -144,7 +150,8 @@ def figure(fig: go.Figure, *, key: str) -> None:
 @st.cache_data(max_entries=48, show_spinner=False)
 def surface(landscape: str, params: tuple[tuple[str, float], ...], resolution: int) -> ls.Surface:
     """The landscape's loss surface, cached per landscape, parameters and resolution."""
-    return ls.loss_surface(landscape, resolution, **dict(params))
+    values: dict[str, Any] = dict(params)  # floats; Any so they splat past the keyword `window`
+    return ls.loss_surface(landscape, resolution, **values)
 
 
 @st.cache_data(max_entries=16, show_spinner="Running every value of the slider in one batch…")
@@ -244,5 +251,9 @@ def descent_controls(prefix: str, on_landscape_change: Callable[[], None]) -> No
     )
     st.slider("steps", *cf.STEPS_RANGE, key=f"{prefix}steps")
     st.segmented_control(
-        "optimizer", list(OPTIMIZER_NAMES), key=f"{prefix}opt", required=True, format_func=OPTIMIZER_NAMES.get
+        "optimizer",
+        list(OPTIMIZER_NAMES),
+        key=f"{prefix}opt",
+        required=True,
+        format_func=lambda name: OPTIMIZER_NAMES[name],
     )

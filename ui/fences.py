@@ -17,6 +17,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.components import v2 as components_v2
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -84,13 +85,13 @@ class PrebuiltFigure(go.Figure):
         return self._spec
 
 
-click_relay = st.components.v2.component(
+click_relay = components_v2.component(
     "cliffs_click_relay",
     js=(ASSETS / "click_relay.js").read_text(encoding="utf-8"),
 )
 
 
-plotly_view = st.components.v2.component(
+plotly_view = components_v2.component(
     "cliffs_plotly_view",
     js=(ASSETS / "plotly_view.js").read_text(encoding="utf-8"),
     isolate_styles=False,  # Plotly styles its modebar and hover labels from the page's <head>

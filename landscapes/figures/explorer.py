@@ -230,6 +230,12 @@ def visible_segment(p: np.ndarray, q: np.ndarray, window: Window) -> tuple[np.nd
     return None
 
 
+def _append_point(xs: list, ys: list, steps: list[int | None], x, y, step: int | None) -> None:
+    xs.append(x)
+    ys.append(y)
+    steps.append(step)
+
+
 def path_pieces(params: np.ndarray, window: Window) -> tuple[list, list, list[int | None]]:
     """A path as polyline coordinates with gaps (None): every point inside the window, the
     border point where a step leaves or re-enters it, nothing of steps outside. The third
@@ -240,13 +246,15 @@ def path_pieces(params: np.ndarray, window: Window) -> tuple[list, list, list[in
     inside = _inside(params, window)
     for i in range(len(params)):
         if i > 0 and inside[i] != inside[i - 1]:
-            a, b = visible_segment(params[i - 1], params[i], window)  # type: ignore[misc]
+            segment = visible_segment(params[i - 1], params[i], window)
+            assert segment is not None, "one end of this step is inside, so part of it is drawn"
+            a, b = segment
             border = b if inside[i - 1] else a
             if not inside[i - 1] and xs:  # re-entry: a new piece starts at the border
-                xs.append(None), ys.append(None), steps.append(None)
-            xs.append(float(border[0])), ys.append(float(border[1])), steps.append(None)
+                _append_point(xs, ys, steps, None, None, None)
+            _append_point(xs, ys, steps, float(border[0]), float(border[1]), None)
         if inside[i]:
-            xs.append(float(params[i, 0])), ys.append(float(params[i, 1])), steps.append(i)
+            _append_point(xs, ys, steps, float(params[i, 0]), float(params[i, 1]), i)
     return xs, ys, steps
 
 
@@ -462,7 +470,8 @@ def place_labels(
             cy = min(max(cy, height / 2), plot[1] - height / 2) if height < plot[1] else plot[1] / 2
             best = (None, Box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2), (cx, cy))
         placed.append(best[1])
-        centres.append(from_pixels(*best[2], window, plot))
+        px, py = best[2]
+        centres.append(from_pixels(px, py, window, plot))
     return centres
 
 
@@ -541,7 +550,7 @@ def exit_annotations(
         mode, i, inside, outside = members[0]
         at = border_point(inside, outside, window)
         back = np.array(to_pixels(at, window)) - 28 * _pixel_direction(outside - inside, window)
-        tail = from_pixels(*back, window)
+        tail = from_pixels(back[0], back[1], window)
         notes.append(
             _arrow(at, tail, MODE_COLORS[mode], f"again-{'+'.join(m[0] for m in members)}-{i}", font_size)
             | {"text": "", "hovertext": f"{MODE_LABELS[mode]}: off the map again at step {i}"}
@@ -879,7 +888,7 @@ def surface3d_figure(
     bar["tickvals"], bar["ticktext"] = [v for v, _ in ticks], [t for _, t in ticks]
     bar.update({"len": 0.7, "thickness": 12, "x": 1.0, "xanchor": "left"})
     # Rounded for a smaller payload, then clipped again so no rounded value leaves the box.
-    rows = [[min(max(v, zmin), zmax) for v in rounded(row, 4)] for row in shown]
+    rows = [[None if v is None else min(max(v, zmin), zmax) for v in rounded(row, 4)] for row in shown]
     data: list[Spec] = [
         {
             "type": "surface",
