@@ -8,8 +8,8 @@ norms), so one compile serves every run of a (landscape, optimizer, rule,
 dtype). A state's ``threshold`` field is the rule's own effective threshold
 at the step just taken (``Trajectory.clip_threshold``).
 
-- ``agc``: ``optax.adaptive_grad_clip(c, eps)`` itself, the two parameters as
-  one vector leaf.
+- ``agc``: ``optax.adaptive_grad_clip(c, eps)``'s formulas with the two
+  parameters as one vector leaf (per component, so sweeps are exact).
 - ``autoclip``: Seetharaman et al. 2020: the ``p``-th percentile of every
   pre-clip norm so far (this step's included), numpy's default linear
   interpolation, then exact norm clipping to it.
@@ -53,18 +53,32 @@ class AgcState(NamedTuple):
 
 
 def adaptive_grad_clip(threshold, eps=1e-3) -> optax.GradientTransformation:
-    """``optax.adaptive_grad_clip(threshold, eps)``, recording its clip level c max(||theta||, eps)."""
-    inner = optax.adaptive_grad_clip(threshold, eps)
+    """``optax.adaptive_grad_clip(threshold, eps)`` on one vector leaf, recording its level.
+
+    optax's formulas, operation for operation: ``g_norm = ||g||``,
+    ``max_norm = threshold * max(||theta||, eps)``, and ``g * (max_norm /
+    max(g_norm, 1e-6))`` where ``g_norm >= max_norm`` (else g). Written per
+    component (``x0 * x0 + x1 * x1``, where optax calls ``jnp.sum``) so that
+    a batch of sweep cells compiles to the arithmetic of one run: with the
+    reduction, a 128 x 128 map differed from ``simulate`` in the last digit
+    of 3 % of its cells. Checked against optax itself (tests).
+    """
+
+    def norm(x):
+        flat = x.reshape(-1)
+        return jnp.sqrt(flat[0] * flat[0] + flat[1] * flat[1])
 
     def init(params):
         return AgcState(jnp.asarray(jnp.inf, params.dtype))
 
     def update(updates, state, params=None):
         if params is None:
-            raise ValueError(optax._src.base.NO_PARAMS_MSG)
-        clipped, _ = inner.update(updates, optax.EmptyState(), params)
-        level = threshold * jnp.maximum(jnp.sqrt(jnp.sum(params * params)), eps)
-        return clipped, AgcState(jnp.asarray(level, params.dtype))
+            raise ValueError("adaptive_grad_clip needs the parameters (params=...)")
+        g_norm = norm(updates)
+        max_norm = threshold * jnp.maximum(norm(params), eps)
+        clipped = updates * (max_norm / jnp.maximum(g_norm, 1e-6))
+        out = jnp.where(g_norm < max_norm, updates, clipped)
+        return out, AgcState(jnp.asarray(max_norm, params.dtype))
 
     return optax.GradientTransformation(init, update)
 
@@ -133,13 +147,10 @@ ZCLIP_EPS = 1e-6
 
 
 class ZClipState(NamedTuple):
-    warm: jax.Array  # (HISTORY,) the warm-up norms
     count: jax.Array  # steps seen
-    mean: jax.Array  # mu (valid once count >= warmup)
-    var: jax.Array  # sigma^2
-    threshold: (
-        jax.Array
-    )  # the norm above which the step was clipped: mu + z (sigma + eps), max_norm in warm-up
+    mean: jax.Array  # mu: during the warm-up the running mean of the norms so far
+    var: jax.Array  # sigma^2 (during the warm-up: the running sum of squared deviations, Welford's M2)
+    threshold: jax.Array  # the norm above which it clipped: mu + z (sigma + eps); max_norm in warm-up
 
 
 def zclip(threshold, alpha=0.97, warmup=25, max_norm=math.inf) -> optax.GradientTransformation:
@@ -147,7 +158,9 @@ def zclip(threshold, alpha=0.97, warmup=25, max_norm=math.inf) -> optax.Gradient
 
     During the first ``warmup`` steps the raw norms are collected and the
     gradient is only clipped to ``max_norm`` (if finite); then mu is their
-    mean and sigma^2 their population variance. Each later step:
+    mean and sigma^2 their population variance (accumulated one step at a
+    time by Welford's method, so no history is kept and a batch of cells
+    does exactly the arithmetic of one). Each later step:
     ``z = (n - mu) / (sigma + 1e-6)``; if ``z > threshold`` the gradient is
     clipped to ``mu + threshold^2 sigma / z``; then capped at ``max_norm``;
     then ``mu <- alpha mu + (1 - alpha) n_eff`` and ``sigma^2 <- alpha
@@ -158,7 +171,7 @@ def zclip(threshold, alpha=0.97, warmup=25, max_norm=math.inf) -> optax.Gradient
     def init(params):
         dtype = params.dtype
         zero = jnp.zeros((), dtype)
-        return ZClipState(jnp.zeros(HISTORY, dtype), jnp.zeros((), jnp.int32), zero, zero, zero + jnp.inf)
+        return ZClipState(jnp.zeros((), jnp.int32), zero, zero, zero + jnp.inf)
 
     def update(updates, state, params=None):
         del params
@@ -171,17 +184,18 @@ def zclip(threshold, alpha=0.97, warmup=25, max_norm=math.inf) -> optax.Gradient
         count = state.count
         warming = count.astype(dtype) < n_warm
 
-        # Warm-up: collect the raw norm; on the last warm-up step, the statistics.
-        slot = jnp.minimum(count, HISTORY - 1)
-        warm = state.warm.at[slot].set(jnp.where(warming, norm, state.warm[slot]))
-        mask = jnp.arange(HISTORY).astype(dtype) < n_warm
-        mean0 = jnp.sum(jnp.where(mask, warm, 0)) / n_warm
-        var0 = jnp.sum(jnp.where(mask, (warm - mean0) * (warm - mean0), 0)) / n_warm
-        last_warm = warming & ((count + 1).astype(dtype) >= n_warm)
+        # Warm-up: Welford's running mean and M2 of the raw norms; on the
+        # last warm-up step M2 becomes the population variance.
+        k = (count + 1).astype(dtype)
+        delta = norm - state.mean
+        mean_w = state.mean + delta / k
+        m2_w = state.var + delta * (norm - mean_w)
+        last_warm = warming & (k >= n_warm)
+        var_w = jnp.where(last_warm, m2_w / n_warm, m2_w)
 
         # After warm-up: the z test on the statistics so far.
         mu, var = state.mean, state.var
-        sigma = jnp.sqrt(var)
+        sigma = jnp.sqrt(jnp.where(warming, 0, var))
         z = (norm - mu) / (sigma + ZCLIP_EPS)
         over = z > z_limit
         clipped_to = mu + z_limit * z_limit * sigma / jnp.where(over, z, 1.0)
@@ -192,9 +206,9 @@ def zclip(threshold, alpha=0.97, warmup=25, max_norm=math.inf) -> optax.Gradient
         level = jnp.where(warming, cap, jnp.minimum(mu + z_limit * (sigma + ZCLIP_EPS), cap))
         target = jnp.where(warming, cap, n_eff)
         out = clip_scaled_to(updates, target, s, inner, norm)
-        new_mean = jnp.where(warming, jnp.where(last_warm, mean0, mu), mu_new)
-        new_var = jnp.where(warming, jnp.where(last_warm, var0, var), var_new)
-        return out, ZClipState(warm, count + 1, new_mean, new_var, level)
+        new_mean = jnp.where(warming, mean_w, mu_new)
+        new_var = jnp.where(warming, var_w, var_new)
+        return out, ZClipState(count + 1, new_mean, new_var, level)
 
     return optax.GradientTransformation(init, update)
 
