@@ -122,3 +122,33 @@ def test_sensitivity_reruns_with_the_sweeps_rule_and_options():
 
     sens = sweep_sensitivity(sweep, nudge=1e-15)
     assert sens.clip == "zclip" and sens.outcome.shape == sweep.shape
+
+
+@pytest.mark.parametrize("rule", ["agc", "autoclip", "zclip", "clip_update", "skip"])
+def test_a_large_map_of_a_stateful_rule_is_bit_for_bit_simulate(rule):
+    # 4096 cells: two shards of 2048-cell blocks, where a vmapped reduction
+    # used to round differently from the one-cell program.
+    sweep = ls.sweep_starts("pascanu", 0.1, 100, rule, resolution=64)
+    rng = np.random.default_rng(0)
+    for j, i in rng.integers(0, 64, size=(25, 2)):
+        run = ls.simulate("pascanu", (sweep.x[i], sweep.y[j]), 0.1, 100, rule)
+        assert (sweep.final_x[j, i], sweep.final_y[j, i]) == tuple(run.params[-1]), (rule, j, i)
+        assert sweep.n_clipped[j, i] == run.n_clipped
+
+
+def test_autoclips_history_is_sized_to_the_sweep_and_changes_nothing():
+    from landscapes.core.stateful_rules import history_capacity
+
+    assert [history_capacity("autoclip", n) for n in (0, 10, 16, 17, 200, 1000)] == [
+        16,
+        16,
+        16,
+        32,
+        256,
+        1000,
+    ]
+    assert history_capacity("norm", 200) == 0
+    for steps in (15, 16, 17):  # either side of a capacity step: the same runs as simulate's
+        sweep = ls.sweep_starts("pascanu", 0.3, steps, "autoclip", 20.0, resolution=GRID)
+        run = ls.simulate("pascanu", (sweep.x[1], sweep.y[2]), 0.3, steps, "autoclip", 20.0)
+        assert (sweep.final_x[2, 1], sweep.final_y[2, 1]) == tuple(run.params[-1])

@@ -114,6 +114,8 @@ class ClipRuleSpec:
         before the learning rate) or ``"gate"`` (``wrap``).
       uses_threshold: False for a rule that ignores the threshold (``none``:
         its recorded threshold is ``inf``).
+      history: True for a rule whose ``transform`` keeps a per-step history
+        and takes a static ``capacity`` (its length; AutoClip).
     """
 
     name: str
@@ -134,6 +136,7 @@ class ClipRuleSpec:
     wrap: Callable[..., object] | None = None
     placement: str = "gradient"
     uses_threshold: bool = True
+    history: bool = False
 
     @property
     def stateful(self) -> bool:
@@ -171,6 +174,7 @@ def register_clip_rule(
     wrap: Callable[..., object] | None = None,
     placement: str | None = None,
     uses_threshold: bool = True,
+    history: bool = False,
 ) -> ClipRuleSpec:
     """Registers a clipping rule everywhere at once.
 
@@ -186,7 +190,7 @@ def register_clip_rule(
       sweep_tolerance: the stated tolerance of sweep cells against ``simulate``;
         defaults to 0 with ``batched`` and to 1e-9 without (``jax.vmap``).
       description, source, options, default_threshold, threshold_max,
-        threshold_meaning, transform, wrap, placement, uses_threshold: see
+        threshold_meaning, transform, wrap, placement, uses_threshold, history: see
         ``ClipRuleSpec`` (``placement`` defaults to ``"gate"`` with ``wrap``,
         else ``"gradient"``).
 
@@ -232,6 +236,7 @@ def register_clip_rule(
         wrap,
         placement,
         uses_threshold,
+        history,
     )
     CLIP_SPECS[name] = spec
     CLIP_RULES[name] = rule

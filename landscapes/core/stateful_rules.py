@@ -115,13 +115,20 @@ def percentile_sorted(sorted_values: jax.Array, count: jax.Array, p: jax.Array) 
     return jnp.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 
 
-def autoclip(threshold) -> optax.GradientTransformation:
-    """AutoClip: clip to the ``threshold``-th percentile of the pre-clip norms so far (this one included)."""
+def autoclip(threshold, capacity: int = HISTORY) -> optax.GradientTransformation:
+    """AutoClip: clip to the ``threshold``-th percentile of the pre-clip norms so far (this one included).
+
+    ``capacity`` (static) is the length of the history buffer: at least the
+    number of steps the run can take. The engine keeps ``MAX_STEPS`` (one
+    compile for every run); a sweep sizes it to its step count (see
+    ``history_capacity``), which only shortens the run of +inf past the
+    norms, so the numbers are the same to the bit.
+    """
 
     def init(params):
         dtype = params.dtype
         return AutoClipState(
-            jnp.full(HISTORY, jnp.inf, dtype), jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dtype)
+            jnp.full(capacity, jnp.inf, dtype), jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dtype)
         )
 
     def update(updates, state, params=None):
@@ -129,11 +136,11 @@ def autoclip(threshold) -> optax.GradientTransformation:
         norm, s, inner = _norm_parts(updates)
         history = state.history
         # Insert the norm into the sorted history (an O(n) shift, no sort).
-        index = jnp.arange(HISTORY)
+        index = jnp.arange(capacity)
         position = jnp.sum(history < norm)
         shifted = jnp.roll(history, 1)
         history = jnp.where(index < position, history, jnp.where(index == position, norm, shifted))
-        count = jnp.minimum(state.count + 1, HISTORY)
+        count = jnp.minimum(state.count + 1, capacity)
         level = percentile_sorted(history, count, jnp.asarray(threshold, history.dtype))
         return clip_scaled_to(updates, level, s, inner, norm), AutoClipState(history, count, level)
 
@@ -291,7 +298,7 @@ register_clip_rule(
     dash="dot",
     marker="triangle-down",
     transform=adaptive_grad_clip,
-    sweep_tolerance=1e-9,
+    sweep_tolerance=0.0,
     description=(
         "Adaptive gradient clipping: the gradient is clipped to c times the length of the parameters "
         "(at least eps), so the allowed step grows with the weights."
@@ -309,7 +316,8 @@ register_clip_rule(
     dash="dash",
     marker="hexagon",
     transform=autoclip,
-    sweep_tolerance=1e-9,
+    sweep_tolerance=0.0,
+    history=True,
     description=(
         "AutoClip: the threshold is the p-th percentile of every gradient norm seen so far (this one "
         "included); the gradient is norm-clipped to it, so the threshold follows the run."
@@ -327,7 +335,7 @@ register_clip_rule(
     dash="longdash",
     marker="cross",
     transform=zclip,
-    sweep_tolerance=1e-9,
+    sweep_tolerance=0.0,
     description=(
         "ZClip: after a warm-up, a norm more than z standard deviations above its running mean is "
         "clipped back towards the mean; mean and variance are moving averages of the clipped norms."
@@ -366,7 +374,7 @@ register_clip_rule(
     marker="pentagon",
     transform=clip_by_norm_exact,
     placement="direction",
-    sweep_tolerance=1e-9,
+    sweep_tolerance=0.0,
     description=(
         "The optimizer's direction (after momentum or Adam's scaling, before the learning rate) is "
         "norm-clipped to c; for plain descent this is norm clipping, with momentum it clips the velocity."
@@ -381,10 +389,24 @@ register_clip_rule(
     dash="longdashdot",
     marker="asterisk",
     wrap=lambda inner, threshold: skip_large(inner, threshold),
-    sweep_tolerance=1e-9,
+    sweep_tolerance=0.0,
     description=(
         "The step is skipped (no update, optimizer state kept) when ||g|| > c or g is not finite; "
         "without noise a skipped point stays where it is, so the run parks at the cliff edge."
     ),
     source="optax.apply_if_finite (skips non-finite steps); loss-spike skipping in LLM training",
 )
+
+
+def history_capacity(clip: str, steps: int) -> int:
+    """The history buffer a sweep of ``steps`` steps gives rule ``clip``: 0 for a rule without one.
+
+    The next power of two at or above ``steps`` (at least 16, at most
+    ``MAX_STEPS``): a handful of compiles in all, and a 200-step AutoClip map
+    moves a 256-long buffer per cell instead of a 1000-long one.
+    """
+    from .clipping import CLIP_SPECS
+
+    if not CLIP_SPECS[clip].history:
+        return 0
+    return min(HISTORY, max(16, 1 << max(0, int(steps) - 1).bit_length()))

@@ -31,8 +31,11 @@ def make_stepper(
     threshold: jax.Array,
     clip_options: Mapping[str, jax.Array],
     optimizer_options: Mapping[str, jax.Array],
+    capacity: int = 0,
 ) -> tuple[Callable, Callable]:
     spec = CLIP_SPECS[clip]
+    if spec.history and capacity:
+        clip_options = {**clip_options, "capacity": capacity}
     dtype_inf = jnp.inf
 
     def level_of(state, dtype):

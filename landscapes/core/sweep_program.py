@@ -124,6 +124,7 @@ def _sweep_cells(
     optimizer,
     clip,
     unroll,
+    capacity=0,
 ):
     """Runs every cell's descent; the per-cell logic mirrors ``engine._descend``.
 
@@ -131,7 +132,8 @@ def _sweep_cells(
     window (x0, x1, y0, y1) for the "left the window" test; clip_opts,
     opt_opts, noise: the rule's and the optimizer's options and the noise
     settings (the same for every cell); unroll: the fast path's chunk size
-    (0 for the generic path).
+    (0 for the generic path); capacity: the history length of a rule that
+    keeps one (``stateful_rules.history_capacity``; 0 otherwise).
 
     A stateless rule runs through its batched form (bit for bit the one-cell
     rule); a rule with state through ``jax.vmap`` of the engine's own step
@@ -143,7 +145,7 @@ def _sweep_cells(
     stateful = CLIP_SPECS[clip].stateful
 
     def stepper(rate, c):
-        return make_stepper(clip, optimizer, rate, momentum, c, clip_opts, opt_opts)
+        return make_stepper(clip, optimizer, rate, momentum, c, clip_opts, opt_opts, capacity)
 
     def init_opt(theta, rate, c):
         if stateful:
@@ -235,6 +237,7 @@ def _sweep_blocks(
     optimizer,
     clip,
     unroll,
+    capacity=0,
 ):
     """``_sweep_cells`` over blocks of cells, one block after the other.
 
@@ -247,6 +250,8 @@ def _sweep_blocks(
     key = (landscape, optimizer, clip, str(theta0.dtype), blocks * cells, _path(landscape, unroll))
     if noise:
         key = (*key, "noise")
+    if capacity:
+        key = (*key, f"history {capacity}")
     SWEEP_TRACE_COUNTS[key] += 1
 
     def one_block(block):
@@ -263,12 +268,13 @@ def _sweep_blocks(
             optimizer=optimizer,
             clip=clip,
             unroll=unroll,
+            capacity=capacity,
         )
 
     return lax.map(one_block, (theta0, lr, threshold))
 
 
-_STATIC = ("landscape", "optimizer", "clip", "unroll")
+_STATIC = ("landscape", "optimizer", "clip", "unroll", "capacity")
 
 #: XLA options for the CPU build of the sweep. Vectors of 512 bits (where the
 #: CPU has AVX-512; ignored elsewhere) cut the time of a 128 x 128 map by

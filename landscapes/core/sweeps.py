@@ -44,6 +44,7 @@ from .outcomes import (
     train_tolerance,
 )
 from .registry import Landscape, Window, get_landscape
+from .stateful_rules import history_capacity
 from .status import OK
 from .stepper import check_noise, check_placement, noise_as_traced, options_as_traced
 from .sweep_program import (
@@ -216,7 +217,13 @@ def _run(
             options_as_traced(optimizer_options or {}, dt),
             noise_as_traced(noise, dt),
         ),
-        dict(landscape=scape.name, optimizer=optimizer, clip=clip, unroll=int(unroll)),
+        dict(
+            landscape=scape.name,
+            optimizer=optimizer,
+            clip=clip,
+            unroll=int(unroll),
+            capacity=history_capacity(clip, steps),
+        ),
     )
     taken, status = ints[0], ints[1]
     return dict(
