@@ -98,13 +98,13 @@ def test_a_normalized_step_has_length_lr_times_c(w, b, lr, c):
     # ||g|| / (||g|| + beta) * lr * c: within 1e-9 of lr c once ||g|| >> beta.
     want = lr * c * run.grad_norm / (run.grad_norm + beta)
     np.testing.assert_allclose(run.step_length, want, rtol=1e-14)
-    big = run.grad_norm >= beta / 1e-9
+    big = run.grad_norm >= 10 * beta / 1e-9
     assert np.all(np.abs(run.step_length[big] - lr * c) <= 1e-9 * lr * c)
 
 
 @given(vectors, thresholds)
 def test_a_normalized_gradient_has_length_c_when_much_longer_than_beta(g, c):
-    assume(np.linalg.norm(g) >= 1e3)  # beta / ||g|| <= 1e-9
+    assume(np.linalg.norm(g) >= 1e4)  # beta / ||g|| <= 1e-10: well inside 1e-9
     out = np.asarray(ls.clip_gradient(g, "normalize", c))
     assert abs(math.hypot(*out) - c) <= 1e-9 * c
 
@@ -580,3 +580,36 @@ def test_stateful_rules_run_in_float32():
 def test_an_unknown_rule_is_refused():
     with pytest.raises(ValueError, match="unknown clipping mode 'zclipp'"):
         ls.simulate("pascanu", None, 0.1, 3, "zclipp")
+
+
+@given(
+    st.floats(4.3, 6.0), st.floats(-3.5, -1.5), st.floats(1e-3, 0.5), st.floats(0.5, 4.0), st.integers(1, 10)
+)
+def test_zclip_clips_exactly_the_norms_above_its_band_and_below_it(w, b, lr, z, warmup):
+    run = ls.simulate("pascanu", (w, b), lr, 25, "zclip", z, clip_options={"warmup": warmup})
+    after = np.arange(run.steps_taken) >= warmup
+    band = run.clip_threshold
+    assert np.all(np.isinf(band[~after])) and not run.clipped[~after].any()
+    above = after & (run.grad_norm > band * (1 + 1e-12))
+    below = after & (run.grad_norm < band * (1 - 1e-12))
+    assert run.clipped[above].all() and not run.clipped[below].any()
+    # A clipped norm lands below the band: mu + z^2 sigma / z_t < mu + z sigma.
+    assert np.all(run.step_length[above] / lr <= band[above] * (1 + 1e-12))
+
+
+@given(st.floats(4.3, 6.0), st.floats(-3.5, -1.5), st.floats(1e-3, 0.5), st.floats(1e-2, 10.0))
+def test_clipped_momentum_bounds_every_step_by_lr_times_c(w, b, lr, c):
+    run = ls.simulate("pascanu", (w, b), lr, 25, "clip_update", c, "momentum")
+    assert np.all(run.step_length <= lr * c * (1 + 1e-12))
+
+
+def test_simulate_modes_and_many_take_the_noise_too():
+    noise = {"sigma": 0.1, "spike_prob": 0.3, "seed": 2}
+    runs = ls.simulate_modes("pascanu", (4.7, -2.2), 0.2, 40, 1.0, modes=("norm", "skip"), noise=noise)
+    many = ls.simulate_many("pascanu", (4.7, -2.2), [0.2], 1.0, 40, "norm", noise=noise)
+    for mode, run in runs.items():
+        single = ls.simulate("pascanu", (4.7, -2.2), 0.2, 40, mode, 1.0, noise=noise)
+        np.testing.assert_allclose(run.params, single.params, rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(run.spiked, single.spiked)
+        assert run.noise == single.noise
+    np.testing.assert_allclose(many[0].params, runs["norm"].params, rtol=1e-9, atol=1e-12)

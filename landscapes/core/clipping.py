@@ -502,7 +502,7 @@ register_clip_rule(
     "per_variable",
     _clip_per_variable,
     label="per-variable clipping (Keras clipnorm)",
-    color="#56B4E9",
+    color="#661100",
     dash="dashdot",
     marker="x",
     batched=_clip_per_variable_batched,
