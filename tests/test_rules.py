@@ -22,6 +22,10 @@ ALL_NEW = NEW_STATELESS + STATEFUL
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 vectors = st.lists(finite, min_size=2, max_size=2).map(np.array)
+# Components far from the subnormal range (where g c / c is not one rounding of g).
+normal_vectors = st.lists(finite.filter(lambda x: x == 0 or abs(x) > 1e-290), min_size=2, max_size=2).map(
+    np.array
+)
 thresholds = st.floats(1e-3, 1e3)
 
 
@@ -73,7 +77,7 @@ def test_torch_rule_shrinks_a_gradient_of_length_exactly_c():
     np.testing.assert_array_equal(out, g * (5.0 / (5.0 + 1e-6)))
 
 
-@given(vectors, thresholds)
+@given(normal_vectors, thresholds)
 def test_per_variable_is_keras_clipnorm_and_value_clipping_on_scalars(g, c):
     ours = np.asarray(ls.clip_gradient(g, "per_variable", c))
     np.testing.assert_allclose(ours, ref.per_variable(g, c), rtol=2.3e-16, atol=0)
