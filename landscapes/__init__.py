@@ -13,8 +13,10 @@ from .core._jaxsetup import enable_compilation_cache
 from .core.clipping import (
     CLIP_RULES,
     CLIP_SPECS,
+    ClipOption,
     ClipRuleSpec,
     check_clip,
+    check_clip_options,
     clip_gradient,
     clip_modes,
     clip_rule,
@@ -30,10 +32,18 @@ from .core.engine import (
 )
 from .core.mesh import Surface, evaluate_points, loss_surface
 from .core.objectives import PASCANU_CRITICAL_W, pascanu_wall_b, rnn_states
-from .core.optimizers import OPTIMIZER_LABELS, OPTIMIZERS, register_optimizer
+from .core.optimizers import (
+    OPTIMIZER_DIRECTIONS,
+    OPTIMIZER_LABELS,
+    OPTIMIZER_OPTIONS,
+    OPTIMIZERS,
+    check_optimizer_options,
+    register_optimizer,
+)
 from .core.outcomes import OUTCOMES, classify, train_tolerance
 from .core.registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes, register
 from .core.rnn import PeakGradients, RnnUnroll, gradient_across_wall, peak_gradient_vs_T, unroll_rnn
+from .core.stepper import check_noise
 from .core.sweeps import Sweep, sweep_hparams, sweep_starts
 from .core.validation import MAX_STEPS
 from .figures.lessons import (
@@ -143,6 +153,14 @@ __all__ = [
     "unregister_clip_rule",
     "unroll_rnn",
     "value_and_grad_fn",
+]
+__all__ += [  # every clipping rule the field uses (issue 12): options, optimizers' options, noise
+    "OPTIMIZER_DIRECTIONS",
+    "OPTIMIZER_OPTIONS",
+    "ClipOption",
+    "check_clip_options",
+    "check_noise",
+    "check_optimizer_options",
 ]
 __all__ += [  # sweeps (issue 4): many descents at once, their figures and captions
     "OUTCOMES",

@@ -10,6 +10,7 @@ and the exports all read the registry. ``clip_gradient`` is jittable with
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -20,9 +21,57 @@ from jax.typing import ArrayLike
 
 from .validation import positive_number
 
-ClipRule = Callable[[jax.Array, jax.Array], jax.Array]
+ClipRule = Callable[..., jax.Array]
 #: ``batched(grads (n, d), thresholds (n,)) -> clipped (n, d)``: the rule on many cells at once.
-BatchedClipRule = Callable[[jax.Array, jax.Array], jax.Array]
+BatchedClipRule = Callable[..., jax.Array]
+
+
+@dataclass(frozen=True)
+class ClipOption:
+    """One option of a rule besides its threshold (``clip_options={name: value}``).
+
+    The value is traced (a new value never recompiles). ``low``/``high``
+    bound it (``open`` ends exclude the bound); ``integer`` asks for a whole
+    number; ``none_means`` is the value ``None`` stands for (e.g. ``inf``:
+    "no cap"), or None if ``None`` is refused.
+    """
+
+    name: str
+    default: float | None
+    description: str
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+    none_means: float | None = None
+
+    def check(self, rule: str, value: object) -> float:
+        """``value`` as the float the programs use, or a ValueError naming the option and the value."""
+        if value is None:
+            if self.none_means is None:
+                raise ValueError(f"option {self.name!r} of {rule!r} must be a number, got None")
+            return float(self.none_means)
+        if isinstance(value, bool):
+            raise ValueError(f"option {self.name!r} of {rule!r} must be a number, got {value!r}")
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"option {self.name!r} of {rule!r} must be a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"option {self.name!r} of {rule!r} must be finite, got {value!r}")
+        below = number <= self.low if self.low_open else number < self.low
+        above = number >= self.high if self.high_open else number > self.high
+        if below or above:
+            lo = "(" if self.low_open else "["
+            hi = ")" if self.high_open else "]"
+            raise ValueError(
+                f"option {self.name!r} of {rule!r} must lie in {lo}{self.low:g}, {self.high:g}{hi}, "
+                f"got {value!r}"
+            )
+        if self.integer and not number.is_integer():
+            raise ValueError(f"option {self.name!r} of {rule!r} must be a whole number, got {value!r}")
+        return number
 
 
 @dataclass(frozen=True)
@@ -41,6 +90,32 @@ class ClipRuleSpec:
         rule that takes a norm may round it differently from the one-cell
         program, and near a cliff that last digit grows; a rule with an exact
         ``batched`` form states 0.
+      description: one line saying what the rule does (for the app).
+      source: where the rule is defined (paper or library function).
+      options: the rule's options besides the threshold (``ClipOption``s),
+        passed as ``clip_options``; a stateless ``rule`` receives them as
+        keyword arguments, as does ``batched``.
+      default_threshold: the threshold used when a call gives none.
+      threshold_max: the largest threshold accepted (100 for a percentile).
+      threshold_meaning: what the threshold is ("the norm c", "the
+        percentile p", "the z limit").
+      transform: for a rule with state: ``transform(threshold, **options) ->
+        optax.GradientTransformation`` mapping the raw gradient (with
+        ``placement="direction"``: the optimizer's direction) to the clipped
+        one, with explicit state. A state with a ``threshold`` field is the
+        rule's own effective threshold at that step (recorded in
+        ``Trajectory.clip_threshold``).
+      wrap: for a rule that decides whether a step happens at all:
+        ``wrap(inner, threshold, **options) -> optax.GradientTransformation``
+        around the optimizer ``inner``; its state's ``skipped`` field says
+        whether the step was skipped (counted as fired).
+      placement: ``"gradient"`` (the rule acts on the raw gradient, before
+        the optimizer), ``"direction"`` (after the optimizer's scaling,
+        before the learning rate) or ``"gate"`` (``wrap``).
+      uses_threshold: False for a rule that ignores the threshold (``none``:
+        its recorded threshold is ``inf``).
+      history: True for a rule whose ``transform`` keeps a per-step history
+        and takes a static ``capacity`` (its length; AutoClip).
     """
 
     name: str
@@ -51,6 +126,26 @@ class ClipRuleSpec:
     marker: str = "circle"
     batched: BatchedClipRule | None = None
     sweep_tolerance: float = 0.0
+    description: str = ""
+    source: str = ""
+    options: tuple[ClipOption, ...] = ()
+    default_threshold: float = 1.0
+    threshold_max: float = math.inf
+    threshold_meaning: str = "the norm c"
+    transform: Callable[..., object] | None = None
+    wrap: Callable[..., object] | None = None
+    placement: str = "gradient"
+    uses_threshold: bool = True
+    history: bool = False
+
+    @property
+    def stateful(self) -> bool:
+        """Whether the rule carries state from step to step (or needs the parameters)."""
+        return self.transform is not None or self.wrap is not None
+
+    @property
+    def option_defaults(self) -> dict[str, float | None]:
+        return {option.name: option.default for option in self.options}
 
 
 #: Every registered rule, by name, in registration order.
@@ -69,6 +164,17 @@ def register_clip_rule(
     marker: str = "circle",
     batched: BatchedClipRule | None = None,
     sweep_tolerance: float | None = None,
+    description: str = "",
+    source: str = "",
+    options: tuple[ClipOption, ...] = (),
+    default_threshold: float = 1.0,
+    threshold_max: float = math.inf,
+    threshold_meaning: str = "the norm c",
+    transform: Callable[..., object] | None = None,
+    wrap: Callable[..., object] | None = None,
+    placement: str | None = None,
+    uses_threshold: bool = True,
+    history: bool = False,
 ) -> ClipRuleSpec:
     """Registers a clipping rule everywhere at once.
 
@@ -83,6 +189,10 @@ def register_clip_rule(
       batched: an exact batched form for the sweeps (see ``ClipRuleSpec``).
       sweep_tolerance: the stated tolerance of sweep cells against ``simulate``;
         defaults to 0 with ``batched`` and to 1e-9 without (``jax.vmap``).
+      description, source, options, default_threshold, threshold_max,
+        threshold_meaning, transform, wrap, placement, uses_threshold, history: see
+        ``ClipRuleSpec`` (``placement`` defaults to ``"gate"`` with ``wrap``,
+        else ``"gradient"``).
 
     Returns:
       The registered ``ClipRuleSpec``.
@@ -100,7 +210,34 @@ def register_clip_rule(
     if not callable(rule):
         raise ValueError(f"rule must be a function rule(g, c) -> g, got {rule!r}")
     tolerance = (0.0 if batched is not None else 1e-9) if sweep_tolerance is None else float(sweep_tolerance)
-    spec = ClipRuleSpec(name, rule, label, color, dash, marker, batched, tolerance)
+    placement = placement or ("gate" if wrap is not None else "gradient")
+    if placement not in ("gradient", "direction", "gate"):
+        raise ValueError(f"placement must be 'gradient', 'direction' or 'gate', got {placement!r}")
+    if placement == "gate" and wrap is None:
+        raise ValueError("a rule with placement 'gate' needs wrap(inner, threshold, **options)")
+    if placement == "direction" and transform is None:
+        raise ValueError("a rule with placement 'direction' needs transform(threshold, **options)")
+    spec = ClipRuleSpec(
+        name,
+        rule,
+        label,
+        color,
+        dash,
+        marker,
+        batched,
+        tolerance,
+        description,
+        source,
+        tuple(options),
+        float(default_threshold),
+        float(threshold_max),
+        threshold_meaning,
+        transform,
+        wrap,
+        placement,
+        uses_threshold,
+        history,
+    )
     CLIP_SPECS[name] = spec
     CLIP_RULES[name] = rule
     return spec
@@ -262,6 +399,51 @@ def _clip_norm_batched(grad: jax.Array, threshold: jax.Array) -> jax.Array:
     return jnp.where(over[:, None], (grad * s[:, None]) * ratio[:, None], grad)
 
 
+def _clip_norm_torch(g: jax.Array, c: jax.Array) -> jax.Array:
+    """torch.nn.utils.clip_grad_norm_: g * min(1, c / (||g|| + 1e-6)), at every step.
+
+    The norm is the scaled one (``scaled_norm``), so a 1e200 gradient still
+    has length 1e200; below c the factor is exactly 1 (g unchanged).
+    """
+    flat = g.reshape(-1)
+    norm, _, _ = scaled_norm(flat[0], flat[1]) if g.size == 2 else (jnp.sqrt(jnp.sum(g * g)), None, None)
+    return g * jnp.minimum(1.0, c / (norm + jnp.asarray(1e-6, g.dtype)))
+
+
+def _clip_norm_torch_batched(grad: jax.Array, threshold: jax.Array) -> jax.Array:
+    norm, _, _ = scaled_norm(grad[:, 0], grad[:, 1])
+    return grad * jnp.minimum(1.0, threshold / (norm + jnp.asarray(1e-6, grad.dtype)))[:, None]
+
+
+def _clip_per_variable(g: jax.Array, c: jax.Array) -> jax.Array:
+    """Keras ``clipnorm``: each variable (here each of the two scalars) clipped to its own norm.
+
+    ``g_i * c / |g_i|`` where ``|g_i| > c``, as ``tf.clip_by_norm`` computes it
+    (``(g_i c) / max(|g_i|, c)``); at or below c g_i is kept exactly (Keras'
+    formula gives g_i c / c there, within one rounding of g_i). On scalars a
+    variable's norm is its absolute value, so this is value clipping up to
+    the last digit.
+    """
+    size = jnp.abs(g)
+    return jnp.where(size > c, (g * c) / jnp.where(size > c, size, 1.0), g)
+
+
+def _clip_per_variable_batched(grad: jax.Array, threshold: jax.Array) -> jax.Array:
+    return _clip_per_variable(grad, threshold[:, None])
+
+
+def _normalize(g: jax.Array, c: jax.Array, beta: jax.Array | float = 1e-6) -> jax.Array:
+    """Normalized gradient descent: g * (c / (||g|| + beta)) at every step (Zhang et al. 2020)."""
+    flat = g.reshape(-1)
+    norm, _, _ = scaled_norm(flat[0], flat[1]) if g.size == 2 else (jnp.sqrt(jnp.sum(g * g)), None, None)
+    return g * (c / (norm + jnp.asarray(beta, g.dtype)))
+
+
+def _normalize_batched(grad: jax.Array, threshold: jax.Array, beta: jax.Array | float = 1e-6) -> jax.Array:
+    norm, _, _ = scaled_norm(grad[:, 0], grad[:, 1])
+    return grad * (threshold / (norm + jnp.asarray(beta, grad.dtype)))[:, None]
+
+
 # Okabe & Ito's colour-blind-safe palette; dashes and markers differ too, so the
 # rules stay apart in greyscale and on a washed-out projector.
 register_clip_rule(
@@ -272,6 +454,10 @@ register_clip_rule(
     dash="solid",
     marker="circle",
     batched=lambda g, c: g,
+    description="The raw gradient, unchanged: the step is lr times the gradient, however steep the cliff.",
+    source="plain gradient descent",
+    threshold_meaning="unused",
+    uses_threshold=False,
 )
 register_clip_rule(
     "value",
@@ -281,6 +467,8 @@ register_clip_rule(
     dash="dash",
     marker="square",
     batched=lambda g, c: jnp.clip(g, -c[:, None], c[:, None]),
+    description="Each component clamped to [-c, c]: the step stays bounded but its direction can turn.",
+    source="torch.nn.utils.clip_grad_value_, optax.clip, Keras clipvalue",
 )
 register_clip_rule(
     "norm",
@@ -290,9 +478,63 @@ register_clip_rule(
     dash="dot",
     marker="diamond",
     batched=_clip_norm_batched,
+    description="Where ||g|| > c the gradient is rescaled to length c exactly; its direction is kept.",
+    source="Pascanu et al. 2013, Alg. 1; Goodfellow et al. eq. 10.48; optax.clip_by_global_norm",
 )
 #: The rules the app ships with (they cannot be unregistered; the Explorer shows them by default).
 BUILTIN_RULES = ("none", "value", "norm")
+
+register_clip_rule(
+    "norm_torch",
+    _clip_norm_torch,
+    label="torch norm clipping",
+    color="#CC79A7",
+    dash="longdash",
+    marker="triangle-up",
+    batched=_clip_norm_torch_batched,
+    description=(
+        "PyTorch's clip_grad_norm_: g times min(1, c / (||g|| + 1e-6)) at every step, so a gradient "
+        "of length exactly c is still shrunk a little."
+    ),
+    source="torch.nn.utils.clip_grad_norm_",
+)
+register_clip_rule(
+    "per_variable",
+    _clip_per_variable,
+    label="per-variable clipping (Keras clipnorm)",
+    color="#661100",
+    dash="dashdot",
+    marker="x",
+    batched=_clip_per_variable_batched,
+    description=(
+        "Keras' clipnorm: each variable is clipped to its own norm c. Here w and b are two separate "
+        "scalar variables, so this is value clipping (up to the last digit) and the direction can turn."
+    ),
+    source="Keras 3 optimizer clipnorm (tf.clip_by_norm per variable)",
+)
+register_clip_rule(
+    "normalize",
+    _normalize,
+    label="normalized gradient",
+    color="#E69F00",
+    dash="longdashdot",
+    marker="star",
+    batched=_normalize_batched,
+    description=(
+        "Normalized gradient descent: g times c / (||g|| + beta) at every step, so each plain step has "
+        "length close to lr times c, on the plateau as on the cliff."
+    ),
+    source="Zhang, He, Sra & Jadbabaie 2020 (normalized GD)",
+    options=(
+        ClipOption(
+            "beta",
+            1e-6,
+            "added to the norm so a zero gradient gives a zero step",
+            low=0.0,
+            low_open=True,
+        ),
+    ),
+)
 
 
 def clip_modes() -> list[str]:
@@ -300,33 +542,71 @@ def clip_modes() -> list[str]:
     return list(CLIP_RULES)
 
 
-def check_clip(mode: str, threshold: object) -> float:
+def check_clip(mode: str, threshold: object, *, default: bool = False) -> float:
     """Validates a mode and a threshold; returns the threshold as a float.
+
+    With ``default=True``, ``threshold=None`` stands for the rule's
+    ``default_threshold`` (what ``simulate`` and the sweeps do).
 
     Raises:
       ValueError: for an unknown mode, or a threshold that is not a finite
-        positive number (the message names the bad value).
+        positive number (or above the rule's ``threshold_max``); the message
+        names the bad value.
     """
-    if mode not in CLIP_RULES:
+    if mode not in CLIP_RULES or mode not in CLIP_SPECS:
         raise ValueError(f"unknown clipping mode {mode!r}; choose one of {', '.join(CLIP_RULES)}")
-    return positive_number("clipping threshold", threshold)
+    spec = CLIP_SPECS[mode]
+    if threshold is None and default:
+        return spec.default_threshold
+    number = positive_number("clipping threshold", threshold)
+    if number > spec.threshold_max:
+        raise ValueError(
+            f"clipping threshold of {mode!r} ({spec.threshold_meaning}) must be at most "
+            f"{spec.threshold_max:g}, got {threshold!r}"
+        )
+    return number
 
 
-def clip_gradient(g: ArrayLike, mode: str, threshold: ArrayLike) -> jax.Array:
+def check_clip_options(mode: str, options: Mapping[str, object] | None) -> dict[str, float]:
+    """A rule's options, defaults filled in, as the floats its program traces.
+
+    Raises:
+      ValueError: for an unknown mode, an option the rule does not have (the
+        message lists the ones it has), or a bad value.
+    """
+    check_clip(mode, None, default=True)
+    spec = CLIP_SPECS[mode]
+    given = {} if options is None else options
+    if not isinstance(given, Mapping):
+        raise ValueError(f"clip_options must be a mapping of option names to values, got {options!r}")
+    known = {option.name: option for option in spec.options}
+    unknown = [name for name in given if name not in known]
+    if unknown:
+        has = ", ".join(known) if known else "none"
+        raise ValueError(f"clipping rule {mode!r} has no option {unknown[0]!r} (its options: {has})")
+    return {name: option.check(mode, given.get(name, option.default)) for name, option in known.items()}
+
+
+def clip_gradient(
+    g: ArrayLike, mode: str, threshold: ArrayLike, clip_options: Mapping[str, object] | None = None
+) -> jax.Array:
     """Clips a gradient by the rule ``mode``.
 
     Args:
       g: the raw gradient (any shape; norms are taken over all of it).
       mode: ``"none"``, ``"value"`` or ``"norm"`` (or any registered rule).
+        A rule with state is applied once from its fresh state (with zero
+        parameters where it needs them).
       threshold: c > 0. Under ``jax.jit`` it may be traced; a concrete value
         is checked.
+      clip_options: the rule's other options (e.g. ``{"beta": 1e-6}``).
 
     Returns:
       The clipped gradient, same shape and dtype as ``g``.
 
     Raises:
       ValueError: unknown mode, or a concrete threshold that is not finite
-        and positive.
+        and positive, or a bad option.
 
     >>> import jax.numpy as jnp
     >>> [round(v, 12) for v in clip_gradient(jnp.array([3.0, 4.0]), "norm", 1.0).tolist()]
@@ -341,5 +621,17 @@ def clip_gradient(g: ArrayLike, mode: str, threshold: ArrayLike) -> jax.Array:
             check_clip(mode, 1.0)
     else:
         threshold = check_clip(mode, threshold)
+    options = check_clip_options(mode, clip_options) if mode in CLIP_SPECS else {}
     g = jnp.asarray(g)
-    return CLIP_RULES[mode](g, jnp.asarray(threshold, dtype=g.dtype))
+    c = jnp.asarray(threshold, dtype=g.dtype)
+    opts = {name: jnp.asarray(value, dtype=g.dtype) for name, value in options.items()}
+    return CLIP_RULES[mode](g, c, **opts)
+
+
+#: Public names for the exact norm clip and its scaled core (the stateful rules build on them).
+clip_by_norm = _clip_norm
+clip_scaled_to = _clip_scaled
+
+# The rules with state (AGC, AutoClip, ZClip, clip-after-the-optimizer, skip)
+# register themselves on import; they need the norms above.
+from . import stateful_rules as _stateful_rules  # noqa: E402,F401

@@ -26,9 +26,10 @@ from . import _jaxsetup  # noqa: F401  (float64 on)
 from .clipping import CLIP_RULES, CLIP_SPECS, scaled_norm
 from .engine import value_and_grad_fn
 from .objectives import PASCANU_TARGET, PASCANU_X0
-from .optimizers import OPTIMIZERS
+from .optimizers import optimizer_transform
 from .registry import get_landscape
 from .status import OK, start_status, step_status
+from .stepper import add_noise, make_stepper, noise_draw
 
 #: How many times each sweep program was traced, keyed by
 #: (landscape, optimizer, clip, dtype, number of cells, path), path being
@@ -88,17 +89,18 @@ def _path(landscape: str, unroll: int) -> str:
     return f"unroll {unroll}" if unroll and landscape in FAST_LOSSES else "generic"
 
 
-def _clip_cells(clip: str, grad: jax.Array, threshold: jax.Array) -> jax.Array:
+def _clip_cells(clip: str, grad: jax.Array, threshold: jax.Array, options=None) -> jax.Array:
     """The clipping rule ``clip`` applied to each row of ``grad`` (n, 2) with its own threshold (n,).
 
     A rule's registered batched form where it has one (the built-in rules'
     are bit for bit their one-cell rule, see ``clipping._clip_norm_batched``),
     else ``jax.vmap`` of the rule, within the tolerance the registry states.
     """
+    options = options or {}
     batched = CLIP_SPECS[clip].batched
     if batched is not None:
-        return batched(grad, threshold)
-    return jax.vmap(CLIP_RULES[clip])(grad, threshold)
+        return batched(grad, threshold, **options)
+    return jax.vmap(lambda g, c: CLIP_RULES[clip](g, c, **options))(grad, threshold)
 
 
 def _where_cells(ok: jax.Array, new: jax.Array, old: jax.Array) -> jax.Array:
@@ -106,21 +108,55 @@ def _where_cells(ok: jax.Array, new: jax.Array, old: jax.Array) -> jax.Array:
     return jnp.where(ok.reshape(ok.shape + (1,) * (new.ndim - 1)), new, old)
 
 
-def _sweep_cells(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape, optimizer, clip, unroll):
+def _sweep_cells(
+    theta0,
+    lr,
+    threshold,
+    steps,
+    p,
+    momentum,
+    bounds,
+    clip_opts,
+    opt_opts,
+    noise,
+    *,
+    landscape,
+    optimizer,
+    clip,
+    unroll,
+    capacity=0,
+):
     """Runs every cell's descent; the per-cell logic mirrors ``engine._descend``.
 
     theta0: (n, 2) starts; lr, threshold: (n,) per cell; bounds: (4,) the
-    window (x0, x1, y0, y1) for the "left the window" test; unroll: the
-    fast path's chunk size (0 for the generic path).
+    window (x0, x1, y0, y1) for the "left the window" test; clip_opts,
+    opt_opts, noise: the rule's and the optimizer's options and the noise
+    settings (the same for every cell); unroll: the fast path's chunk size
+    (0 for the generic path); capacity: the history length of a rule that
+    keeps one (``stateful_rules.history_capacity``; 0 otherwise).
+
+    A stateless rule runs through its batched form (bit for bit the one-cell
+    rule); a rule with state through ``jax.vmap`` of the engine's own step
+    (``stepper.make_stepper``), within the tolerance the registry states.
     """
     n_cells = theta0.shape[0]
+    dtype = theta0.dtype
     value_and_grad = jax.vmap(_cell_value_and_grad(landscape, unroll), in_axes=(0, None))
+    stateful = CLIP_SPECS[clip].stateful
 
-    def init_opt(theta, rate):
-        return OPTIMIZERS[optimizer](rate, momentum).init(theta)
+    def stepper(rate, c):
+        return make_stepper(clip, optimizer, rate, momentum, c, clip_opts, opt_opts, capacity)
+
+    def init_opt(theta, rate, c):
+        if stateful:
+            return stepper(rate, c)[0](theta)
+        return optimizer_transform(optimizer, rate, momentum, opt_opts).init(theta)
 
     def advance(clipped, opt_state, theta, rate):
-        return OPTIMIZERS[optimizer](rate, momentum).update(clipped, opt_state, theta)
+        return optimizer_transform(optimizer, rate, momentum, opt_opts).update(clipped, opt_state, theta)
+
+    def advance_stateful(g, state, theta, rate, c):
+        return stepper(rate, c)[1](g, state, theta)
 
     def outside(theta):
         x, y = theta[:, 0], theta[:, 1]
@@ -131,7 +167,7 @@ def _sweep_cells(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape
     init = dict(
         n=jnp.int32(0),
         theta=theta0,
-        opt_state=jax.vmap(init_opt)(theta0, lr),
+        opt_state=jax.vmap(init_opt)(theta0, lr, threshold),
         loss=loss0,
         grad=grad0,
         status=start_status(loss0).astype(jnp.int32),
@@ -147,9 +183,17 @@ def _sweep_cells(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape
     def step(state):
         active = state["status"] == OK
         theta, grad = state["theta"], state["grad"]
-        clipped = _clip_cells(clip, grad, threshold)
-        fired = jnp.any(clipped != grad, axis=1)
-        update, new_opt_state = jax.vmap(advance)(clipped, state["opt_state"], theta, lr)
+        if noise:  # the same draw for every cell: each cell's run is at step n
+            z, spike = noise_draw(noise, state["n"], grad.shape[1], dtype)
+            grad = add_noise(grad, z[None, :], spike, noise)
+        if stateful:
+            update, new_opt_state, fired, _ = jax.vmap(advance_stateful)(
+                grad, state["opt_state"], theta, lr, threshold
+            )
+        else:
+            clipped = _clip_cells(clip, grad, threshold, clip_opts)
+            fired = jnp.any(clipped != grad, axis=1)
+            update, new_opt_state = jax.vmap(advance)(clipped, state["opt_state"], theta, lr)
         new_theta = theta + update
         new_loss, new_grad = value_and_grad(new_theta, p)
         verdict = step_status(grad, new_theta, new_loss, axis=1)
@@ -163,7 +207,7 @@ def _sweep_cells(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape
             theta=_where_cells(ok, new_theta, theta),
             opt_state=jax.tree.map(partial(_where_cells, ok), new_opt_state, state["opt_state"]),
             loss=jnp.where(ok, new_loss, state["loss"]),
-            grad=_where_cells(ok, new_grad, grad),
+            grad=_where_cells(ok, new_grad, state["grad"]),
             status=jnp.where(active, verdict, state["status"]).astype(jnp.int32),
             taken=state["taken"] + ok.astype(jnp.int32),
             left_at=jnp.where(ok & (state["left_at"] < 0) & outside(new_theta), n + 1, state["left_at"]),
@@ -177,7 +221,24 @@ def _sweep_cells(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape
     return floats, ints
 
 
-def _sweep_blocks(theta0, lr, threshold, steps, p, momentum, bounds, *, landscape, optimizer, clip, unroll):
+def _sweep_blocks(
+    theta0,
+    lr,
+    threshold,
+    steps,
+    p,
+    momentum,
+    bounds,
+    clip_opts,
+    opt_opts,
+    noise,
+    *,
+    landscape,
+    optimizer,
+    clip,
+    unroll,
+    capacity=0,
+):
     """``_sweep_cells`` over blocks of cells, one block after the other.
 
     theta0: (blocks, cells, 2); lr, threshold: (blocks, cells). A block of
@@ -187,6 +248,10 @@ def _sweep_blocks(theta0, lr, threshold, steps, p, momentum, bounds, *, landscap
     """
     blocks, cells = theta0.shape[:2]
     key = (landscape, optimizer, clip, str(theta0.dtype), blocks * cells, _path(landscape, unroll))
+    if noise:
+        key = (*key, "noise")
+    if capacity:
+        key = (*key, f"history {capacity}")
     SWEEP_TRACE_COUNTS[key] += 1
 
     def one_block(block):
@@ -196,16 +261,20 @@ def _sweep_blocks(theta0, lr, threshold, steps, p, momentum, bounds, *, landscap
             p,
             momentum,
             bounds,
+            clip_opts,
+            opt_opts,
+            noise,
             landscape=landscape,
             optimizer=optimizer,
             clip=clip,
             unroll=unroll,
+            capacity=capacity,
         )
 
     return lax.map(one_block, (theta0, lr, threshold))
 
 
-_STATIC = ("landscape", "optimizer", "clip", "unroll")
+_STATIC = ("landscape", "optimizer", "clip", "unroll", "capacity")
 
 #: XLA options for the CPU build of the sweep. Vectors of 512 bits (where the
 #: CPU has AVX-512; ignored elsewhere) cut the time of a 128 x 128 map by
@@ -266,7 +335,8 @@ def _execute(arrays: tuple[np.ndarray, ...], shared: tuple, static: dict) -> tup
     def run(k: int):
         return fn(*(part[k] for part in parts), *shared, **static)
 
-    signature = (on_cpu, blocks, cells, str(arrays[0].dtype), *sorted(static.items()))
+    structure = tuple(tuple(sorted(part)) if isinstance(part, dict) else () for part in shared)
+    signature = (on_cpu, blocks, cells, str(arrays[0].dtype), structure, *sorted(static.items()))
     if shards == 1 or signature not in _compiled:
         # The first call of a signature compiles: do it once, in this thread,
         # before the other shards run (two threads would trace it twice).

@@ -35,16 +35,18 @@ from typing import Literal
 import numpy as np
 from jax.typing import ArrayLike
 
-from .clipping import check_clip
+from .clipping import check_clip, check_clip_options
 from .engine import ClipMode
-from .optimizers import OptimizerName
+from .optimizers import OptimizerName, check_optimizer_options
 from .outcomes import (
     OUTCOMES,
     classify,
     train_tolerance,
 )
 from .registry import Landscape, Window, get_landscape
+from .stateful_rules import history_capacity
 from .status import OK
+from .stepper import check_noise, check_placement, noise_as_traced, options_as_traced
 from .sweep_program import (
     PASCANU_UNROLL,
     _execute,
@@ -87,7 +89,8 @@ class Sweep:
         ``classify`` and ``OUTCOME_DEFINITIONS``).
       tolerance: the loss at or below which a run counts as trained.
       landscape, clip, optimizer, steps, lr, threshold, start, window,
-        landscape_params, momentum, dtype: the configuration. ``lr`` and
+        landscape_params, momentum, dtype, clip_options, optimizer_options,
+        noise: the configuration. ``lr`` and
         ``threshold`` are None on the axis that varies them; ``start`` is
         None for a start sweep.
     """
@@ -119,6 +122,9 @@ class Sweep:
     landscape_params: Mapping[str, float] = field(default_factory=dict)
     momentum: float = 0.9
     dtype: str = "float64"
+    clip_options: Mapping[str, float] = field(default_factory=dict)
+    optimizer_options: Mapping[str, float] = field(default_factory=dict)
+    noise: Mapping[str, float] | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -195,6 +201,9 @@ def _run(
     optimizer: str,
     clip: str,
     unroll: int,
+    clip_options: Mapping[str, float] | None = None,
+    optimizer_options: Mapping[str, float] | None = None,
+    noise: Mapping[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
     (x0, x1), (y0, y1) = window
     floats, ints = _execute(
@@ -204,8 +213,17 @@ def _run(
             scape.param_vector(values, dt),
             dt.type(momentum),
             np.array([x0, x1, y0, y1], dtype=dt),
+            options_as_traced(clip_options or {}, dt),
+            options_as_traced(optimizer_options or {}, dt),
+            noise_as_traced(noise, dt),
         ),
-        dict(landscape=scape.name, optimizer=optimizer, clip=clip, unroll=int(unroll)),
+        dict(
+            landscape=scape.name,
+            optimizer=optimizer,
+            clip=clip,
+            unroll=int(unroll),
+            capacity=history_capacity(clip, steps),
+        ),
     )
     taken, status = ints[0], ints[1]
     return dict(
@@ -228,7 +246,7 @@ def sweep_starts(
     lr: float,
     steps: int,
     clip: ClipMode = "none",
-    threshold: float = 1.0,
+    threshold: float | None = None,
     optimizer: OptimizerName = "sgd",
     resolution: int | tuple[int, int] = 128,
     window: Window | None = None,
@@ -237,6 +255,9 @@ def sweep_starts(
     dtype: str | np.dtype = "float64",
     tolerance: float | None = None,
     fast: bool = True,
+    clip_options: Mapping[str, object] | None = None,
+    optimizer_options: Mapping[str, object] | None = None,
+    noise: Mapping[str, object] | None = None,
     **params: float,
 ) -> Sweep:
     """Runs the same descent from every start on a grid over a window.
@@ -248,9 +269,10 @@ def sweep_starts(
       landscape: a registered name or a Landscape.
       lr: learning rate, finite and positive.
       steps: number of steps, 0 to ``MAX_STEPS``.
-      clip: ``"none"``, ``"value"`` or ``"norm"``.
-      threshold: the clipping threshold c, finite and positive.
-      optimizer: ``"sgd"``, ``"momentum"`` or ``"adam"``.
+      clip: any registered rule (``clip_modes()``).
+      threshold: the rule's threshold, finite and positive; None for the
+        rule's default.
+      optimizer: ``"sgd"``, ``"momentum"``, ``"adam"`` or ``"adamw"``.
       resolution: starts per side, or (nx, ny); 2 to ``MAX_RESOLUTION``. A new
         number of cells compiles once; new values never do.
       window: ((x0, x1), (y0, y1)) the start grid, and the box a path must
@@ -261,6 +283,9 @@ def sweep_starts(
         when None.
       fast: use the landscape's fast path if it has one (``FAST_LOSSES``;
         the same numbers bit for bit, only quicker).
+      clip_options, optimizer_options, noise: as for ``simulate`` (the same
+        for every cell; with noise every cell draws the noise ``simulate``
+        would draw for it).
       **params: the landscape's own parameters (e.g. ``T=50``).
 
     Returns:
@@ -276,9 +301,13 @@ def sweep_starts(
     scape = get_landscape(landscape)
     values = scape.resolve_params(**params)
     lr = positive_number("learning rate", lr)
-    threshold = check_clip(clip, threshold)
+    threshold = check_clip(clip, threshold, default=True)
+    options = check_clip_options(clip, clip_options)
     steps = check_steps(steps)
     momentum, dt = _check_common(optimizer, momentum, dtype)
+    opt_options = check_optimizer_options(optimizer, optimizer_options)
+    check_placement(clip, optimizer)
+    noise = check_noise(noise)
     nx, ny = _check_resolution(resolution)
     window = _check_window(window, scape)
     tol = _check_tolerance(tolerance, scape, values)
@@ -301,6 +330,9 @@ def sweep_starts(
         optimizer,
         clip,
         PASCANU_UNROLL if fast else 0,
+        options,
+        opt_options,
+        noise,
     )
     cells = {key: value.reshape(ny, nx) for key, value in out.items()}
     return Sweep(
@@ -322,6 +354,9 @@ def sweep_starts(
         landscape_params=values,
         momentum=momentum,
         dtype=dt.name,
+        clip_options=options,
+        optimizer_options=opt_options,
+        noise=noise,
         **cells,
     )
 
@@ -349,6 +384,9 @@ def sweep_hparams(
     dtype: str | np.dtype = "float64",
     tolerance: float | None = None,
     fast: bool = True,
+    clip_options: Mapping[str, object] | None = None,
+    optimizer_options: Mapping[str, object] | None = None,
+    noise: Mapping[str, object] | None = None,
     **params: float,
 ) -> Sweep:
     """Runs the same descent from one start for every (learning rate, threshold) pair.
@@ -382,8 +420,12 @@ def sweep_hparams(
     lr_axis = _check_axis("learning rates", lrs, lambda v: positive_number("learning rate", v))
     check_clip(clip, 1.0)
     c_axis = _check_axis("thresholds", thresholds, lambda v: check_clip(clip, v))
+    options = check_clip_options(clip, clip_options)
     steps = check_steps(steps)
     momentum, dt = _check_common(optimizer, momentum, dtype)
+    opt_options = check_optimizer_options(optimizer, optimizer_options)
+    check_placement(clip, optimizer)
+    noise = check_noise(noise)
     window = _check_window(window, scape)
     tol = _check_tolerance(tolerance, scape, values)
 
@@ -402,6 +444,9 @@ def sweep_hparams(
         optimizer,
         clip,
         PASCANU_UNROLL if fast else 0,
+        options,
+        opt_options,
+        noise,
     )
     cells = {key: value.reshape(lr_grid.shape) for key, value in out.items()}
     return Sweep(
@@ -423,6 +468,9 @@ def sweep_hparams(
         landscape_params=values,
         momentum=momentum,
         dtype=dt.name,
+        clip_options=options,
+        optimizer_options=opt_options,
+        noise=noise,
         **cells,
     )
 
@@ -541,6 +589,9 @@ def sweep_sensitivity(sweep: Sweep, nudge: float = NUDGE, *, fast: bool = True) 
         sweep.optimizer,
         sweep.clip,
         PASCANU_UNROLL if fast else 0,
+        sweep.clip_options,
+        sweep.optimizer_options,
+        sweep.noise,
     )
     cells = {key: value.reshape(sweep.shape) for key, value in out.items()}
     outcome = classify(cells["final_loss"], cells["diverged_at"], cells["left_at"], sweep.tolerance)
