@@ -236,3 +236,13 @@ def test_a_sweep_clips_huge_and_tiny_gradients_bit_for_bit_like_simulate(plane):
             run = ls.simulate(name, (sweep.x[i], sweep.y[j]), 0.1, 5, "norm", c)
             assert (sweep.final_x[j, i], sweep.final_y[j, i]) == tuple(run.params[-1])
             assert sweep.longest_step[j, i] == run.longest_step
+
+
+def test_these_tests_run_under_strict_dtype_promotion():
+    """tests/conftest.py turns on strict promotion here: an implicit float/int mix raises."""
+    import jax
+    import jax.numpy as jnp
+
+    assert jax.config.jax_numpy_dtype_promotion == "strict"
+    with pytest.raises(jax.dtypes.TypePromotionError):
+        jnp.arange(3) * 1.5
