@@ -13,17 +13,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import jax
+import jax.core
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
+
+if TYPE_CHECKING:
+    import optax
 
 from .validation import positive_number
 
 ClipRule = Callable[..., jax.Array]
 #: ``batched(grads (n, d), thresholds (n,)) -> clipped (n, d)``: the rule on many cells at once.
 BatchedClipRule = Callable[..., jax.Array]
+#: ``transform(threshold, **options)`` or ``wrap(inner, threshold, **options)``: an optax transformation.
+TransformFactory = Callable[..., "optax.GradientTransformation"]
 
 
 @dataclass(frozen=True)
@@ -132,8 +139,8 @@ class ClipRuleSpec:
     default_threshold: float = 1.0
     threshold_max: float = math.inf
     threshold_meaning: str = "the norm c"
-    transform: Callable[..., object] | None = None
-    wrap: Callable[..., object] | None = None
+    transform: TransformFactory | None = None
+    wrap: TransformFactory | None = None
     placement: str = "gradient"
     uses_threshold: bool = True
     history: bool = False
@@ -170,8 +177,8 @@ def register_clip_rule(
     default_threshold: float = 1.0,
     threshold_max: float = math.inf,
     threshold_meaning: str = "the norm c",
-    transform: Callable[..., object] | None = None,
-    wrap: Callable[..., object] | None = None,
+    transform: TransformFactory | None = None,
+    wrap: TransformFactory | None = None,
     placement: str | None = None,
     uses_threshold: bool = True,
     history: bool = False,
@@ -251,8 +258,19 @@ def unregister_clip_rule(name: str) -> None:
     CLIP_RULES.pop(name, None)
 
 
+class ClipRuleStyle(TypedDict, total=False):
+    """The text keywords ``clip_rule`` passes on to ``register_clip_rule``."""
+
+    dash: str
+    marker: str
+    description: str
+    source: str
+    threshold_meaning: str
+    placement: str
+
+
 def clip_rule(
-    mode: str, *, label: str | None = None, color: str = "#555555", **style: str
+    mode: str, *, label: str | None = None, color: str = "#555555", **style: Unpack[ClipRuleStyle]
 ) -> Callable[[ClipRule], ClipRule]:
     """Decorator form of ``register_clip_rule`` (the label defaults to the name)."""
 

@@ -13,7 +13,7 @@ import collections
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Literal
+from typing import Literal, cast
 
 import jax
 import jax.numpy as jnp
@@ -112,7 +112,8 @@ def _descend_core(
             clipped = lax.switch(rule_index, rules, g, threshold)
             update, new_state = opt.update(clipped, state, theta)
             level = jnp.where(uses[rule_index], threshold, jnp.inf).astype(dtype)
-            return update, new_state, jnp.any(clipped != g), level
+            # theta is one array leaf, so optax's update tree is that one array
+            return cast(jax.Array, update), new_state, jnp.any(clipped != g), level
 
     loss0, grad0 = value_and_grad(theta0, p)
     # One packed (MAX_STEPS + 2, 10) buffer, so the host fetches a single array:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -70,7 +71,8 @@ def loss_surface(
     """
     scape = get_landscape(landscape)
     values = scape.resolve_params(**params)
-    nx, ny = (resolution, resolution) if np.isscalar(resolution) else resolution
+    # numpy's isscalar guard would retype an int side as any numpy scalar: the sides are as annotated
+    nx, ny = cast("tuple[int, int]", (resolution, resolution) if np.isscalar(resolution) else resolution)
     if not (2 <= int(nx) <= 1000 and 2 <= int(ny) <= 1000):
         raise ValueError(f"resolution must lie in [2, 1000] per side, got {resolution!r}")
     (x0, x1), (y0, y1) = window if window is not None else scape.window

@@ -69,7 +69,7 @@ def classify(
 
 @functools.lru_cache(maxsize=64)
 def _typical_loss(name: str, params: tuple[tuple[str, float], ...]) -> float:
-    surface = loss_surface(name, 64, **dict(params))
+    surface = loss_surface(name, resolution=64, window=None, **dict(params))
     return float(np.median(surface.loss[np.isfinite(surface.loss)]))
 
 

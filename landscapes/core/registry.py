@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import jax
 import numpy as np
+from numpy.typing import DTypeLike
 
 Window = tuple[tuple[float, float], tuple[float, float]]
 LossFn = Callable[[jax.Array, jax.Array], jax.Array]
@@ -121,7 +122,7 @@ class Landscape:
             for spec in self.params
         }
 
-    def param_vector(self, params: Mapping[str, float], dtype=np.float64) -> np.ndarray:
+    def param_vector(self, params: Mapping[str, float], dtype: DTypeLike = np.float64) -> np.ndarray:
         """The parameters in the order ``loss`` expects (validated values only)."""
         return np.array([params[spec.name] for spec in self.params], dtype=dtype)
 

@@ -25,13 +25,21 @@ at the step just taken (``Trajectory.clip_threshold``).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import jax
 import jax.numpy as jnp
 import optax
 
-from .clipping import ClipOption, clip_by_norm, clip_scaled_to, register_clip_rule, scaled_norm
+from .clipping import (
+    ClipOption,
+    ClipRule,
+    TransformFactory,
+    clip_by_norm,
+    clip_scaled_to,
+    register_clip_rule,
+    scaled_norm,
+)
 from .validation import MAX_STEPS
 
 #: Length of AutoClip's history and ZClip's warm-up buffer: one norm per step.
@@ -244,7 +252,7 @@ def clip_by_norm_exact(threshold) -> optax.GradientTransformation:
 
 
 class SkipState(NamedTuple):
-    inner: object  # the optimizer's state, kept unchanged on a skipped step
+    inner: optax.OptState  # the optimizer's state, kept unchanged on a skipped step
     skipped: jax.Array  # whether the step just taken was skipped
     n_skipped: jax.Array
 
@@ -274,11 +282,11 @@ def skip_large(inner: optax.GradientTransformation, threshold) -> optax.Gradient
 # One step from a fresh state: what ``clip_gradient`` shows for these rules.
 
 
-def _first_step(transform):
-    def rule(g, c, **options):
+def _first_step(transform: TransformFactory) -> ClipRule:
+    def rule(g: jax.Array, c: jax.Array, **options: jax.Array) -> jax.Array:
         tx = transform(c, **options)
         out, _ = tx.update(g, tx.init(jnp.zeros_like(g)), jnp.zeros_like(g))
-        return out
+        return cast(jax.Array, out)  # one array leaf in, one out
 
     return rule
 

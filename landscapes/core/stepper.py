@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import Protocol, cast
 
 import jax
 import jax.numpy as jnp
@@ -21,6 +22,12 @@ import optax
 
 from .clipping import CLIP_RULES, CLIP_SPECS
 from .optimizers import OPTIMIZER_DIRECTIONS, optimizer_direction, optimizer_transform
+
+
+class _GateState(Protocol):
+    """The state of a ``wrap`` rule: its ``skipped`` field says whether the step was skipped."""
+
+    skipped: jax.Array
 
 
 def make_stepper(
@@ -34,8 +41,9 @@ def make_stepper(
     capacity: int = 0,
 ) -> tuple[Callable, Callable]:
     spec = CLIP_SPECS[clip]
+    rule_options: Mapping[str, jax.Array | int] = clip_options
     if spec.history and capacity:
-        clip_options = {**clip_options, "capacity": capacity}
+        rule_options = {**clip_options, "capacity": capacity}
     dtype_inf = jnp.inf
 
     def level_of(state, dtype):
@@ -46,49 +54,49 @@ def make_stepper(
 
     if spec.wrap is not None:
         full = spec.wrap(
-            optimizer_transform(optimizer, lr, momentum, optimizer_options), threshold, **clip_options
+            optimizer_transform(optimizer, lr, momentum, optimizer_options), threshold, **rule_options
         )
 
-        def step(g, state, theta):
+        def gated_step(g, state, theta):
             update, new_state = full.update(g, state, theta)
-            return update, new_state, new_state.skipped, jnp.asarray(threshold, g.dtype)
+            return update, new_state, cast(_GateState, new_state).skipped, jnp.asarray(threshold, g.dtype)
 
-        return full.init, step
+        return full.init, gated_step
 
     if spec.transform is not None and spec.placement == "direction":
         direction = optimizer_direction(optimizer, momentum, optimizer_options)
-        rule = spec.transform(threshold, **clip_options)
+        direction_rule = spec.transform(threshold, **rule_options)
         scale = optax.scale(-lr)
 
-        def init(theta):
-            return (direction.init(theta), rule.init(theta))
+        def direction_init(theta):
+            return (direction.init(theta), direction_rule.init(theta))
 
-        def step(g, state, theta):
+        def direction_step(g, state, theta):
             d, d_state = direction.update(g, state[0], theta)
-            clipped, r_state = rule.update(d, state[1], theta)
+            clipped, r_state = direction_rule.update(d, state[1], theta)
             update, _ = scale.update(clipped, optax.EmptyState())
             return update, (d_state, r_state), jnp.any(clipped != d), level_of(r_state, g.dtype)
 
-        return init, step
+        return direction_init, direction_step
 
     opt = optimizer_transform(optimizer, lr, momentum, optimizer_options)
     if spec.transform is not None:
-        rule = spec.transform(threshold, **clip_options)
+        rule = spec.transform(threshold, **rule_options)
 
-        def init(theta):
+        def transform_init(theta):
             return (rule.init(theta), opt.init(theta))
 
-        def step(g, state, theta):
+        def transform_step(g, state, theta):
             clipped, r_state = rule.update(g, state[0], theta)
             update, o_state = opt.update(clipped, state[1], theta)
             return update, (r_state, o_state), jnp.any(clipped != g), level_of(r_state, g.dtype)
 
-        return init, step
+        return transform_init, transform_step
 
     clip_rule = CLIP_RULES[clip]
 
     def step(g, state, theta):
-        clipped = clip_rule(g, threshold, **clip_options)
+        clipped = clip_rule(g, threshold, **rule_options)
         update, o_state = opt.update(clipped, state, theta)
         return update, o_state, jnp.any(clipped != g), level_of(None, g.dtype)
 
@@ -164,10 +172,13 @@ def options_as_traced(options: Mapping[str, float], dt: np.dtype) -> dict[str, n
     return {name: np.asarray(value, dt) for name, value in options.items()}
 
 
-def noise_as_traced(noise: Mapping[str, float] | None, dt: np.dtype) -> dict[str, np.ndarray]:
+def noise_as_traced(noise: Mapping[str, float] | None, dt: np.dtype) -> dict[str, np.ndarray | np.uint32]:
+    """The noise settings as traced values: sigma, spike_prob, spike_scale in ``dt``, the seed as uint32."""
     if noise is None:
         return {}
-    out = {key: np.asarray(noise[key], dt) for key in ("sigma", "spike_prob", "spike_scale")}
+    out: dict[str, np.ndarray | np.uint32] = {
+        key: np.asarray(noise[key], dt) for key in ("sigma", "spike_prob", "spike_scale")
+    }
     out["seed"] = np.uint32(noise["seed"])
     return out
 

@@ -13,9 +13,9 @@ import dataclasses
 import math
 import os
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from typing import Protocol, cast
 
 import jax
 import jax.numpy as jnp
@@ -33,9 +33,9 @@ from .stepper import add_noise, make_stepper, noise_draw
 
 #: How many times each sweep program was traced, keyed by
 #: (landscape, optimizer, clip, dtype, number of cells, path), path being
-#: "generic" or "unroll k" (a landscape's fast path). Tests read it
-#: to prove that new values do not recompile.
-SWEEP_TRACE_COUNTS: collections.Counter[tuple[str, str, str, str, int, str]] = collections.Counter()
+#: "generic" or "unroll k" (a landscape's fast path), then "noise" and
+#: "history k" where they apply. Tests read it to prove that new values do not recompile.
+SWEEP_TRACE_COUNTS: collections.Counter[tuple[str | int, ...]] = collections.Counter()
 
 #: Inner steps of the RNN recurrence per rolled loop iteration in the
 #: ``pascanu`` fast path (the benchmark compares choices).
@@ -69,10 +69,16 @@ def pascanu_loss_unrolled(theta: jax.Array, p: jax.Array, unroll: int = PASCANU_
     return (jax.nn.sigmoid(x) - PASCANU_TARGET) ** 2
 
 
+class FastLoss(Protocol):
+    """``loss(theta, p, unroll)``: a registered loss with its loop unrolled ``unroll`` steps at a time."""
+
+    def __call__(self, theta: jax.Array, p: jax.Array, unroll: int) -> jax.Array: ...
+
+
 #: Faster formulations of registered losses for sweeps, by landscape name:
 #: ``loss(theta, p, unroll)``, the same function of (theta, p) for every
 #: ``unroll`` >= 1, checked against the registered loss in the tests.
-FAST_LOSSES: dict[str, Callable[[jax.Array, jax.Array, int], jax.Array]] = {
+FAST_LOSSES: dict[str, FastLoss] = {
     "pascanu": pascanu_loss_unrolled,
 }
 
@@ -153,7 +159,10 @@ def _sweep_cells(
         return optimizer_transform(optimizer, rate, momentum, opt_opts).init(theta)
 
     def advance(clipped, opt_state, theta, rate):
-        return optimizer_transform(optimizer, rate, momentum, opt_opts).update(clipped, opt_state, theta)
+        update, new_state = optimizer_transform(optimizer, rate, momentum, opt_opts).update(
+            clipped, opt_state, theta
+        )
+        return cast(jax.Array, update), new_state  # one array leaf per cell in, one out
 
     def advance_stateful(g, state, theta, rate, c):
         return stepper(rate, c)[1](g, state, theta)
@@ -255,8 +264,11 @@ def _sweep_blocks(
     SWEEP_TRACE_COUNTS[key] += 1
 
     def one_block(block):
+        block_theta0, block_lr, block_threshold = block
         return _sweep_cells(
-            *block,
+            block_theta0,
+            block_lr,
+            block_threshold,
             steps,
             p,
             momentum,

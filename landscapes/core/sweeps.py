@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from jax.typing import ArrayLike
@@ -167,7 +167,9 @@ def _check_window(window: Window | None, scape: Landscape) -> Window:
 
 
 def _check_resolution(resolution: int | tuple[int, int]) -> tuple[int, int]:
-    sides = (resolution, resolution) if np.isscalar(resolution) else tuple(resolution)  # type: ignore[arg-type]
+    # numpy's isscalar guard would retype an int side as any numpy scalar: the sides are as annotated
+    pair = (resolution, resolution) if np.isscalar(resolution) else tuple(resolution)  # type: ignore[arg-type]
+    sides = cast("tuple[int, ...]", pair)
     try:
         nx, ny = (int(side) for side in sides)
         exact = all(float(side) == int(side) for side in sides)
@@ -361,7 +363,9 @@ def sweep_starts(
     )
 
 
-def _check_axis(name: str, values: ArrayLike, check: Callable[[object], float]) -> np.ndarray:
+def _check_axis(
+    name: str, values: ArrayLike | Sequence[float], check: Callable[[object], float]
+) -> np.ndarray:
     array = np.atleast_1d(np.asarray(values, dtype=object))
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D sequence, got {values!r}")

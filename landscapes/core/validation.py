@@ -7,6 +7,7 @@ ValueError whose message names the bad value.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from jax.typing import ArrayLike
@@ -28,7 +29,7 @@ def positive_number(name: str, value: object) -> float:
     return number
 
 
-def check_start(start: ArrayLike) -> np.ndarray:
+def check_start(start: ArrayLike | Sequence[float]) -> np.ndarray:
     try:
         point = np.asarray(start, dtype=float)
     except (TypeError, ValueError):

@@ -153,11 +153,13 @@ def descend(
             update = -lr * velocity if take else np.zeros(2)
             changed, level = not take, threshold
         elif rule == "clip_update":
+            assert obj is not None  # every rule but skip has one
             velocity = momentum * velocity + grad if optimizer == "momentum" else grad
             direction, level = obj.clip(velocity, theta)
             changed = not np.array_equal(direction, velocity)
             update = -lr * direction
         else:
+            assert obj is not None
             g, level = obj.clip(grad, theta)
             changed = not np.array_equal(g, grad)
             velocity = momentum * velocity + g if optimizer == "momentum" else g
