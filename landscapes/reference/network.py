@@ -93,16 +93,18 @@ def train(
     scope: str = "global",
     momentum: float | None = None,
     task: str = "adding",
+    batches: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, list]:
     """Replays a run: per step the loss, the global gradient norm, and the parameters after it.
 
     ``momentum``: None for plain descent, else torch's heavy ball (v <- m v + g; theta <- theta - lr v).
+    ``batches``: the (x, target) of each step, if already drawn (else ``rnn_task_batch`` gives them).
     """
     params = {n: np.array(v, np.float64) for n, v in init_params.items()}
     velocity = {n: np.zeros_like(v) for n, v in params.items()}
     out: dict[str, list] = {"loss": [], "grad_norm": [], "params": []}
     for step in range(steps):
-        x, y = rnn_task_batch(task, T, batch, seed, step)
+        x, y = batches[step] if batches is not None else rnn_task_batch(task, T, batch, seed, step)
         loss, grads = loss_and_grad(params, x, y)
         out["loss"].append(loss)
         out["grad_norm"].append(_norm(grads.values()))
