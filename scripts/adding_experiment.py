@@ -60,7 +60,7 @@ def print_table(table, Ts, seeds, steps, lr, optimizer) -> None:
         f"after {steps} steps, {optimizer}, lr={lr:g}"
     )
     print("(in brackets: runs that diverged; then the median final held-out loss, inf if most diverged)")
-    header = f"{'rule':<22}" + "".join(f"{'T=' + str(T):>24}" for T in Ts)
+    header = f"{'rule':<30}" + "".join(f"{'T=' + str(T):>24}" for T in Ts)
     print(header)
     for rule, c in RULES:
         name = ls.CLIP_SPECS[rule].label + ("" if c is None else f" (c={c:g})")
@@ -68,7 +68,7 @@ def print_table(table, Ts, seeds, steps, lr, optimizer) -> None:
         for T in Ts:
             e = table[(rule, T)]
             cells.append(f"{e['solved']}/{e['n']} [{e['diverged']}] {e['median']:.3f}")
-        print(f"{name:<22}" + "".join(f"{cell:>24}" for cell in cells))
+        print(f"{name:<30}" + "".join(f"{cell:>24}" for cell in cells))
 
 
 def main() -> None:

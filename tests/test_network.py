@@ -116,7 +116,7 @@ def test_bptt_gradients_equal_jax_grad_in_float64(seed):
 def test_a_replayed_run_matches_the_reference_step_by_step_in_float64(clip, threshold, scope, optimizer):
     run = ls.train_rnn(
         T=T, hidden=H, batch=B, steps=20, lr=0.3, clip=clip, threshold=threshold, scope=scope,
-        optimizer=optimizer, rec_scale=1.2, seed=5, dtype="float64",
+        optimizer=optimizer, rec_scale=1.2, seed=5, dtype="float64", record_params=True,
     )  # fmt: skip
     assert run.steps_taken == 20
     replay = ref.train(
@@ -127,6 +127,13 @@ def test_a_replayed_run_matches_the_reference_step_by_step_in_float64(clip, thre
     np.testing.assert_allclose(run.grad_norm, replay["grad_norm"], rtol=1e-9)
     for n in network.PARAM_NAMES:
         np.testing.assert_allclose(run.params[n], replay["params"][-1][n], rtol=1e-9, atol=1e-12)
+        # Step by step: the parameters after every step (row 0 is the start, the last row the end).
+        path = run.param_history[n]
+        assert path.shape == (21, *run.params[n].shape)
+        np.testing.assert_array_equal(path[0], run.init_params[n])
+        np.testing.assert_array_equal(path[-1], run.params[n])
+        expected = np.stack([step[n] for step in replay["params"]])
+        np.testing.assert_allclose(path[1:], expected, rtol=1e-9, atol=1e-12)
     if clip != "none":
         assert run.clipped.any()  # the rule acted, so the comparison covers it
 

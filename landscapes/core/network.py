@@ -380,6 +380,7 @@ def _train_core(
     batch,
     capacity,
     eval_every,
+    record_params=False,
 ):
     """All runs at once: ``params0`` leaves (R, ...), ``keys`` (R, 2), ``lrs`` (R,), ``levels`` (R, 5).
 
@@ -500,13 +501,19 @@ def _train_core(
     recs = jnp.full((n_evals, n_runs, *params0["W_rec"].shape[1:]), jnp.nan, dtype)
     taken = jnp.zeros(n_runs, jnp.int32)
     status = jnp.zeros(n_runs, jnp.int32)
+    # With record_params: every run's parameters after each step (row 0: the start).
+    path = (
+        {n: jnp.zeros((capacity + 1, *v.shape), dtype).at[0].set(v) for n, v in params0.items()}
+        if record_params
+        else {}
+    )
 
     def running(carry):
         i, _, _, status, *_ = carry
         return (i < steps) & jnp.any(status == OK)
 
     def body(carry):
-        i, params, states, status, taken, hist, evals, recs = carry
+        i, params, states, status, taken, hist, evals, recs, path = carry
 
         def record(ev):
             evals_, recs_ = ev
@@ -536,12 +543,13 @@ def _train_core(
         active = status == OK
         hist = hist.at[i].set(jnp.where(active[:, None], row, hist[i]))
         taken = taken + (active & (new_status == OK)).astype(jnp.int32)
-        return i + 1, new_params, new_states, new_status, taken, hist, evals, recs
+        path = {n: v.at[i + 1].set(new_params[n]) for n, v in path.items()}
+        return i + 1, new_params, new_states, new_status, taken, hist, evals, recs, path
 
-    carry = (jnp.int32(0), params0, states, status, taken, hist, evals, recs)
-    _, params, _, status, taken, hist, evals, recs = lax.while_loop(running, body, carry)
+    carry = (jnp.int32(0), params0, states, status, taken, hist, evals, recs, path)
+    _, params, _, status, taken, hist, evals, recs, path = lax.while_loop(running, body, carry)
     final_heldout = heldout_loss(params)
-    return params, status, taken, hist, evals, recs, final_heldout
+    return params, status, taken, hist, evals, recs, final_heldout, path
 
 
 def idx_arr(idx):
@@ -555,7 +563,16 @@ def _keep_where(mask, new, old):
 
 _train = jax.jit(
     _train_core,
-    static_argnames=("rules", "optimizer", "centralize", "T", "batch", "capacity", "eval_every"),
+    static_argnames=(
+        "rules",
+        "optimizer",
+        "centralize",
+        "T",
+        "batch",
+        "capacity",
+        "eval_every",
+        "record_params",
+    ),
 )
 
 
@@ -576,6 +593,8 @@ class NetworkRun:
       init_params, params: the parameters at the start and at the end (NumPy).
       heldout_steps, heldout_loss: the held-out batch's loss before those steps, and at the end.
       rec_radius: the spectral radius of ``W_rec`` at ``heldout_steps``.
+      param_history: with ``record_params=True``, each tensor's values at the start and after
+        each completed step, (k+1, ...) by name (row k: ``params``); else None.
       config fields: what produced it.
     """
 
@@ -591,6 +610,7 @@ class NetworkRun:
     heldout_steps: np.ndarray
     heldout_loss: np.ndarray
     rec_radius: np.ndarray
+    param_history: dict[str, np.ndarray] | None = None
     task: str = "adding"
     T: int = 50
     hidden: int = 32
@@ -681,6 +701,7 @@ def train_rnn_many(
     centralize: bool = False,
     dtype: str = "float32",
     eval_every: int = 50,
+    record_params: bool = False,
 ) -> list[NetworkRun]:
     """Several runs (rules, seeds, learning rates) trained together in one compiled call.
 
@@ -739,8 +760,9 @@ def train_rnn_many(
         batch=batch,
         capacity=capacity,
         eval_every=eval_every,
+        record_params=bool(record_params),
     )
-    params, status, taken, hist, evals, recs, final = (jax.tree.map(np.asarray, v) for v in out)
+    params, status, taken, hist, evals, recs, final, path = (jax.tree.map(np.asarray, v) for v in out)
     runs = []
     for r, (s, lv, op, run_lr) in enumerate(checked):
         k, st = int(taken[r]), int(status[r])
@@ -769,6 +791,7 @@ def train_rnn_many(
                 heldout_steps=ev_steps,
                 heldout_loss=ev_loss,
                 rec_radius=radius,
+                param_history={n: path[n][: k + 1, r] for n in PARAM_NAMES} if record_params else None,
                 task=task,
                 T=T,
                 hidden=hidden,
@@ -809,6 +832,7 @@ def train_rnn(
     optimizer_options: Mapping[str, object] | None = None,
     centralize: bool = False,
     eval_every: int = 50,
+    record_params: bool = False,
 ) -> NetworkRun:
     """Trains the RNN on ``task`` with clipping rule ``clip``; one jitted while loop.
 
@@ -818,7 +842,9 @@ def train_rnn(
     a number, or with ``per_tensor`` a mapping by tensor name) and applies
     the optimizer. The run stops at the first step whose loss, gradient or
     new parameters are not finite (``diverged_at``, ``reason``). The held-out
-    loss is measured every ``eval_every`` steps and at the end.
+    loss is measured every ``eval_every`` steps and at the end. With
+    ``record_params`` the parameters after every step are kept
+    (``param_history``: what a loss-landscape slice along the path needs).
 
     >>> run = train_rnn(T=10, hidden=8, steps=20, clip="norm", threshold=1.0)
     >>> run.steps_taken, run.diverged_at
@@ -840,4 +866,5 @@ def train_rnn(
         centralize=centralize,
         dtype=dtype,
         eval_every=eval_every,
+        record_params=record_params,
     )[0]
