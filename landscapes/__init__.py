@@ -175,3 +175,33 @@ __all__ += [  # sweeps (issue 4): many descents at once, their figures and capti
     "sweep_starts",
     "train_tolerance",
 ]
+
+# A real (small) network (issue 13): the RNN on the adding problem, trained with any clipping rule.
+# One block at the end of the file, so merges with other work stay simple.
+from .core.network import (  # noqa: E402
+    SOLVED_LOSS,
+    NetworkRun,
+    RuleSetting,
+    clip_network_gradient,
+    init_rnn,
+    rnn_heldout_batch,
+    rnn_loss,
+    rnn_predict,
+    rnn_task_batch,
+    train_rnn,
+    train_rnn_many,
+)
+
+__all__ += [
+    "SOLVED_LOSS",
+    "NetworkRun",
+    "RuleSetting",
+    "clip_network_gradient",
+    "init_rnn",
+    "rnn_heldout_batch",
+    "rnn_loss",
+    "rnn_predict",
+    "rnn_task_batch",
+    "train_rnn",
+    "train_rnn_many",
+]
