@@ -19,86 +19,44 @@ ui.init_page()
 ss = st.session_state
 
 SURFACE_RESOLUTION = 200  # pixels per side of the map's background image (computed once, cached)
+SCRUB_LABELS = {"c": "sweep the threshold c", "lr": "sweep the learning rate"}
 
 
-# --- settings <-> widgets <-> URL ------------------------------------------------
+# --- settings <-> widgets <-> URL (one protocol for every page: ui.PageState) -------
 
-
-def seed_widgets(config: cf.ExplorerConfig) -> None:
-    """Puts a configuration into the widgets' session state (before they are drawn)."""
-    ss.landscape = config.landscape
-    for name, value in config.params.items():
-        ss[f"p_{config.landscape}_{name}"] = value
-    ss.start_x, ss.start_y = float(config.start[0]), float(config.start[1])
-    ss.lr, ss.c, ss.steps, ss.opt = config.lr, config.threshold, config.steps, config.optimizer
-    for mode in cf.path_modes():
-        ss[f"show_{mode}"] = mode in config.paths
-    ss.view3d, ss.present = config.view3d, config.present
-    ss.scrub = config.scrub or None
-    ss.predict = config.predict
-    ss.explorer_cfg = config
-
-
-def config_from_widgets() -> cf.ExplorerConfig:
-    scape = cf.ExplorerConfig(landscape=ss.landscape).scape
-    return cf.ExplorerConfig(
-        landscape=ss.landscape,
-        params={spec.name: float(ss[f"p_{ss.landscape}_{spec.name}"]) for spec in scape.params},
-        start=(float(ss.start_x), float(ss.start_y)),
-        lr=float(ss.lr),
-        threshold=float(ss.c),
-        steps=int(ss.steps),
-        optimizer=ss.opt,
-        paths=tuple(mode for mode in cf.path_modes() if ss.get(f"show_{mode}")),
-        view3d=bool(ss.view3d),
-        present=bool(ss.present),
-        scrub=ss.get("scrub") or "",
-        predict=bool(ss.get("predict", False)),
-    )
-
-
-def sync_from_url() -> None:
-    """A new link (first visit, or a URL this page did not write) replaces the settings."""
-    query = st.query_params.to_dict()
-    if "explorer_cfg" not in ss or (query and query != ss.get("explorer_written")):
-        config, notices = cf.from_query(query)
-        seed_widgets(config)
-        ss.explorer_notices = notices
-    else:
-        # Widgets not drawn on another page lose their state: restore them.
-        keys = ["landscape", "start_x", "start_y", "lr", "c", "steps", "opt", "view3d", "present", "predict"]
-        if any(key not in ss for key in keys):
-            seed_widgets(ss.explorer_cfg)
+STATE = ui.PageState(
+    "ex_", cf.from_query, cf.to_query, cf.explorer_widget_values, cf.explorer_from_widget_values
+)
 
 
 def apply_map_click(x: float, y: float) -> None:
     """A click anywhere on the map moves the start there (or places the guess)."""
-    if ss.get("predict") and ss.get("guess") is None:
-        ss.guess = (x, y)  # a guess, not a new start
+    if ss.get("ex_predict") and ss.get("ex_guess") is None:
+        ss.ex_guess = (x, y)  # a guess, not a new start
         return
-    (x0, x1), (y0, y1) = cf.ExplorerConfig(landscape=ss.landscape).scape.window
-    ss.start_x = min(max(x, x0), x1)
-    ss.start_y = min(max(y, y0), y1)
+    (x0, x1), (y0, y1) = cf.ExplorerConfig(landscape=ss.ex_landscape).scape.window
+    ss.ex_start_x = min(max(x, x0), x1)
+    ss.ex_start_y = min(max(y, y0), y1)
 
 
 def on_landscape_change() -> None:
     """A new landscape opens at the settings that tell its story (the view toggles stay)."""
-    seed_widgets(ss.explorer_cfg.with_landscape(ss.landscape))
+    STATE.seed(STATE.value.with_landscape(ss.ex_landscape))
 
 
 def reset_landscape() -> None:
     """Back to the current landscape's own settings (start, parameters, lr, c, steps, optimizer)."""
-    seed_widgets(ss.explorer_cfg.with_landscape(ss.explorer_cfg.landscape))
-    ss.explorer_notices = []
+    STATE.seed(STATE.value.with_landscape(STATE.value.landscape))
+    STATE.notices()  # a correction to an old link no longer applies
 
 
 def leave_presentation() -> None:
-    seed_widgets(replace(ss.explorer_cfg, present=False))
+    STATE.seed(replace(STATE.value, present=False))
 
 
 def apply_preset(key: str) -> None:
-    seed_widgets(replace(cf.preset(key).config, present=bool(ss.get("present", False))))
-    ss.explorer_notices = []
+    STATE.seed(replace(cf.preset(key).config, present=bool(ss.get("ex_present", False))))
+    STATE.notices()
 
 
 # --- controls ---------------------------------------------------------------------
@@ -106,32 +64,32 @@ def apply_preset(key: str) -> None:
 
 def controls() -> None:
     with st.sidebar:
-        ui.descent_controls("", on_landscape_change)
-        scape = cf.get_landscape(ss.landscape)
+        ui.descent_controls("ex_", on_landscape_change)
+        scape = cf.get_landscape(ss.ex_landscape)
         st.caption("Start point: type it, or click anywhere on the map.")
         (x0, x1), (y0, y1) = scape.window
         left, right = st.columns(2)
-        left.number_input(scape.param_names[0], x0, x1, key="start_x", step=0.01, format="%.4f")
-        right.number_input(scape.param_names[1], y0, y1, key="start_y", step=0.01, format="%.4f")
+        left.number_input(scape.param_names[0], x0, x1, key="ex_start_x", step=0.01, format="%.4f")
+        right.number_input(scape.param_names[1], y0, y1, key="ex_start_y", step=0.01, format="%.4f")
 
         st.subheader("Paths")
         for mode in cf.path_modes():
-            st.toggle(MODE_LABELS[mode], key=f"show_{mode}")
-        st.toggle("3-D view", key="view3d")
+            st.toggle(MODE_LABELS[mode], key=f"ex_show_{mode}")
+        st.toggle("3-D view", key="ex_view3d")
         st.toggle(
             "Predict, then reveal",
-            key="predict",
+            key="ex_predict",
             help="Classroom mode: the unclipped path stays hidden until you click where you think it ends.",
         )
         st.toggle(
             "Presentation mode (for projectors)",
-            key="present",
+            key="ex_present",
             help="Hides the controls and enlarges text and the map; kept in the link.",
         )
 
         st.button(
             "Reset this landscape",
-            key="reset",
+            key="ex_reset",
             on_click=reset_landscape,
             icon=":material/restart_alt:",
             width="stretch",
@@ -141,7 +99,11 @@ def controls() -> None:
         st.subheader("Presets")
         for item in cf.PRESETS:
             st.button(
-                item.label, key=f"preset_{item.key}", on_click=apply_preset, args=(item.key,), width="stretch"
+                item.label,
+                key=f"ex_preset_{item.key}",
+                on_click=apply_preset,
+                args=(item.key,),
+                width="stretch",
             )
             st.caption(item.caption)
 
@@ -158,7 +120,7 @@ def predict_panel(result, hiding: bool) -> None:
             icon=":material/psychology:",
         )
         return
-    guess = ss.get("guess")
+    guess = ss.get("ex_guess")
     if guess is None or "none" not in result.runs:
         return
     end = result.runs["none"].params[-1]
@@ -173,7 +135,7 @@ def predict_panel(result, hiding: bool) -> None:
         f"({100 * distance / span:.0f}% of the map's diagonal).",
         icon=":material/visibility:",
     )
-    right.button("Guess again", key="guess_again", on_click=lambda: ss.update(guess=None))
+    right.button("Guess again", key="ex_guess_again", on_click=lambda: ss.update(ex_guess=None))
 
 
 def take_home(result) -> None:
@@ -189,7 +151,7 @@ def take_home(result) -> None:
             "clipping rule",
             ["norm", "value"],
             horizontal=True,
-            key="snippet_mode",
+            key="ex_snippet_mode",
             format_func={"norm": "norm clipping", "value": "value clipping"}.get,
         )
         tabs = st.tabs([ls.FRAMEWORK_LABELS.get(f, f) for f in frameworks])
@@ -206,7 +168,7 @@ def take_home(result) -> None:
             ls.runs_to_csv(result.runs),
             f"{stem}.csv",
             "text/csv",
-            key="download_csv",
+            key="ex_download_csv",
             width="stretch",
         )
         middle.download_button(
@@ -214,7 +176,7 @@ def take_home(result) -> None:
             ls.runs_to_json(result.runs, config),
             f"{stem}.json",
             "application/json",
-            key="download_json",
+            key="ex_download_json",
             width="stretch",
         )
         st.caption("Every chart's camera button saves it as PNG or SVG: pick the format in the sidebar.")
@@ -224,25 +186,20 @@ def take_home(result) -> None:
 
 
 def render() -> None:
-    sync_from_url()
-    if not ss.get("present"):
+    STATE.sync()
+    if not ss.get("ex_present"):
         controls()
-    config = config_from_widgets()
-    ss.explorer_cfg = config
-    written = cf.to_query(config)
-    ss.explorer_written = written
-    st.query_params.from_dict(written)
+    config = STATE.commit()
 
     present = config.present
     if present:
         ui.presentation_style()
-        st.button("✕ Leave presentation mode", key="leave_present", on_click=leave_presentation)
+        st.button("✕ Leave presentation mode", key="ex_leave_present", on_click=leave_presentation)
     scape = config.scape
     st.title(f"Cliff Explorer: {scape.title}")
     if not present:
         st.caption(scape.description)
-    ui.show_notices(ss.get("explorer_notices", []))
-    ss.explorer_notices = []  # shown once; the corrected settings are in the URL now
+    ui.show_notices(STATE.notices())  # shown once; the corrected settings are in the URL now
     if not config.paths:
         st.info(
             "All three paths are switched off: turn one on in the sidebar to see it.",
@@ -254,10 +211,10 @@ def render() -> None:
     surface = ui.surface(config.landscape, params_key, SURFACE_RESOLUTION)
     image = ui.surface_image(config.landscape, params_key, SURFACE_RESOLUTION)
     # Predict-then-reveal: a guess belongs to one configuration; any change asks for a new one.
-    guess_key = tuple(sorted((k, v) for k, v in cf.to_query(config).items() if k != "scrub"))
-    if ss.get("guess_key") != guess_key:
-        ss.guess, ss.guess_key = None, guess_key
-    hiding = config.predict and ss.get("guess") is None and "none" in config.paths
+    guess_key = replace(config, scrub="")  # settings values are hashable
+    if ss.get("ex_guess_key") != guess_key:
+        ss.ex_guess, ss.ex_guess_key = None, guess_key
+    hiding = config.predict and ss.get("ex_guess") is None and "none" in config.paths
     shown = (
         ExplorerRuns(
             replace(config, paths=tuple(m for m in config.paths if m != "none")), result.runs, result.window
@@ -271,14 +228,15 @@ def render() -> None:
     map_col, side_col = st.columns([2, 1], gap="medium")
     with map_col:
         if config.view3d:
-            ui.chart(figures.surface3d_figure(surface, shown, height=height), key="map3d")
+            spec3d = figures.surface3d_figure(surface, shown, height=height, font_size=18 if present else 13)
+            ui.plot(spec3d, key="map")
         else:
             spec = figures.map_figure(
                 surface,
                 shown,
                 height=height,
                 font_size=18 if present else 14,
-                guess=ss.get("guess") if config.predict else None,
+                guess=ss.get("ex_guess") if config.predict else None,
                 image=image,
             )
             ui.plot(spec, key="map")
@@ -301,15 +259,13 @@ def render() -> None:
                 query_params=cf.rnn_to_query(cf.RnnView(w=w, b=b, T=int(config.params["T"]))),
             )
 
-    if "scrub" not in ss:  # hidden widgets lose their state: keep the sweep that is on
-        ss.scrub = ss.explorer_cfg.scrub or None
     st.subheader("Sweep inside the figure")
     st.segmented_control(
         "Sweep",
         ["c", "lr"],
-        key="scrub",
+        key="ex_scrub",
         label_visibility="collapsed",
-        format_func={"c": "sweep the threshold c", "lr": "sweep the learning rate"}.get,
+        format_func=lambda setting: SCRUB_LABELS[setting],
     )
     st.caption(
         "Every value on the slider is computed at once, in one batched call, and sent to your "
@@ -327,7 +283,7 @@ def render() -> None:
         # Drawn just after the map has been painted: the map shows a change first.
         ui.plot(figures.history_figure(shown, font_size=16 if present else 13), key="history", defer=True)
     if not present and st.toggle(
-        "Take it home: code for your training loop, data and charts", key="take_home"
+        "Take it home: code for your training loop, data and charts", key="ex_take_home"
     ):
         take_home(result)
     if not present:

@@ -18,7 +18,7 @@ ss = st.session_state
 
 def current_config() -> cf.ExplorerConfig:
     """The Explorer's settings in this session (or the default catapult)."""
-    return ss.get("explorer_cfg") or cf.ExplorerConfig()
+    return ss.get("ex_settings") or cf.ExplorerConfig()  # the Explorer's ui.PageState slot
 
 
 def section_exploding(section: ls.LearnSection) -> None:

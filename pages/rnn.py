@@ -21,19 +21,9 @@ def peaks(w: float) -> ls.PeakGradients:
     return ls.peak_gradient_vs_T(w, PEAK_TS)
 
 
-def seed(view: cf.RnnView) -> None:
-    ss.rnn_w, ss.rnn_b, ss.rnn_T = view.w, view.b, view.T
-    ss.rnn_view = view
-
-
-def sync_from_url() -> None:
-    query = st.query_params.to_dict()
-    if "rnn_view" not in ss or (query and query != ss.get("rnn_written")):
-        view, notices = cf.rnn_from_query(query)
-        seed(view)
-        ss.rnn_notices = notices
-    elif any(key not in ss for key in ("rnn_w", "rnn_b", "rnn_T")):
-        seed(ss.rnn_view)
+STATE = ui.PageState(
+    "rnn_", cf.rnn_from_query, cf.rnn_to_query, cf.rnn_widget_values, cf.rnn_from_widget_values
+)
 
 
 def put_on_wall() -> None:
@@ -44,28 +34,24 @@ def put_on_wall() -> None:
 
 
 def render() -> None:
-    sync_from_url()
+    STATE.sync()
     with st.sidebar:
         st.subheader("The unit")
         st.slider("recurrent weight w", *cf.RNN_W_RANGE, key="rnn_w", step=0.01)
         st.number_input("bias b", *cf.RNN_B_RANGE, key="rnn_b", step=0.001, format="%.6f")
         st.button(
             "Put b on the wall",
+            key="rnn_wall",
             on_click=put_on_wall,
             width="stretch",
             help="Sets b to the float64 number nearest the line b = 0.5 − σ(0.5) w "
             "(the box shows it rounded to 6 decimals).",
         )
         st.slider("unrolled steps T", 1, 200, key="rnn_T")
-    view = cf.RnnView(w=float(ss.rnn_w), b=float(ss.rnn_b), T=int(ss.rnn_T))
-    ss.rnn_view = view
-    written = cf.rnn_to_query(view)
-    ss.rnn_written = written
-    st.query_params.from_dict(written)
+    view = STATE.commit()
 
     st.title("Inside the RNN")
-    ui.show_notices(ss.get("rnn_notices", []))
-    ss.rnn_notices = []
+    ui.show_notices(STATE.notices())
     st.markdown(
         "The Pascanu landscape is one recurrent unit run for $T$ steps from $x_0 = 0.5$: "
         r"$x_t = w\,\sigma(x_{t-1}) + b$, scored only at the end by $E = (\sigma(x_T) - 0.7)^2$. "

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import streamlit as st
 
 import landscapes as ls
 import ui
 from landscapes.core import sweeps as sw
+from landscapes.core.engine import ClipMode
 from landscapes.figures import sweeps as sf
 from landscapes.views import config as cf
 
 ui.init_page()
 ss = st.session_state
-MODES = ("none", "value", "norm")
+MODES: tuple[ClipMode, ...] = ("none", "value", "norm")
+PAINT_LABELS = {"loss": "final loss", "outcome": "outcome", "clipped": "clipped steps"}
+DIAGRAM_LABELS = {"norm": "norm clipping", "value": "value clipping", "none": "no clipping"}
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
@@ -41,7 +45,7 @@ def diagram(query: tuple[tuple[str, str], ...]) -> ls.Sweep:
     e = view.explorer
     return ls.sweep_hparams(
         e.landscape,
-        e.start,
+        np.asarray(e.start),
         cf.LR_CHOICES,
         cf.THRESHOLD_CHOICES,
         e.steps,
@@ -62,42 +66,24 @@ LAYOUT_CSS = """<style>
 </style>"""
 
 
-def seed(view: cf.SweepView) -> None:
-    ss.sweep_view = view
-    ss.sw_landscape, ss.sw_res, ss.sw_paint, ss.sw_dclip = (
-        view.explorer.landscape,
-        view.resolution,
-        view.paint,
-        view.diagram_clip,
-    )
-    ss.sw_lr, ss.sw_c, ss.sw_steps, ss.sw_opt = (
-        view.explorer.lr,
-        view.explorer.threshold,
-        view.explorer.steps,
-        view.explorer.optimizer,
-    )
-    for name, value in view.explorer.params.items():
-        ss[f"sw_p_{view.explorer.landscape}_{name}"] = value
+def from_explorer() -> cf.SweepView | None:
+    """Arriving from the Explorer with no link of its own, the page starts from the Explorer's settings."""
+    explorer = ss.get("ex_settings")  # the Explorer's ui.PageState slot
+    return cf.SweepView(explorer=explorer) if explorer is not None else None
 
 
-def sync_from_url() -> None:
-    query = st.query_params.to_dict()
-    if "sweep_view" not in ss or (query and query != ss.get("sweep_written")):
-        if not query and "explorer_cfg" in ss:  # arriving from the Explorer: start from its settings
-            view, notices = cf.SweepView(explorer=ss.explorer_cfg), []
-        else:
-            view, notices = cf.sweep_from_query(query)
-        seed(view)
-        ss.sweep_notices = notices
-    elif any(
-        k not in ss for k in ("sw_landscape", "sw_res", "sw_paint", "sw_lr", "sw_c", "sw_steps", "sw_opt")
-    ):
-        seed(ss.sweep_view)
+STATE = ui.PageState(
+    "sw_",
+    cf.sweep_from_query,
+    cf.sweep_to_query,
+    cf.sweep_widget_values,
+    lambda get: cf.sweep_from_widget_values(get, STATE.value.explorer),
+    arrive=from_explorer,
+)
 
 
 def on_landscape_change() -> None:
-    base = ss.sweep_view.explorer.with_landscape(ss.sw_landscape)
-    seed(replace(ss.sweep_view, explorer=base))
+    STATE.seed(replace(STATE.value, explorer=STATE.value.explorer.with_landscape(ss.sw_landscape)))
 
 
 def open_in_explorer(config: cf.ExplorerConfig) -> None:
@@ -116,10 +102,9 @@ def picked(key: str) -> tuple[float, float] | None:
     return float(points[0]["x"]), float(points[0]["y"])
 
 
-def controls() -> cf.SweepView:
+def controls() -> None:
     with st.sidebar:
         ui.descent_controls("sw_", on_landscape_change)
-        scape = cf.get_landscape(ss.sw_landscape)
         st.subheader("Maps")
         st.select_slider(
             "resolution (cells per side)",
@@ -133,29 +118,14 @@ def controls() -> cf.SweepView:
             list(cf.SWEEP_PAINTS),
             key="sw_paint",
             required=True,
-            format_func={"loss": "final loss", "outcome": "outcome", "clipped": "clipped steps"}.get,
+            format_func=lambda paint: PAINT_LABELS[paint],
         )
-    base = ss.sweep_view.explorer
-    explorer = replace(
-        base.with_landscape(ss.sw_landscape) if base.landscape != ss.sw_landscape else base,
-        params={spec.name: float(ss[f"sw_p_{scape.name}_{spec.name}"]) for spec in scape.params},
-        lr=float(ss.sw_lr),
-        threshold=float(ss.sw_c),
-        steps=int(ss.sw_steps),
-        optimizer=ss.sw_opt,
-    )
-    return cf.SweepView(
-        explorer=explorer,
-        resolution=int(ss.sw_res),
-        paint=ss.sw_paint,
-        diagram_clip=ss.get("sw_dclip") or "norm",
-    )
 
 
 def render() -> None:
-    sync_from_url()
+    STATE.sync()
     # A click on a map cell opens that exact configuration in the Explorer.
-    view = ss.sweep_view
+    view = STATE.value
     for layout in ("wide", "stacked"):
         start_click = picked(f"start_maps_{layout}")
         if start_click is not None and start_click != ss.get(f"sweep_consumed_{layout}"):
@@ -166,19 +136,16 @@ def render() -> None:
         ss.sweep_consumed_diagram = lr_c_click
         open_in_explorer(replace(view.explorer, lr=lr_c_click[0], threshold=lr_c_click[1]))
 
-    view = controls()
-    ss.sweep_view = view
+    controls()
+    view = STATE.commit()
     written = cf.sweep_to_query(view)
-    ss.sweep_written = written
-    st.query_params.from_dict(written)
     e = view.explorer
 
     st.html(LAYOUT_CSS)
     if e.present:
         ui.presentation_style()
     st.title("Sweeps: where clipping saves training")
-    ui.show_notices(ss.get("sweep_notices", []))
-    ss.sweep_notices = []
+    ui.show_notices(STATE.notices())
     st.markdown(
         f"Every cell is a full descent of {e.steps} steps (learning rate {e.lr:g}, threshold c = "
         f"{e.threshold:g}, {ls.OPTIMIZER_LABELS[e.optimizer]}) started from that point, run thousands "
@@ -218,10 +185,10 @@ def render() -> None:
     st.subheader("Learning rate × threshold, from one start")
     st.segmented_control(
         "clipping rule in the diagram",
-        ["norm", "value", "none"],
+        list(cf.DIAGRAM_CLIPS),
         key="sw_dclip",
         required=True,
-        format_func={"norm": "norm clipping", "value": "value clipping", "none": "no clipping"}.get,
+        format_func=lambda rule: DIAGRAM_LABELS[rule],
     )
     with st.spinner("Running every (learning rate, threshold) pair…"):
         lr_c = diagram(query)

@@ -1,7 +1,9 @@
 """Headless-Chromium screenshot of an app page: python scripts/screenshot.py URL OUT.png [width height].
 
-Uses the browser tests' launcher (Debian's /usr/bin/chromium with the flags this machine needs)
-and waits for the first run and every chart to be drawn.
+Uses the browser tests' launcher (Debian's /usr/bin/chromium with the flags this machine needs),
+waits for the first run and every chart to be drawn, and captures the whole page (Streamlit
+scrolls inside its own container, so the window is grown to the content first). For every page
+at every size at once, see scripts/capture_all.py.
 """
 
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts.capture_all import Size, full_length
 from tests.browser.streamlit_helpers import (
     ConsoleLog,
     has_exception,
@@ -29,6 +32,7 @@ def main() -> None:
         page.goto(url)
         wait_for_app(page)
         page.wait_for_timeout(1000)
+        full_length(page, Size("custom", width, height))
         page.screenshot(path=out, full_page=True)
         print(f"saved {out}; exception shown: {has_exception(page)}; console errors: {log.errors}")
         browser.close()

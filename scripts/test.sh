@@ -16,4 +16,5 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 python3 -m ruff check .
-python3 -m pytest "$@"
+python3 -m pyright
+python3 -m pytest --durations=15 "$@"

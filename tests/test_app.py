@@ -66,11 +66,11 @@ def test_explorer_default_view_has_three_paths_and_a_narration():
 @pytest.mark.parametrize("preset", [p.key for p in cf.PRESETS])
 def test_each_preset(preset):
     at = explorer()
-    at.button(key=f"preset_{preset}").click().run()
+    at.button(key=f"ex_preset_{preset}").click().run()
     assert_clean(at)
     expected = cf.preset(preset).config
-    assert at.session_state["landscape"] == expected.landscape
-    assert at.session_state["lr"] == expected.lr and at.session_state["c"] == expected.threshold
+    assert at.session_state["ex_landscape"] == expected.landscape
+    assert at.session_state["ex_lr"] == expected.lr and at.session_state["ex_c"] == expected.threshold
     assert at.query_params["landscape"] == expected.landscape
 
 
@@ -135,7 +135,7 @@ def test_url_round_trip_applies_settings():
     at = explorer(query)
     assert_clean(at)
     expected = cf.preset("tenfold").config
-    assert at.session_state["landscape"] == "ravine" and at.session_state["lr"] == expected.lr
+    assert at.session_state["ex_landscape"] == "ravine" and at.session_state["ex_lr"] == expected.lr
     assert not at.warning
     for key, value in query.items():
         assert at.query_params[key] == value
@@ -144,7 +144,7 @@ def test_url_round_trip_applies_settings():
 def test_moving_a_slider_updates_the_chart_and_the_url():
     at = explorer()
     before = map_spec(at)
-    at.select_slider(key="c").set_value(0.1).run()
+    at.select_slider(key="ex_c").set_value(0.1).run()
     assert_clean(at)
     assert at.query_params["c"] == "0.1"
     assert map_spec(at)["data"] != before["data"]
@@ -152,9 +152,9 @@ def test_moving_a_slider_updates_the_chart_and_the_url():
 
 def test_landscape_switch_resets_start_and_parameters():
     at = explorer()
-    at.selectbox(key="landscape").set_value("staircase").run()
+    at.selectbox(key="ex_landscape").set_value("staircase").run()
     assert_clean(at)
-    assert (at.session_state["start_x"], at.session_state["start_y"]) == (5.0, 1.0)
+    assert (at.session_state["ex_start_x"], at.session_state["ex_start_y"]) == (5.0, 1.0)
     assert at.query_params["cliffs"] == "3"
 
 
@@ -162,7 +162,7 @@ def test_presentation_mode_hides_controls_and_survives_in_the_url():
     at = explorer({"present": "1"})
     assert_clean(at)
     assert not at.sidebar.button and at.query_params["present"] == "1"
-    at.button(key="leave_present").click().run()
+    at.button(key="ex_leave_present").click().run()
     assert_clean(at)
     assert "present" not in at.query_params and at.sidebar.button
 
@@ -201,7 +201,7 @@ def test_predict_then_reveal():
     text = " ".join(m.value for m in at.markdown)
     assert "39" not in text  # nothing gives the ending away before the guess
     # A guess (what a map click does in this mode) reveals the path and scores it.
-    at.session_state["guess"] = (10.0, 20.0)
+    at.session_state["ex_guess"] = (10.0, 20.0)
     at.run()
     assert_clean(at)
     names = {t.get("name") for t in map_spec(at)["data"]}
@@ -211,32 +211,40 @@ def test_predict_then_reveal():
     end = ls.simulate("pascanu", (4.7, -2.2), 0.5, 60).params[-1]
     distance = ((end[0] - 10.0) ** 2 + (end[1] - 20.0) ** 2) ** 0.5
     assert "ended at (39, 53.4)" in at.success[0].value and f"was {distance:.3g} away" in at.success[0].value
-    at.button(key="guess_again").click().run()
+    at.button(key="ex_guess_again").click().run()
     assert "no clipping" not in {t.get("name") for t in map_spec(at)["data"]}
 
 
 def test_take_home_snippets_and_downloads_carry_the_current_values():
     import ast
 
+    from streamlit_fences import captured_downloads
+
     import landscapes as ls
 
     at = explorer({"lr": "0.25", "c": "2.5", "opt": "momentum"})
     assert_clean(at)
     assert not at.code  # nothing is built until the learner asks for it
-    at.toggle(key="take_home").set_value(True).run()
+    with captured_downloads() as files:
+        at.toggle(key="ex_take_home").set_value(True).run()
     assert_clean(at)
     codes = [c.value for c in at.code]
     assert len(codes) == 3
     for code in codes:
         ast.parse(code)
         assert "0.25" in code and "2.5" in code
-    buttons = at.get("download_button")
-    assert len(buttons) == 2
-    # The exports parse back to exactly the runs on screen.
+    buttons = {b.proto.label: files[b.proto.url] for b in at.get("download_button")}
+    assert set(buttons) == {"Runs as CSV", "Runs and settings as JSON"}
+    # The downloaded bytes parse back to exactly the runs on screen, with the settings.
     config = ls.views.config.from_query({"lr": "0.25", "c": "2.5", "opt": "momentum"})[0]
     runs = ls.simulate_modes("pascanu", config.start, 0.25, config.steps, 2.5, "momentum")
-    back = ls.runs_from_csv(ls.runs_to_csv(runs))
-    assert set(back) == set(runs)
+    from_csv = ls.runs_from_csv(buttons["Runs as CSV"].decode())
+    from_json = ls.runs_from_json(buttons["Runs and settings as JSON"].decode())
+    assert set(from_csv) == set(runs) == set(from_json.runs)
+    for mode, run in runs.items():
+        assert (from_csv[mode].params == run.params).all()
+        assert (from_json.runs[mode].params == run.params).all()
+    assert from_json.config == config
 
 
 def _one_plot_page():
@@ -267,17 +275,17 @@ def test_plots_fall_back_to_st_plotly_chart_when_plotly_js_cannot_be_served(monk
 @pytest.mark.parametrize("name", ["ravine", "staircase"])
 def test_choosing_a_landscape_opens_its_story_and_reset_returns_to_it(name):
     at = explorer()
-    at.selectbox(key="landscape").set_value(name).run()
+    at.selectbox(key="ex_landscape").set_value(name).run()
     assert_clean(at)
     story = cf.story_config(name)
-    assert at.session_state["lr"] == story.lr and at.session_state["c"] == story.threshold
-    assert (at.session_state["start_x"], at.session_state["start_y"]) == story.start
+    assert at.session_state["ex_lr"] == story.lr and at.session_state["ex_c"] == story.threshold
+    assert (at.session_state["ex_start_x"], at.session_state["ex_start_y"]) == story.start
     assert at.query_params["lr"] == cf.url_number(story.lr)
-    at.session_state["lr"] = 0.001  # the learner wanders off...
+    at.session_state["ex_lr"] = 0.001  # the learner wanders off...
     at.run()
-    at.button(key="reset").click().run()  # ...and comes back
+    at.button(key="ex_reset").click().run()  # ...and comes back
     assert_clean(at)
-    assert at.session_state["lr"] == story.lr and at.query_params["lr"] == cf.url_number(story.lr)
+    assert at.session_state["ex_lr"] == story.lr and at.query_params["lr"] == cf.url_number(story.lr)
 
 
 def test_summary_explains_the_outcome_words():

@@ -1,13 +1,17 @@
 """Figure builders tested as data: traces, colours, the wall, border arrows, frames."""
 
+import itertools
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import landscapes as ls
-from landscapes import figures
+from landscapes.figures import explorer as figures
 from landscapes.figures.palette import MODE_COLORS, WALL_COLOR
-from landscapes.views.config import ExplorerConfig
+from landscapes.views.config import ExplorerConfig, preset
 from landscapes.views.explorer import border_point, exit_events, run_modes, summary_html, summary_rows
 
 
@@ -31,16 +35,20 @@ def test_map_spec_is_valid_plotly(catapult, surface):
     assert len(fig.frames) == len(spec["frames"]) > 1
 
 
-def test_paths_have_their_fixed_colours_and_all_points(catapult, surface):
+def test_paths_have_their_fixed_colours_and_every_point_on_the_map(catapult, surface):
     spec = figures.map_figure(surface, catapult)
-    for mode, label in (("none", "no clipping"), ("value", "value clipping"), ("norm", "norm clipping")):
+    for mode, label in (("value", "value clipping"), ("norm", "norm clipping")):
         (path,) = traces_named(spec, label)
         assert path["line"]["color"] == MODE_COLORS[mode]
         np.testing.assert_allclose(path["x"], catapult.runs[mode].params[:, 0], rtol=1e-5)
         np.testing.assert_allclose(path["y"], catapult.runs[mode].params[:, 1], rtol=1e-5)
-    # The thrown point is kept, not dropped or pinned: the axes are fixed to the window.
+        assert path["customdata"] == list(range(len(catapult.runs[mode].params)))
+    # The thrown path: steps 0-3, then the border point where step 4 leaves; nothing after.
     (plain,) = traces_named(spec, "no clipping")
-    assert plain["x"][4] == pytest.approx(39.0356, abs=1e-3)
+    params = catapult.runs["none"].params
+    np.testing.assert_allclose(plain["x"][:4], params[:4, 0], rtol=1e-5)
+    assert plain["customdata"] == [0, 1, 2, 3, None] and plain["marker"]["size"][-1] == 0
+    assert plain["y"][4] == pytest.approx(-1.0)  # on the top border
     assert spec["layout"]["xaxis"]["range"] == [3.5, 6.5] and spec["layout"]["xaxis"]["autorange"] is False
 
 
@@ -66,7 +74,7 @@ def test_border_arrow_says_where_the_step_went(catapult, surface):
     arrows = [a for a in spec["layout"]["annotations"] if a["name"].startswith("exit-none")]
     assert len(arrows) == 1
     arrow = arrows[0]
-    assert arrow["text"] == "step 4: thrown to (39, 53.4)"
+    assert arrow["text"] == "step 4: thrown to<br>(39, 53.4)"
     assert arrow["arrowcolor"] == MODE_COLORS["none"]
     # The head sits on the window's border, on the segment from step 3 to step 4.
     assert arrow["y"] == pytest.approx(-1.0) and 3.5 <= arrow["x"] <= 6.5
@@ -92,7 +100,12 @@ def test_playback_frames_move_each_head(catapult, surface):
     assert all(frame["traces"] == heads for frame in spec["frames"])
     frame4 = next(f for f in spec["frames"] if f["name"] == "4")
     plain = frame4["data"][0]
-    np.testing.assert_allclose(plain["x"], catapult.runs["none"].params[3:5, 0], rtol=1e-5)
+    # The step that leaves the map is drawn up to the border; later frames draw nothing.
+    p3, p4 = catapult.runs["none"].params[3:5]
+    np.testing.assert_allclose(plain["x"], [p3[0], border_point(p3, p4, catapult.window)[0]], rtol=1e-5)
+    assert plain["y"][1] == pytest.approx(-1.0)
+    frame9 = next(f for f in spec["frames"] if f["name"] == "9")
+    assert frame9["data"][0]["x"] == [] and len(frame9["data"][2]["x"]) == 2
     slider = spec["layout"]["sliders"][0]
     assert [s["args"][0][0] for s in slider["steps"]] == [f["name"] for f in spec["frames"]]
     assert spec["layout"]["updatemenus"][0]["buttons"][0]["method"] == "animate"
@@ -160,15 +173,61 @@ def test_no_ceiling_for_adam():
     assert not [t for t in figures.history_figure(result)["data"] if "ceiling" in t["name"]]
 
 
-def test_surface3d_is_valid(catapult, surface):
+def test_surface3d_fits_its_box_and_its_colours_are_the_colour_bars(catapult, surface):
     spec = figures.surface3d_figure(surface, catapult)
     go.Figure(spec)  # the 3-D view keeps a real surface trace
-    assert spec["data"][0]["type"] == "surface"
-    plain = next(t for t in spec["data"] if t.get("name") == "no clipping")
-    assert plain["x"][4] is None  # the thrown point is outside the box, not drawn on its edge
+    (sheet,) = [t for t in spec["data"] if t["type"] == "surface"]
+    z = np.array(sheet["z"], float)
+    # The height is log10(loss) clipped to the flat map's colour range...
+    zmin, zmax = figures.colour_range(np.log10(np.maximum(surface.loss, 1e-12)))
+    np.testing.assert_allclose(z, np.clip(np.log10(np.maximum(surface.loss, 1e-12)), zmin, zmax), atol=1e-3)
+    # ...the box's z range starts there and holds all of it (the surface fits the box)...
+    low, high = spec["layout"]["scene"]["zaxis"]["range"]
+    assert low == pytest.approx(zmin) and z.min() >= low - 1e-9 and z.max() <= high
+    # ...and the colours are the bar's: same values, scale and range, ticks in loss units.
+    assert sheet["surfacecolor"] == sheet["z"] and sheet["cauto"] is False
+    assert (sheet["cmin"], sheet["cmax"]) == (zmin, zmax)
+    assert sheet["colorscale"] == figures.SURFACE_COLORSCALE
+    assert sheet["lighting"]["diffuse"] == 0 and sheet["lighting"]["ambient"] == 1  # no shading
+    bar = sheet["colorbar"]
+    assert bar["tickvals"] and all(zmin - 1e-9 <= v <= zmax + 1e-9 for v in bar["tickvals"])
+    for value, text in zip(bar["tickvals"], bar["ticktext"], strict=True):
+        assert float(text) == pytest.approx(10.0**value)
+    assert spec["layout"]["scene"]["zaxis"]["tickvals"] == bar["tickvals"]
 
 
-@pytest.mark.parametrize("name", ["pascanu", "ravine", "deep_product", "staircase"])
+def test_surface3d_draws_start_wall_and_paths_cut_at_the_edge(catapult, surface):
+    spec = figures.surface3d_figure(surface, catapult)
+    (start,) = traces_named(spec, "start")
+    assert (start["x"][0], start["y"][0]) == catapult.config.start
+    zmin, top = spec["data"][0]["cmin"], spec["data"][0]["cmax"]
+    own = np.clip(np.log10(catapult.runs["none"].loss[0]), zmin, top)
+    drawn = figures.surface_heights(surface, np.array([catapult.config.start]), zmin, top)[0]
+    assert start["z"][0] > max(own, drawn)
+    (wall,) = traces_named(spec, "the wall (analytic)")
+    np.testing.assert_allclose(wall["y"], ls.pascanu_wall_b(np.array(wall["x"])), atol=1e-5)
+    high = spec["layout"]["scene"]["zaxis"]["range"][1]
+    assert max(wall["z"]) <= high  # drawn inside the box
+    (x0, x1), (y0, y1) = catapult.window
+    for mode, label in (("none", "no clipping"), ("value", "value clipping"), ("norm", "norm clipping")):
+        (path,) = traces_named(spec, label)
+        pts = [(x, y, z) for x, y, z in zip(path["x"], path["y"], path["z"], strict=True) if x is not None]
+        assert all(x0 - 1e-9 <= x <= x1 + 1e-9 and y0 - 1e-9 <= y <= y1 + 1e-9 for x, y, _ in pts)
+        assert all(z <= high for _, _, z in pts)
+        run = catapult.runs[mode]
+        # Each step sits at its own loss (clipped like the surface) or on the drawn surface,
+        # whichever is higher, so that no step hides under the surface.
+        zmin = spec["layout"]["scene"]["zaxis"]["range"][0]
+        for k, x, y, z in zip(path["customdata"], path["x"], path["y"], path["z"], strict=True):
+            if k is not None:
+                own = np.clip(np.log10(max(run.loss[k], 1e-12)), zmin, high)
+                drawn = figures.surface_heights(surface, np.array([[x, y]]), zmin, spec["data"][0]["cmax"])[0]
+                assert max(own, drawn) < z <= max(own, drawn) + 0.05 * (high - zmin)
+    # The thrown path: steps 0-3 and the point where it leaves the box, nothing after.
+    assert traces_named(spec, "no clipping")[0]["customdata"] == [0, 1, 2, 3, None]
+
+
+@pytest.mark.parametrize("name", [s.name for s in ls.list_landscapes()])
 def test_every_landscape_builds_valid_figures(name):
     scape = ls.get_landscape(name)
     config = ExplorerConfig().with_landscape(name)
@@ -228,3 +287,284 @@ def test_thinning_keeps_the_catapult():
     run = ls.simulate("pascanu", (4.7, -2.2), 0.5, 1000)
     idx = figures.thinned(run, 100)
     assert len(idx) < 130 and {3, 4} <= set(idx.tolist()) and idx[-1] == 1000
+
+
+# --- paths that leave the map ----------------------------------------------------------
+
+WINDOW = ((0.0, 1.0), (0.0, 1.0))
+
+
+def segments(trace):
+    """The drawn line segments of a trace with None gaps."""
+    pts = list(zip(trace["x"], trace["y"], strict=True))
+    return [(a, b) for a, b in itertools.pairwise(pts) if a[0] is not None and b[0] is not None]
+
+
+def crosses_window(a, b, window, samples=200):
+    """Whether the straight segment a-b passes through the window's interior (sampled)."""
+    (x0, x1), (y0, y1) = window
+    t = np.linspace(0, 1, samples)
+    x, y = a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])
+    return bool(np.any((x > x0) & (x < x1) & (y > y0) & (y < y1)))
+
+
+def test_the_tenfold_path_stops_at_the_border_where_it_leaves():
+    from landscapes.views.config import from_query, to_query
+
+    config, _ = from_query(
+        {"landscape": "ravine", "steepness": "100", "start": "3,2.5", "lr": "1.2", "c": "1", "steps": "200"}
+    )
+    assert to_query(config)["start"] == "3,2.5"
+    result = run_modes(config)
+    run = result.runs["none"]
+    window = result.window
+    exits = exit_events(run, window)
+    assert exits == [2]  # thrown off at step 2, never back
+    spec = figures.map_figure(ls.loss_surface("ravine", 30, steepness=100.0), result)
+    (path,) = traces_named(spec, "no clipping")
+    # One piece: steps 0 and 1, then the border point of step 2. Before the fix every later
+    # step (all outside) was joined to the next, ~200 lines across the map.
+    assert path["customdata"] == [0, 1, None]
+    assert None not in path["x"]
+    (bx, by) = border_point(run.params[1], run.params[2], window)
+    assert (path["x"][-1], path["y"][-1]) == pytest.approx((bx, by), rel=1e-5)
+    # No drawn segment between two points that are both off the map.
+    later = range(2, len(run.params) - 1)
+    naive = sum(crosses_window(run.params[i], run.params[i + 1], window) for i in later)
+    assert naive > 20  # what the old figure drew
+    (x0, x1), (y0, y1) = window
+    for a, b in segments(path):
+        for x, y in (a, b):
+            assert x0 - 1e-9 <= x <= x1 + 1e-9 and y0 - 1e-9 <= y <= y1 + 1e-9
+    # One label at the border for it, saying the step; playback draws nothing after it left.
+    (note,) = [a for a in spec["layout"]["annotations"] if a["name"].startswith("exit-none")]
+    assert note["text"].startswith("step 2: thrown to") and (note["x"], note["y"]) == pytest.approx((bx, by))
+    heads = [i for i, t in enumerate(spec["data"]) if t.get("name") == "no clipping now"]
+    later = [f for f in spec["frames"] if int(f["name"]) >= 3]
+    position = next(j for j, i in enumerate(spec["frames"][0]["traces"]) if i in heads)
+    assert later and all(f["data"][position]["x"] == [] for f in later)
+
+
+def test_the_sweep_figure_cuts_paths_at_the_border_too():
+    from landscapes.views.explorer import sweep_setting
+
+    config = preset("tenfold").config
+    sweep = sweep_setting(config, "lr")
+    spec = figures.sweep_figure(ls.loss_surface("ravine", 20, steepness=100.0), sweep)
+    (x0, x1), (y0, y1) = sweep.window
+    for frame in spec["frames"]:
+        for trace in frame["data"]:
+            for a, b in segments(trace):
+                for x, y in (a, b):
+                    assert x0 - 1e-6 <= x <= x1 + 1e-6 and y0 - 1e-6 <= y <= y1 + 1e-6
+
+
+def test_a_path_that_comes_back_is_drawn_again_from_where_it_re_enters():
+    params = np.array(
+        [
+            [0.5, 0.5],  # 0 inside
+            [0.8, 0.5],  # 1 inside
+            [3.0, 0.5],  # 2 leaves through x = 1
+            [-2.0, 0.6],  # 3 outside -> outside across the whole map: not drawn
+            [-1.0, 0.5],  # 4 outside
+            [0.2, 0.5],  # 5 back in through x = 0
+            [0.3, 0.4],  # 6 inside
+        ]
+    )
+    xs, ys, steps = figures.path_pieces(params, WINDOW)
+    assert steps == [0, 1, None, None, None, 5, 6]
+    assert xs[2] == pytest.approx(1.0) and xs[3] is None and xs[4] == pytest.approx(0.0)
+    assert ys[4] == pytest.approx(0.5)
+    drawn = segments({"x": xs, "y": ys})
+    assert len(drawn) == 4  # 0-1, 1-border, border-5, 5-6: nothing from step 2 to 5
+    assert all(0 <= x <= 1 for seg in drawn for x, _ in seg)
+
+
+@given(
+    st.tuples(*[st.floats(-3, 4, allow_nan=False)] * 4),
+)
+def test_visible_segment_is_the_part_inside_or_nothing(coords):
+    p, q = np.array(coords[:2]), np.array(coords[2:])
+    part = figures.visible_segment(p, q, WINDOW)
+    inside = [bool(figures._inside(v, WINDOW)) for v in (p, q)]
+    if not any(inside):
+        assert part is None
+        return
+    a, b = part
+    for v in (a, b):
+        assert -1e-9 <= v[0] <= 1 + 1e-9 and -1e-9 <= v[1] <= 1 + 1e-9
+        # on the segment p-q
+        assert abs((q - p)[0] * (v - p)[1] - (q - p)[1] * (v - p)[0]) < 1e-6 * (1 + np.abs(q - p).sum())
+    if all(inside):
+        np.testing.assert_array_equal(a, p) and np.testing.assert_array_equal(b, q)
+
+
+# --- labels that overlap nothing ------------------------------------------------------
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Chromium's sans-serif here (wide)
+
+
+def text_box_px(text, size):
+    """The label's box in pixels, measured with a real font (independent of figures.label_size)."""
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(FONT, size)
+    lines = text.split("<br>")
+    width = max(font.getlength(line) for line in lines) + 2 * (3 + 1)
+    height = len(lines) * size * 1.25 + 2 * (3 + 1)
+    return width, height
+
+
+PLOT_SIZES = {"phone": (260, 280), "desktop": (460, 466), "projector": (1100, 606)}
+
+
+def label_boxes(spec, window, plot):
+    (x0, x1), (y0, y1) = window
+    boxes = []
+    for note in spec["layout"]["annotations"]:
+        if not note["name"].startswith("exit-") or not note["text"]:
+            continue
+        cx = (note["ax"] - x0) / (x1 - x0) * plot[0]
+        cy = (y1 - note["ay"]) / (y1 - y0) * plot[1]
+        w, h = text_box_px(note["text"], note["font"]["size"])
+        boxes.append((note["name"], cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+    return boxes
+
+
+def end_markers(result):
+    (x0, x1), (y0, y1) = result.window
+    points = [np.asarray(result.config.start, float)]
+    points += [run.params[-1] for run in result.visible().values()]
+    return [p for p in points if x0 <= p[0] <= x1 and y0 <= p[1] <= y1]
+
+
+def assert_labels_clear(result, surface):
+    spec = figures.map_figure(surface, result)
+    window = result.window
+    (x0, x1), (y0, y1) = window
+    for size, plot in PLOT_SIZES.items():
+        boxes = label_boxes(spec, window, plot)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
+                assert apart, f"{size}: labels {a[0]} and {b[0]} overlap"
+            for p in end_markers(result):
+                px = (p[0] - x0) / (x1 - x0) * plot[0]
+                py = (y1 - p[1]) / (y1 - y0) * plot[1]
+                r = 9.0  # the start star (18 px) and the end markers (15 px + border)
+                on = a[1] - r < px < a[3] + r and a[2] - r < py < a[4] + r
+                assert not on, f"{size}: label {a[0]} sits on the marker at {p}"
+            assert a[1] >= -1 and a[2] >= -1 and a[3] <= plot[0] + 1 and a[4] <= plot[1] + 1, size
+    return spec
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        preset("tenfold").config,
+        preset("bend").config,
+        preset("catapult").config,
+        ExplorerConfig(threshold=70.0),  # value and norm clipping thrown together with no clipping
+        ExplorerConfig(threshold=70.0, steps=200, lr=0.8),
+    ],
+    ids=["tenfold", "bend", "catapult", "c70", "c70-lr0.8"],
+)
+def test_labels_overlap_no_label_and_no_end_marker(config):
+    result = run_modes(config)
+    surface = ls.loss_surface(config.landscape, 20, **config.params)
+    spec = assert_labels_clear(result, surface)
+    names = [a["name"] for a in spec["layout"]["annotations"] if a["name"].startswith("exit-")]
+    if config == ExplorerConfig(threshold=70.0):
+        # The case that collided: three modes leave at step 4 for different places; each keeps its label.
+        assert sorted(names) == ["exit-none-4", "exit-norm-4", "exit-value-4"]
+    if config.lr == 0.8:
+        # Three identical paths (c = 70 never fires) leave together: one label says so.
+        (note,) = [a for a in spec["layout"]["annotations"] if a["name"].startswith("exit-")]
+        assert note["name"] == "exit-none+value+norm-21"
+        assert note["text"].startswith("step 21 (all paths):<br>")
+        runs = result.runs
+        assert all(np.array_equal(runs["none"].params[:22], runs[m].params[:22]) for m in ("value", "norm"))
+
+
+def test_labels_overlap_nothing_on_random_runs():
+    from landscapes.views.config import LR_CHOICES, THRESHOLD_CHOICES
+
+    rng = np.random.default_rng(9)
+    labelled = 0
+    for name in ("pascanu", "ravine", "deep_product", "staircase"):
+        scape = ls.get_landscape(name)
+        (x0, x1), (y0, y1) = scape.window
+        surface = ls.loss_surface(name, 12)
+        for _ in range(8):
+            config = ExplorerConfig().with_landscape(name)
+            config = ExplorerConfig(
+                landscape=name,
+                params=dict(config.params),
+                start=(float(rng.uniform(x0, x1)), float(rng.uniform(y0, y1))),
+                lr=float(rng.choice(LR_CHOICES[20:])),
+                threshold=float(rng.choice(THRESHOLD_CHOICES)),
+                steps=int(rng.integers(5, 120)),
+                optimizer=str(rng.choice(["sgd", "momentum", "adam"])),
+            )
+            spec = assert_labels_clear(run_modes(config), surface)
+            labelled += sum(a["name"].startswith("exit-") for a in spec["layout"]["annotations"])
+    assert labelled >= 10  # the random runs did exercise the placement
+
+
+# --- narrow screens -----------------------------------------------------------------
+
+
+def merged(base, patch):
+    """The deep merge assets/plotly_view.js applies (objects by key, arrays by element)."""
+    if isinstance(base, list) and isinstance(patch, list):
+        return [
+            merged(b, patch[i]) if i < len(patch) and patch[i] is not None else b for i, b in enumerate(base)
+        ]
+    if not isinstance(base, dict) or not isinstance(patch, dict):
+        return patch
+    return {k: merged(base[k], v) if k in base else v for k, v in patch.items()} | {
+        k: v for k, v in base.items() if k not in patch
+    }
+
+
+def compact(spec):
+    rule = spec["layout"]["meta"]["compact"]
+    data = [merged(t, rule["data"].get(str(i), {})) for i, t in enumerate(spec["data"])]
+    return {**spec, "data": data, "layout": merged(spec["layout"], rule["layout"])}, rule
+
+
+def test_the_map_on_a_phone_is_square_ish_with_a_small_legend(catapult, surface):
+    spec = figures.map_figure(surface, catapult, height=680)
+    phone, rule = compact(spec)
+    go.Figure(phone)
+    container = 340  # a 390 px phone less the page's padding (measured in Chromium)
+    assert container < rule["below"] <= 700  # a phone gets it, a desktop column does not
+    m = phone["layout"]["margin"]
+    plot_w = container - m["l"] - m["r"]
+    plot_h = phone["layout"]["height"] - m["t"] - m["b"]
+    assert 0.8 <= plot_h / plot_w <= 1.25  # before: 210 px wide, 466 px tall
+    assert plot_w >= figures.LABEL_PLOT_PX[0]  # labels were placed for a plot this small
+    # The legend: short names, at most two rows of the plot's width (measured with a real font).
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(FONT, phone["layout"]["legend"]["font"]["size"])
+    shown = [t for t in phone["data"] if t.get("showlegend", True) and t.get("name")]
+    widths = [40 + font.getlength(t["name"]) + 8 for t in shown]
+    rows, used = 1, 0.0
+    for w in widths:
+        if used + w > plot_w:
+            rows, used = rows + 1, 0.0
+        used += w
+    assert rows <= 2 and rows * 20 <= m["t"]
+    # The colour bar lies under the x axis, the playback controls under it, all inside the margin.
+    (bar_trace,) = [t for t in phone["data"] if (t.get("marker") or {}).get("showscale")]
+    bar = bar_trace["marker"]["colorbar"]
+    assert bar["orientation"] == "h"
+    bar_top = -bar["y"] * plot_h
+    buttons = -phone["layout"]["updatemenus"][0]["y"] * plot_h
+    slider = -phone["layout"]["sliders"][0]["y"] * plot_h
+    # under the x title (~36 px), the bar and its ticks (~30 px), the buttons (~30 px), then
+    # the slider (its label, rail and tick labels: ~60 px) ends inside the margin
+    assert 36 <= bar_top and bar_top + 30 <= buttons and buttons + 30 <= slider and slider + 60 <= m["b"]
+    # Nothing of the desktop layout changes.
+    assert spec["layout"]["height"] == 680 and spec["layout"]["legend"]["orientation"] == "h"

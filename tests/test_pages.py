@@ -113,9 +113,35 @@ def test_sweeps_page_at_each_resolution(res):
 
 @pytest.mark.parametrize("paint", ["loss", "outcome", "clipped"])
 def test_sweeps_paint_choices(paint):
+    """The maps show the quantity asked for: each norm-clipping cell carries that cell's own number."""
+    import json
+
+    import numpy as np
+
+    import landscapes as ls
+
     at = page("pages/sweeps.py", {"res": "64", "paint": paint, "steps": "20"})
     clean(at)
     assert "starts" in " ".join(m.value for m in at.markdown)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    maps = [t for t in spec["data"] if t.get("type") == "heatmap"]
+    assert len(maps) == 3
+    norm = ls.sweep_starts("pascanu", 0.5, 20, "norm", 1.0, resolution=64)
+    z = maps[2]["z"]
+    if isinstance(z, dict):  # Plotly's typed-array form: {"dtype", "bdata" (base64), "shape"}
+        import base64
+
+        raw = np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"]))
+        shape = [int(n) for n in str(z.get("shape", len(raw))).split(",")]
+        z = raw.reshape(shape)
+    shown = np.asarray(z, dtype=float)
+    if paint == "clipped":
+        np.testing.assert_array_equal(shown, norm.n_clipped)
+    elif paint == "outcome":
+        np.testing.assert_array_equal(shown, norm.outcome)
+    else:
+        finite = norm.final_loss > 1e-10
+        np.testing.assert_allclose(shown[finite], np.log10(norm.final_loss[finite]), rtol=1e-5, atol=1e-5)
 
 
 def test_sweeps_bad_url():
@@ -130,3 +156,112 @@ def test_sweeps_start_from_the_explorer_settings():
     at.switch_page("pages/sweeps.py").run()
     clean(at)
     assert at.session_state["sw_lr"] == 0.1 and at.session_state["sw_c"] == 3.0
+
+
+# --- Home ------------------------------------------------------------------------------
+
+
+def test_home_links_every_page_with_what_to_notice():
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    clean(at)
+    links = [link.proto.page for link in at.get("page_link")]
+    for name in ("explorer", "sweeps", "rnn", "learn"):
+        assert any(name in page for page in links), f"Home has no link to {name}"
+    # One line under each link, saying what to look for in that page's figure.
+    import importlib
+
+    home = importlib.import_module("pages.home")
+    captions = [c.value for c in at.caption]
+    for _, _, _, notice in home.LINKS:
+        assert notice in captions
+    assert not at.warning  # a newcomer sees no warning
+    # The step cap is stated for plain descent only (pinned below).
+    text = " ".join(m.value for m in at.markdown)
+    assert "with plain gradient descent no step is longer than learning rate × *c*" in text
+    assert "with momentum 0.9 a step can reach about ten times learning rate × *c*" in text
+
+
+def test_home_notices_are_true():
+    """Each 'what to notice' line under Home's links, computed."""
+    import numpy as np
+
+    import landscapes as ls
+    from landscapes.views.explorer import run_modes
+
+    # Explorer: at its defaults the unclipped path leaves the map (at the wall), the clipped stay.
+    result = run_modes(ls.views.config.ExplorerConfig())
+    window = result.window
+    assert result.runs["none"].left_window_at(window) is not None
+    assert result.runs["value"].left_window_at(window) is None
+    assert result.runs["norm"].left_window_at(window) is None
+    left = result.runs["none"].left_window_at(window)
+    before = result.runs["none"].params[left - 1]
+    assert abs(before[1] - ls.pascanu_wall_b(before[0])) < 0.1  # it was thrown from beside the wall
+    # RNN: on the wall every factor w*sigma'(x) is above 1 (for w above 4.26), so the product grows.
+    assert ls.PASCANU_CRITICAL_W == pytest.approx(4.2553, abs=1e-4)
+    for w in (4.5, 5.0):
+        unroll = ls.unroll_rnn(w, float(ls.pascanu_wall_b(w)), 50)
+        factors = np.abs(np.asarray(unroll.factors))
+        assert factors.min() > 1
+        assert np.all(np.diff(np.abs(np.asarray(unroll.running_product))) > 0)
+    below = ls.unroll_rnn(4.2, float(ls.pascanu_wall_b(4.2)), 50)
+    assert np.abs(np.asarray(below.factors)).max() < 1  # below 4.26 there is no such wall
+    # Learn: norm clipping keeps the direction, value clipping turns it.
+    demo = ls.clip_comparison([3.0, 1.0], 1.0)
+    assert demo.norm_angle == pytest.approx(0.0, abs=1e-9) and demo.value_angle > 10
+
+
+@pytest.mark.parametrize("landscape", ["pascanu", "ravine", "staircase"])
+def test_home_step_cap_holds_for_plain_descent_only(landscape):
+    """Home: with plain descent no norm-clipped step is longer than lr * c; with momentum
+    0.9 a step can reach about ten times that (never more: 1 / (1 - 0.9) = 10); Adam's
+    steps do not follow the cap at all."""
+    import landscapes as ls
+
+    lr = 0.05
+    for c in (0.01, 0.1, 1.0):
+        plain = ls.simulate(landscape, None, lr=lr, steps=300, clip="norm", threshold=c)
+        assert plain.step_length.max() <= lr * c * (1 + 1e-12)
+        heavy = ls.simulate(landscape, None, lr=lr, steps=300, clip="norm", threshold=c, optimizer="momentum")
+        assert heavy.step_length.max() <= 10 * lr * c * (1 + 1e-9)
+    heavy = ls.simulate(landscape, None, lr=lr, steps=300, clip="norm", threshold=0.01, optimizer="momentum")
+    assert heavy.step_length.max() > 9.5 * lr * 0.01  # "about ten times"
+    adam = ls.simulate(landscape, None, lr=0.01, steps=50, clip="norm", threshold=0.01, optimizer="adam")
+    assert adam.step_length.max() > 10 * 0.01 * 0.01
+
+
+# --- first start -------------------------------------------------------------------------
+
+
+def test_first_start_prints_no_static_folder_warning(capsys):
+    """Streamlit warns at start-up when static serving is on and static/ is missing: the
+    folder is in git (static/README.md), so even a fresh clone's first start is silent."""
+    import subprocess
+
+    from streamlit import config
+    from streamlit.web import bootstrap
+
+    root = Path(APP).parent
+    assert config.get_option("server.enableStaticServing")
+    bootstrap._maybe_print_static_folder_warning(APP)
+    assert "static folder" not in capsys.readouterr().out
+    if (root / ".git").exists():
+        command = ["git", "ls-files", "--error-unmatch", "static/README.md"]
+        tracked = subprocess.run(command, cwd=root, capture_output=True, check=False)
+        assert tracked.returncode == 0, "static/README.md must be in git so a fresh clone has static/"
+
+
+def test_plotly_copy_falls_back_silently_when_static_cannot_be_written(tmp_path, monkeypatch, capsys):
+    import ui
+
+    locked = tmp_path / "app"
+    locked.mkdir()
+    (locked / "static").write_text("a file where the folder should be", encoding="utf-8")
+    monkeypatch.setattr(ui, "APP_DIR", locked)
+    ui.plotly_script_url.cache_clear()
+    try:
+        assert ui.plotly_script_url() is None  # ui.plot then draws with st.plotly_chart
+    finally:
+        ui.plotly_script_url.cache_clear()
+    out = capsys.readouterr()
+    assert "static" not in out.out + out.err  # logged at info level, for the maintainer only

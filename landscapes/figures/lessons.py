@@ -48,7 +48,7 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra) -> 
     return fig
 
 
-def _guide(x: Sequence[float], y: float, name: str, color: str, dash: str = "dot") -> go.Scatter:
+def _guide(x: Sequence[float] | np.ndarray, y: float, name: str, color: str, dash: str = "dot") -> go.Scatter:
     """A horizontal reference line named in the legend.
 
     A legend entry instead of a label on the plot: a label on the line would
@@ -238,10 +238,11 @@ def peak_gradient_figure(peaks: PeakGradients | Sequence[PeakGradients]) -> go.F
 # Learn page figures.
 
 
-def _arrow(x: float, y: float, name: str, color: str, dash: str, width: float = 3) -> go.Scatter:
+def _arrow(tip: np.ndarray, name: str, color: str, dash: str, width: float = 3) -> go.Scatter:
+    """An arrow from the origin to ``tip`` (a 2-vector)."""
     return go.Scatter(
-        x=[0.0, x],
-        y=[0.0, y],
+        x=[0.0, float(tip[0])],
+        y=[0.0, float(tip[1])],
         mode="lines+markers",
         name=name,
         line={"color": color, "dash": dash, "width": width},
@@ -303,15 +304,15 @@ def clip_vector_figure(grad: ArrayLike, threshold: float) -> go.Figure:
             line={**line, "dash": "dot"},
             hoverinfo="skip",
         ),
-        _arrow(*drawn, raw_name, MODE_COLORS["none"], MODE_DASHES["none"], width=2),
+        _arrow(drawn, raw_name, MODE_COLORS["none"], MODE_DASHES["none"], width=2),
         _arrow(
-            *vc,
+            vc,
             f"{MODE_LABELS['value']}, |g| = {np.hypot(*vc):.3g}",
             MODE_COLORS["value"],
             MODE_DASHES["value"],
         ),
         _arrow(
-            *nc,
+            nc,
             f"{MODE_LABELS['norm']}, |g| = {np.hypot(*nc):.3g}",
             MODE_COLORS["norm"],
             MODE_DASHES["norm"],

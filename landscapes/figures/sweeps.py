@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import plotly.graph_objects as go
@@ -181,7 +181,9 @@ def _pick_grids(sweep: Sweep, limit: int) -> list[go.Scatter]:
 
 def pick_traces(fig: go.Figure) -> list:
     """The transparent pick traces of a sweep figure (their ``meta`` has ``pick``)."""
-    return [t for t in fig.data if isinstance(t.meta, dict) and t.meta.get("pick")]
+    # plotly's source is unannotated and pyright infers ``fig.data`` as a Figure (whose iteration
+    # yields "data", "layout", "frames"); it is the figure's tuple of traces.
+    return [t for t in fig.data if isinstance(t.meta, dict) and t.meta.get("pick")]  # pyright: ignore[reportAttributeAccessIssue]
 
 
 # ---------------------------------------------------------------------------
@@ -268,13 +270,13 @@ def start_maps_figure(
         vertical_spacing=0.12 / max(len(sweeps) - 1, 1) if stacked else None,
         subplot_titles=titles,
     )
-    place = [dict(row=k, col=1) if stacked else dict(row=1, col=k) for k in range(1, len(sweeps) + 1)]
+    place = [(k, 1) if stacked else (1, k) for k in range(1, len(sweeps) + 1)]
     for annotation, sweep in zip(fig.layout.annotations, sweeps, strict=True):
         annotation.font = dict(color=MODE_COLORS.get(sweep.clip, "#333333"), size=font_size + 2)
 
     if quantity == "loss":
         cmin, cmax, tickvals, ticktext = log_loss_scale([s.final_loss for s in sweeps])
-        coloraxis = dict(
+        coloraxis: dict[str, Any] = dict(
             colorscale=LOSS_COLORSCALE,
             cmin=cmin,
             cmax=cmax,
@@ -301,6 +303,7 @@ def start_maps_figure(
     (x0, x1), (y0, y1) = first.window
     walls = scape.walls(first.landscape_params, first.window) if show_walls else []
     for col, sweep in enumerate(sweeps, start=1):
+        row_at, col_at = place[col - 1]
         fig.add_trace(
             go.Heatmap(
                 x=sweep.x,
@@ -311,7 +314,8 @@ def start_maps_figure(
                 hovertemplate=f"{sweep.x_name} %{{x:.4g}}, {sweep.y_name} %{{y:.4g}}<br>{z_hover}"
                 "<extra></extra>",
             ),
-            **place[col - 1],
+            row=row_at,
+            col=col_at,
         )
         for k, line in enumerate(walls):
             fig.add_trace(
@@ -325,24 +329,27 @@ def start_maps_figure(
                     showlegend=col == 1 and k == 0,
                     hoverinfo="skip",
                 ),
-                **place[col - 1],
+                row=row_at,
+                col=col_at,
             )
         if current is not None:
-            fig.add_trace(_current_marker(current, sweep.clip, show=col == 1), **place[col - 1])
+            fig.add_trace(_current_marker(current, sweep.clip, show=col == 1), row=row_at, col=col_at)
         for trace in _pick_grids(sweep, pick_resolution):
-            fig.add_trace(trace, **place[col - 1])
+            fig.add_trace(trace, row=row_at, col=col_at)
         last = col == len(sweeps)
         fig.update_xaxes(
             range=[x0, x1],
             title=dict(text=scape.axis_labels[0] if last or not stacked else None, standoff=6),
             automargin=True,
-            **place[col - 1],
+            row=row_at,
+            col=col_at,
         )
         fig.update_yaxes(
             range=[y0, y1],
             title_text=scape.axis_labels[1] if stacked or col == 1 else None,
             automargin=True,
-            **place[col - 1],
+            row=row_at,
+            col=col_at,
         )
     if quantity == "outcome":
         _outcome_legend(fig)
@@ -566,7 +573,7 @@ def start_maps_caption(sweeps: Sequence[Sweep]) -> str:
     )
     by_mode = {s.clip: s.share("trains") for s in sweeps}
     if "none" in by_mode and len(by_mode) > 1:
-        best = max((m for m in by_mode if m != "none"), key=by_mode.get)  # type: ignore[arg-type]
+        best = max((m for m in by_mode if m != "none"), key=lambda m: by_mode[m])
         gain = by_mode[best] - by_mode["none"]
         if gain > 0.005:
             text += (
@@ -619,7 +626,7 @@ def hparams_caption(sweep: Sweep, current: tuple[float, float] | None = None) ->
         failing = lr_order[bad[row, lr_order]]
         if not failing.size:
             return "no learning rate here throws the path off the map or makes it diverge"
-        first = _fmt(sweep.x[failing[0]])
+        first = _fmt(float(sweep.x[failing[0]]))
         return f"the smallest learning rate that throws it off the map or makes it diverge is {first}"
 
     c_order = np.argsort(sweep.y)

@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import jax
 import numpy as np
@@ -22,8 +23,12 @@ from jax.typing import ArrayLike
 from ..core import _jaxsetup  # noqa: F401  (float64 on)
 from ..core.clipping import CLIP_RULES, check_clip
 from ..core.engine import Trajectory, simulate, value_and_grad_fn
+from ..core.optimizers import OptimizerName
 from ..core.outcomes import OUTCOME_LABELS, OUTCOMES, classify, train_tolerance
 from ..core.registry import Landscape, Window, get_landscape
+
+#: A point (p1, p2): a pair of numbers or an array (jax's ArrayLike leaves out tuples and lists).
+Point = ArrayLike | Sequence[float]
 
 # ---------------------------------------------------------------------------
 # Where clipping belongs in a training loop.
@@ -219,7 +224,7 @@ def _run_loop(
 
 def placement_demos(
     landscape: str | Landscape = "pascanu",
-    start: ArrayLike = (4.7, -2.2),
+    start: Point = (4.7, -2.2),
     lr: float = 0.5,
     threshold: float = 1.0,
     steps: int = 30,
@@ -398,11 +403,11 @@ def _band_run(scape: Landscape, start, lr, steps, threshold, optimizer, values, 
 
 def check_band(
     landscape: str | Landscape = "pascanu",
-    start: ArrayLike | None = (4.7, -2.2),
+    start: Point | None = (4.7, -2.2),
     lr: float = 0.5,
     steps: int = 60,
     threshold: float = 1.0,
-    optimizer: str = "sgd",
+    optimizer: OptimizerName = "sgd",
     **params: float,
 ) -> BandCheck:
     """Pascanu's threshold band for one descent, and whether its edges train there.
@@ -416,9 +421,10 @@ def check_band(
       ValueError: for bad settings (as ``simulate``), or a run with no steps.
     """
     scape = get_landscape(landscape)
-    values = scape.resolve_params(**params)
+    values: dict[str, Any] = scape.resolve_params(**params)  # floats; Any so they splat past `dtype`
     window = scape.window
     tolerance = train_tolerance(scape, **values)
+    start = None if start is None else np.asarray(start)
     run = simulate(scape, start, lr, steps, "norm", threshold, optimizer, **values)
     advice = threshold_advice(run)
     if advice.mean_norm <= 0:

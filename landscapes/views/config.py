@@ -9,12 +9,14 @@ notice for each replacement instead of raising.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any, Literal, TypeVar, cast
 
 from ..core.clipping import BUILTIN_RULES, clip_modes
-from ..core.optimizers import OPTIMIZERS
-from ..core.registry import Landscape, ParamSpec, get_landscape, list_landscapes
+from ..core.engine import ClipMode
+from ..core.optimizers import OPTIMIZERS, OptimizerName
+from ..core.registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes
 from ..core.validation import MAX_STEPS
 
 #: Slider ranges of the app (the engine accepts wider ones).
@@ -29,7 +31,20 @@ def path_modes() -> tuple[str, ...]:
     """Every clipping rule the Explorer can draw: the registry's, in registration order."""
     return tuple(clip_modes())
 
-SCRUB_CHOICES = ("", "c", "lr")
+#: Which value the Explorer's in-figure slider sweeps: none, the threshold c or the learning rate.
+Scrub = Literal["", "c", "lr"]
+SCRUB_CHOICES: tuple[Scrub, ...] = ("", "c", "lr")
+
+Choice = TypeVar("Choice", bound=str)
+
+
+def optimizer_name(name: object) -> OptimizerName:
+    """A validated optimizer name (a URL's or a widget's) as the core's ``OptimizerName``.
+
+    The registry may hold optimizers added at run time (``register_optimizer``),
+    which the Literal cannot list; the core accepts every registered name.
+    """
+    return cast("OptimizerName", str(name))
 
 _NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
 
@@ -55,22 +70,66 @@ def nearest_choice(value: float, choices: tuple[float, ...]) -> float:
     return min(choices, key=lambda choice: abs(math.log(choice) - math.log(value)))
 
 
+class Params(Mapping[str, float]):
+    """A landscape's parameter values: a read-only, hashable mapping (so a settings value can key a cache).
+
+    >>> Params({"T": 50}) == {"T": 50.0}, hash(Params({"T": 50})) == hash(Params({"T": 50.0}))
+    (True, True)
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, values: Mapping[str, float] | None = None):
+        self._items = tuple(sorted((str(k), float(v)) for k, v in (values or {}).items()))
+
+    def __getitem__(self, key: str) -> float:
+        for name, value in self._items:
+            if name == key:
+                return value
+        raise KeyError(key)
+
+    def __iter__(self):
+        return (name for name, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._items) == {k: float(v) for k, v in other.items()}
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Params({dict(self._items)!r})"
+
+
 @dataclass(frozen=True)
 class ExplorerConfig:
-    """Everything that defines one Explorer view."""
+    """Everything that defines one Explorer view (hashable: caches key on the value itself)."""
 
     landscape: str = "pascanu"
-    params: Mapping[str, float] = field(default_factory=lambda: {"T": 50})
+    # Float values (always a Params); typed Any-valued because they are splatted into the core's
+    # calls (``**config.params``), whose other keyword arguments are not floats.
+    params: Mapping[str, Any] = field(default_factory=lambda: Params({"T": 50}))
     start: tuple[float, float] = (4.7, -2.2)
     lr: float = 0.5
     threshold: float = 1.0
     steps: int = 60
-    optimizer: str = "sgd"
+    optimizer: OptimizerName = "sgd"
     paths: tuple[str, ...] = PATH_MODES
     view3d: bool = False
     present: bool = False
-    scrub: str = ""  # "", "c" or "lr": which value the in-figure slider sweeps
+    scrub: Scrub = ""  # which value the in-figure slider sweeps
     predict: bool = False  # classroom mode: hide the unclipped path until a guess is placed
+
+    def __post_init__(self) -> None:
+        # Whatever mapping or sequence a caller passes, the value holds hashable, canonical forms.
+        object.__setattr__(self, "params", Params(self.params))
+        object.__setattr__(self, "start", (float(self.start[0]), float(self.start[1])))
+        object.__setattr__(self, "paths", tuple(self.paths))
 
     @property
     def scape(self) -> Landscape:
@@ -97,7 +156,7 @@ class ExplorerConfig:
 #: nothing sees its cliff act and clipping change the outcome (tests/test_presets.py
 #: checks that for every landscape). A landscape registered without one opens at its
 #: default start with the Explorer's default descent settings.
-LANDSCAPE_STORIES: dict[str, dict[str, object]] = {
+LANDSCAPE_STORIES: dict[str, dict[str, Any]] = {
     "pascanu": {},
     # Plain descent's first step lands on the wall and is thrown; both clipped paths train.
     "ravine": {"lr": 1.2, "threshold": 1.0, "steps": 100},
@@ -112,7 +171,7 @@ def story_config(name: str) -> ExplorerConfig:
     """The settings that show landscape ``name``'s cliff and what clipping does to it."""
     scape = get_landscape(name)
     base = ExplorerConfig(landscape=name, params=scape.defaults(), start=scape.default_start)
-    return replace(base, **LANDSCAPE_STORIES.get(name, {}))  # type: ignore[arg-type]
+    return replace(base, **LANDSCAPE_STORIES.get(name, {}))
 
 
 def _number(raw: object) -> float | None:
@@ -194,15 +253,17 @@ class QueryReader:
             return self.on_grid(spec.name, spec.label, log_choices(spec.low, spec.high), spec.default)
         return self.number(spec.name, spec.label, spec.low, spec.high, spec.default, spec.integer)
 
-    def choice(self, key: str, label: str, choices: tuple[str, ...], fallback: str) -> str:
+    def choice(self, key: str, label: str, choices: tuple[Choice, ...], fallback: Choice) -> Choice:
+        """One of ``choices`` (so a Literal's choices give that Literal), else ``fallback``."""
         raw = self.get(key)
         if raw is None:
             return fallback
-        if raw not in choices:
-            instead = f"using {fallback!r}" if fallback else "ignoring it"
-            self.notices.append(f"Unknown {label} {raw!r}; {instead}.")
-            return fallback
-        return raw
+        for choice in choices:
+            if raw == choice:
+                return choice
+        instead = f"using {fallback!r}" if fallback else "ignoring it"
+        self.notices.append(f"Unknown {label} {raw!r}; {instead}.")
+        return fallback
 
     def flag(self, key: str) -> bool:
         raw = self.get(key)
@@ -214,16 +275,18 @@ class QueryReader:
             self.notices.append(f"{key}={raw!r} is not on/off; treating it as off.")
         return False
 
-    def point(self, key: str, label: str, window, fallback: tuple[float, float]) -> tuple[float, float]:
+    def point(
+        self, key: str, label: str, window: Window, fallback: tuple[float, float]
+    ) -> tuple[float, float]:
         raw = self.get(key)
         if raw is None:
             return fallback
         parts = [_number(p) for p in raw.split(",")]
-        if len(parts) != 2 or None in parts:
+        px, py = parts if len(parts) == 2 else (None, None)
+        if px is None or py is None:
             self.notices.append(f"{label} {raw!r} is not two numbers 'p1,p2'; using the default.")
             return fallback
         (x0, x1), (y0, y1) = window
-        px, py = parts
         cx, cy = min(max(px, x0), x1), min(max(py, y0), y1)
         if (cx, cy) != (px, py):
             self.notices.append(
@@ -247,7 +310,7 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
     base = story_config(name)
     params = {spec.name: read.param(spec) for spec in scape.params}
     start = read.point("start", "Start", scape.window, base.start)
-    optimizer = read.choice("opt", "optimizer", tuple(OPTIMIZERS), base.optimizer)
+    optimizer = optimizer_name(read.choice("opt", "optimizer", tuple(OPTIMIZERS), base.optimizer))
 
     paths = base.paths
     raw_paths = read.get("paths")
@@ -398,7 +461,12 @@ def rnn_to_query(view: RnnView) -> dict[str, str]:
 
 #: Resolutions the Sweeps page offers (cells per side of a start map).
 SWEEP_RESOLUTIONS = (64, 96, 128, 192, 256)
-SWEEP_PAINTS = ("loss", "outcome", "clipped")
+#: What the start maps paint: the words of ``figures.sweeps.Quantity`` (views may not import
+#: figures; pyright checks the two agree where the Sweeps page passes one to the other).
+Paint = Literal["loss", "outcome", "clipped"]
+SWEEP_PAINTS: tuple[Paint, ...] = ("loss", "outcome", "clipped")
+#: The rules the learning rate x threshold diagram offers: the built-in three.
+DIAGRAM_CLIPS: tuple[ClipMode, ...] = ("norm", "value", "none")
 
 
 @dataclass(frozen=True)
@@ -407,8 +475,8 @@ class SweepView:
 
     explorer: ExplorerConfig = field(default_factory=ExplorerConfig)
     resolution: int = 96
-    paint: str = "outcome"
-    diagram_clip: str = "norm"
+    paint: Paint = "outcome"
+    diagram_clip: ClipMode = "norm"
 
 
 def sweep_from_query(query: Mapping[str, object]) -> tuple[SweepView, list[str]]:
@@ -426,7 +494,7 @@ def sweep_from_query(query: Mapping[str, object]) -> tuple[SweepView, list[str]]
         explorer=explorer,
         resolution=resolution,
         paint=read.choice("paint", "quantity to paint", SWEEP_PAINTS, SweepView.paint),
-        diagram_clip=read.choice("dclip", "diagram clipping mode", ("norm", "value", "none"), "norm"),
+        diagram_clip=read.choice("dclip", "diagram clipping mode", DIAGRAM_CLIPS, "norm"),
     )
     return view, notices + read.notices
 
@@ -435,3 +503,103 @@ def sweep_to_query(view: SweepView) -> dict[str, str]:
     query = {k: v for k, v in to_query(view.explorer).items() if k not in ("paths", "scrub")}
     query.update(res=str(view.resolution), paint=view.paint, dclip=view.diagram_clip)
     return query
+
+
+# ---------------------------------------------------------------------------
+# Settings <-> widget values (pure: the pages' ui.PageState lays these into prefixed keys).
+
+#: A widget's value by name: whatever Streamlit's session state holds (typed Any there too).
+WidgetGet = Callable[[str], Any]
+
+
+def widget_choice(value: object, choices: tuple[Choice, ...], fallback: Choice) -> Choice:
+    """A choice widget's value as one of its ``choices`` (the widget offers nothing else)."""
+    for choice in choices:
+        if value == choice:
+            return choice
+    return fallback
+
+
+def explorer_widget_values(config: ExplorerConfig) -> dict[str, object]:
+    """The Explorer's widgets showing ``config``, by widget name."""
+    values: dict[str, object] = {
+        "landscape": config.landscape,
+        "start_x": float(config.start[0]),
+        "start_y": float(config.start[1]),
+        "lr": config.lr,
+        "c": config.threshold,
+        "steps": config.steps,
+        "opt": config.optimizer,
+        "view3d": config.view3d,
+        "present": config.present,
+        "scrub": config.scrub or None,
+        "predict": config.predict,
+    }
+    values.update({f"p_{config.landscape}_{name}": value for name, value in config.params.items()})
+    values.update({f"show_{mode}": mode in config.paths for mode in path_modes()})
+    return values
+
+
+def explorer_from_widget_values(get: WidgetGet) -> ExplorerConfig:
+    """The ExplorerConfig the widgets show (``get(name)`` is a widget's value)."""
+    name = str(get("landscape"))
+    scape = get_landscape(name)
+    return ExplorerConfig(
+        landscape=name,
+        params={spec.name: float(get(f"p_{name}_{spec.name}")) for spec in scape.params},
+        start=(float(get("start_x")), float(get("start_y"))),
+        lr=float(get("lr")),
+        threshold=float(get("c")),
+        steps=int(get("steps")),
+        optimizer=optimizer_name(get("opt")),
+        paths=tuple(mode for mode in path_modes() if get(f"show_{mode}")),
+        view3d=bool(get("view3d")),
+        present=bool(get("present")),
+        scrub=widget_choice(get("scrub") or "", SCRUB_CHOICES, ""),
+        predict=bool(get("predict")),
+    )
+
+
+def sweep_widget_values(view: SweepView) -> dict[str, object]:
+    """The Sweeps page's widgets showing ``view`` (the descent widgets as the Explorer names them)."""
+    e = view.explorer
+    values: dict[str, object] = {
+        "landscape": e.landscape,
+        "lr": e.lr,
+        "c": e.threshold,
+        "steps": e.steps,
+        "opt": e.optimizer,
+        "res": view.resolution,
+        "paint": view.paint,
+        "dclip": view.diagram_clip,
+    }
+    values.update({f"p_{e.landscape}_{name}": value for name, value in e.params.items()})
+    return values
+
+
+def sweep_from_widget_values(get: WidgetGet, base: ExplorerConfig) -> SweepView:
+    """The SweepView the widgets show; settings the page has no widget for come from ``base``."""
+    name = str(get("landscape"))
+    scape = get_landscape(name)
+    explorer = replace(
+        base.with_landscape(name) if base.landscape != name else base,
+        params={spec.name: float(get(f"p_{name}_{spec.name}")) for spec in scape.params},
+        lr=float(get("lr")),
+        threshold=float(get("c")),
+        steps=int(get("steps")),
+        optimizer=optimizer_name(get("opt")),
+    )
+    return SweepView(
+        explorer=explorer,
+        resolution=int(get("res")),
+        paint=widget_choice(get("paint"), SWEEP_PAINTS, SweepView.paint),
+        diagram_clip=widget_choice(get("dclip") or "norm", DIAGRAM_CLIPS, "norm"),
+    )
+
+
+def rnn_widget_values(view: RnnView) -> dict[str, object]:
+    return {"w": view.w, "b": view.b, "T": view.T}
+
+
+def rnn_from_widget_values(get: WidgetGet) -> RnnView:
+    return RnnView(w=float(get("w")), b=float(get("b")), T=int(get("T")))

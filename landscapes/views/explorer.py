@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
-from ..core.engine import Trajectory, simulate_many, simulate_modes
+from ..core.engine import ClipMode, Trajectory, simulate_many, simulate_modes
 from ..core.outcomes import OUTCOME_LABELS, OUTCOMES, TRAIN_FRACTION, classify, train_tolerance
 from ..core.registry import Window
 from .config import LR_CHOICES, PATH_MODES, THRESHOLD_CHOICES, ExplorerConfig
@@ -34,7 +35,7 @@ def run_modes(config: ExplorerConfig, modes: tuple[str, ...] | None = None) -> E
         modes = PATH_MODES + tuple(m for m in config.paths if m not in PATH_MODES)
     runs = simulate_modes(
         config.landscape,
-        config.start,
+        np.asarray(config.start),
         config.lr,
         config.steps,
         config.threshold,
@@ -67,15 +68,16 @@ def sweep_setting(config: ExplorerConfig, setting: str) -> SettingSweep:
             # The threshold does not touch the unclipped path: one run serves every frame.
             runs[mode] = [run_modes(config, ("none",)).runs["none"]]
             continue
-        lrs = config.lr if setting == "c" else values
-        thresholds = values if setting == "c" else config.threshold
+        lrs = np.asarray(config.lr if setting == "c" else values)
+        thresholds = np.asarray(values if setting == "c" else config.threshold)
         runs[mode] = simulate_many(
             config.landscape,
-            config.start,
+            np.asarray(config.start),
             lrs,
             thresholds,
             config.steps,
-            clip=mode,
+            # Any registered rule, not only the built-ins the core's Literal lists.
+            clip=cast(ClipMode, mode),
             optimizer=config.optimizer,
             **config.params,
         )
@@ -186,9 +188,9 @@ def summary_html(result: ExplorerRuns) -> str:
     rows = summary_rows(result)
     if not rows:
         return ""
+    modes = [str(r["mode"]) for r in rows]
     head = "".join(
-        f'<th style="color:{MODE_COLORS[r["mode"]]};text-align:left">■ {MODE_LABELS[r["mode"]]}</th>'
-        for r in rows
+        f'<th style="color:{MODE_COLORS[mode]};text-align:left">■ {MODE_LABELS[mode]}</th>' for mode in modes
     )
     body = ""
     for field in ("final loss", "best loss", "clipped steps", "longest step", "outcome"):

@@ -7,6 +7,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from landscapes.views.config import url_number
+
 from .streamlit_helpers import (
     expect_rerun,
     goto,
@@ -156,7 +158,10 @@ def test_clicking_the_map_moves_the_start(page, app_url, console_errors):
     # One screen pixel is about 0.005 in w and b on this map.
     assert start["x"][0] == pytest.approx(5.4321, abs=0.01)
     assert start["y"][0] == pytest.approx(-3.0123, abs=0.01)
-    assert parse_qs(urlparse(page.url).query)["start"] == [f"{start['x'][0]:.6g},{start['y'][0]:.6g}"]
+    # The link carries the start exactly (shortest round-trip form of each float).
+    assert parse_qs(urlparse(page.url).query)["start"] == [
+        f"{url_number(start['x'][0])},{url_number(start['y'][0])}"
+    ]
     # A drag pans the map: it does not move the start.
     box = page.locator(".st-key-map .nsewdrag").bounding_box()
     runs = page.evaluate("() => window.__cliffs.finished")

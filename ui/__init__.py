@@ -1,4 +1,6 @@
-"""Shared Streamlit pieces for the pages: setup, cached computation, charts, notices.
+"""Shared Streamlit pieces for the pages: setup, cached computation, charts, notices, the sidebar's
+descent widgets. ``ui.state`` owns each page's round trip widgets <-> settings <-> URL;
+``ui.fences`` holds every use of a Streamlit or Plotly internal, each with a test.
 
 Pages stay thin: read widgets, call ``landscapes``, render with these helpers.
 """
@@ -9,15 +11,28 @@ import functools
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.logger import get_logger
 
 import landscapes as ls
 
+from .fences import (
+    BASE_CSS,
+    PRESENTATION_CSS,
+    PrebuiltFigure,
+    click_relay,
+    ensure_router,
+    plotly_view,
+)
+from .state import PageState as PageState
+
 IMAGE_FORMATS = ("png", "svg")
-APP_DIR = Path(__file__).parent
+APP_DIR = Path(__file__).resolve().parent.parent
+# For the maintainer, not the learner: Streamlit's logger (`--logger.level info` shows it).
+LOG = get_logger(__name__)
 
 
 def plotly_config(filename: str = "cliffs-chart") -> dict[str, Any]:
@@ -42,57 +57,24 @@ def _cache_enabled() -> str:
 
 def init_page() -> None:
     """Per-run setup every page calls first (cheap after the first call)."""
-    _ensure_router()
+    ensure_router()
     _cache_enabled()
-
-
-def _ensure_router() -> None:
-    """Routes a deep link through app.py even on a fresh server.
-
-    Streamlit treats a ``pages/`` folder beside the entry script as an old-style
-    multipage app until ``st.navigation`` has run once, so the first visit to
-    e.g. ``/explorer`` would run the page without the router (no wide layout,
-    the wrong menu). Switching that mode off and rerunning sends the same URL
-    through app.py; the page keeps its url_path, so nothing else changes.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-class PrebuiltFigure(go.Figure):
-    """A figure spec handed to Streamlit as is.
-
-    ``st.plotly_chart`` re-validates plain dicts property by property, which
-    costs hundreds of milliseconds for a map with playback frames; the specs
-    built by ``landscapes.figures`` are validated in the test suite instead.
-    Streamlit only calls ``to_dict`` on a figure, so that is all this provides.
-    """
-
-    def __init__(self, spec: Mapping[str, Any]):
-        self._spec = dict(spec)
-
-    def to_dict(self) -> dict[str, Any]:
-        return self._spec
-
-
-_click_relay = st.components.v2.component(
-    "cliffs_click_relay",
-    js=(APP_DIR / "assets" / "click_relay.js").read_text(encoding="utf-8"),
-)
+    st.html(BASE_CSS)
 
 
 @functools.cache
 def plotly_script_url() -> str | None:
     """Where the browser loads Plotly.js for `plot`: the copy inside the Python plotly
     package, put once into the app's static folder (served at /app/static/). None if
-    that folder cannot be written or is not served: `plot` then uses st.plotly_chart."""
+    that folder cannot be written or is not served: `plot` then uses st.plotly_chart.
+
+    The folder itself is in git (static/README.md), so Streamlit finds it at start-up and
+    says nothing; a copy that cannot be written is logged for the maintainer only."""
     import plotly
     from plotly.offline import get_plotlyjs
 
     if not st.get_option("server.enableStaticServing"):
+        LOG.info("static serving is off: charts are drawn with st.plotly_chart")
         return None
     name = f"plotly-{plotly.__version__}.min.js"
     target = APP_DIR / "static" / name
@@ -102,17 +84,12 @@ def plotly_script_url() -> str | None:
             partial = target.with_suffix(f".{os.getpid()}.part")
             partial.write_text(get_plotlyjs(), encoding="utf-8")
             partial.replace(target)  # atomic: a browser never loads half a file
-    except OSError:
+            LOG.info("copied Plotly.js to %s", target)
+    except OSError as error:
+        LOG.info("cannot write %s (%s): charts are drawn with st.plotly_chart", target, error)
         return None
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}/app/static/{name}" if base else f"/app/static/{name}"
-
-
-_plotly_view = st.components.v2.component(
-    "cliffs_plotly_view",
-    js=(APP_DIR / "assets" / "plotly_view.js").read_text(encoding="utf-8"),
-    isolate_styles=False,  # Plotly styles its modebar and hover labels from the page's <head>
-)
 
 
 def plot(spec: Mapping[str, Any], *, key: str, defer: bool = False) -> None:
@@ -122,7 +99,7 @@ def plot(spec: Mapping[str, Any], *, key: str, defer: bool = False) -> None:
     if script is None:
         chart(spec, key=key)
         return
-    _plotly_view(
+    plotly_view(
         key=key,
         data={
             "figure": dict(spec),
@@ -144,10 +121,16 @@ def chart_clicks(chart_key: str, on_click: Callable[[float, float], None]) -> No
         if isinstance(x, int | float) and isinstance(y, int | float):
             on_click(float(x), float(y))
 
-    _click_relay(key=f"{chart_key}_click", data={"target": chart_key}, on_click_change=relay, height=0)
+    click_relay(key=f"{chart_key}_click", data={"target": chart_key}, on_click_change=relay, height=0)
 
 
-def chart(spec: Mapping[str, Any], *, key: str | None = None, on_select: str = "ignore", **kwargs):
+def chart(
+    spec: Mapping[str, Any],
+    *,
+    key: str | None = None,
+    on_select: Literal["ignore", "rerun"] = "ignore",
+    **kwargs,
+):
     """Draws a figure spec from landscapes.figures."""
     return st.plotly_chart(
         PrebuiltFigure(spec),
@@ -167,7 +150,8 @@ def figure(fig: go.Figure, *, key: str) -> None:
 @st.cache_data(max_entries=48, show_spinner=False)
 def surface(landscape: str, params: tuple[tuple[str, float], ...], resolution: int) -> ls.Surface:
     """The landscape's loss surface, cached per landscape, parameters and resolution."""
-    return ls.loss_surface(landscape, resolution, **dict(params))
+    values: dict[str, Any] = dict(params)  # floats; Any so they splat past the keyword `window`
+    return ls.loss_surface(landscape, resolution, **values)
 
 
 @st.cache_data(max_entries=16, show_spinner="Running every value of the slider in one batch…")
@@ -200,24 +184,16 @@ def guarded(render: Callable[[], None]) -> None:
     try:
         render()
     except ValueError as err:
+        LOG.warning("settings refused by the engine: %s", err)
         st.error(f"That combination of settings can't be computed: {err}", icon=":material/warning:")
     except Exception as err:
+        # The maintainer gets the traceback in the log; the learner a sentence.
+        LOG.exception("unexpected error while rendering a page")
         st.error(
             "Something went wrong while computing this view. Try another setting or reset the page. "
             f"({type(err).__name__}: {err})",
             icon=":material/warning:",
         )
-
-
-PRESENTATION_CSS = """
-<style>
-section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"],
-header[data-testid="stHeader"] { display: none !important; }
-.block-container { padding-top: 1rem !important; max-width: 100% !important; }
-html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li
-  { font-size: 1.3rem !important; }
-</style>
-"""
 
 
 def presentation_style() -> None:
@@ -275,5 +251,9 @@ def descent_controls(prefix: str, on_landscape_change: Callable[[], None]) -> No
     )
     st.slider("steps", *cf.STEPS_RANGE, key=f"{prefix}steps")
     st.segmented_control(
-        "optimizer", list(OPTIMIZER_NAMES), key=f"{prefix}opt", required=True, format_func=OPTIMIZER_NAMES.get
+        "optimizer",
+        list(OPTIMIZER_NAMES),
+        key=f"{prefix}opt",
+        required=True,
+        format_func=lambda name: OPTIMIZER_NAMES[name],
     )

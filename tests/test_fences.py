@@ -1,0 +1,84 @@
+"""Each Streamlit or Plotly internal the app leans on (ui/fences.py) still exists: an upgrade that
+breaks one fails here. (tests/browser/test_fences.py checks the router flag in a real browser.)"""
+
+import re
+from pathlib import Path
+
+import plotly
+import streamlit
+from streamlit.testing.v1 import AppTest
+
+import ui
+from ui import fences
+
+STREAMLIT_JS = Path(streamlit.__file__).parent / "static" / "static" / "js"
+
+
+def test_the_router_flag_exists():
+    from streamlit.runtime.pages_manager import PagesManager
+
+    assert hasattr(PagesManager, "uses_pages_directory")
+
+
+def test_every_test_id_the_css_uses_is_in_streamlits_frontend():
+    bundle = "\n".join(path.read_text(errors="ignore") for path in STREAMLIT_JS.glob("*.js"))
+    used = set(re.findall(r'data-testid="([A-Za-z-]+)"', fences.BASE_CSS + fences.PRESENTATION_CSS))
+    assert used <= set(fences.TEST_IDS), "every id the CSS uses is listed"
+    missing = [test_id for test_id in fences.TEST_IDS if test_id not in bundle]
+    assert not missing, f"Streamlit no longer has these data-testids: {missing}"
+
+
+def test_plotlys_drag_layer_is_what_the_click_relay_listens_on():
+    relay = (fences.ASSETS / "click_relay.js").read_text()
+    assert f".{fences.PLOTLY_DRAG_LAYER}" in relay
+    from plotly.offline import get_plotlyjs
+
+    assert fences.PLOTLY_DRAG_LAYER in get_plotlyjs(), f"plotly {plotly.__version__} renamed its drag layer"
+
+
+def _prebuilt_page():
+    import ui
+
+    ui.chart({"data": [{"type": "scatter", "x": [0, 1], "y": [3, 4], "name": "kept as is"}]}, key="p")
+
+
+def test_a_prebuilt_figure_reaches_the_browser_unchanged():
+    at = AppTest.from_function(_prebuilt_page, default_timeout=60)
+    at.run()
+    assert not at.exception
+    import json
+
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["data"][0]["name"] == "kept as is" and spec["data"][0]["y"] == [3, 4]
+
+
+def test_bidirectional_components_exist():
+    assert callable(streamlit.components.v2.component)
+    assert callable(fences.plotly_view) and callable(fences.click_relay)
+
+
+def _failing_page():
+    import ui
+
+    def render():
+        raise RuntimeError("boom in the maintainer's log")
+
+    ui.guarded(render)
+
+
+def test_an_unexpected_error_is_friendly_on_screen_and_logged_with_its_traceback():
+    records = []
+
+    import logging
+
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    ui.LOG.addHandler(handler)
+    try:
+        at = AppTest.from_function(_failing_page, default_timeout=60)
+        at.run()
+    finally:
+        ui.LOG.removeHandler(handler)
+    assert not at.exception and at.error and "Something went wrong" in at.error[0].value
+    assert "Traceback" not in at.error[0].value
+    assert any(r.exc_info and "boom" in str(r.exc_info[1]) for r in records)
