@@ -497,7 +497,8 @@ def _who(modes: list[str], visible: int) -> str:
         return ""
     if len(modes) == visible:
         return "all paths" if visible > 2 else "both paths"
-    return " & ".join({"none": "no clipping", "value": "value", "norm": "norm"}[m] for m in modes)
+    short = {"none": "no clipping", "value": "value", "norm": "norm"}
+    return " & ".join(short.get(m, MODE_LABELS[m]) for m in modes)
 
 
 def exit_annotations(
