@@ -302,9 +302,14 @@ def render() -> None:
             )
             ui.plot(spec, key="map")
             ui.chart_clicks("map", apply_map_click)
-    with side_col:
+        # More than three rules do not fit the side column: their table goes under the map.
         table = summary_html(shown)
-        if table:
+        wide = len(shown.config.paths) > 3
+        if table and wide:
+            st.html(table)
+            st.caption(outcome_note(config))
+    with side_col:
+        if table and not wide:
             st.html(table)
             st.caption(outcome_note(config))
         if hiding:

@@ -31,7 +31,7 @@ def turn_angle(g: np.ndarray, clipped: np.ndarray) -> float:
 
 
 def _ending(mode: str, run: Trajectory, window, tolerance: float) -> str:
-    label = MODE_LABELS[mode].capitalize()
+    label = MODE_LABELS[mode][:1].upper() + MODE_LABELS[mode][1:]  # "ZClip", not "Zclip"
     if run.diverged_at is not None:
         return f"{label} {run.reason}."
     kind = run_outcome(run, window, tolerance)
