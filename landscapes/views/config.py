@@ -31,6 +31,7 @@ def path_modes() -> tuple[str, ...]:
     """Every clipping rule the Explorer can draw: the registry's, in registration order."""
     return tuple(clip_modes())
 
+
 #: At most this many rules are overlaid from one start (more would not stay apart on the map).
 MAX_PATHS = 5
 
@@ -40,6 +41,29 @@ def own_threshold(mode: str) -> bool:
     z limit, a ratio to the parameters): the Explorer gives it its own setting, not the c slider."""
     spec = CLIP_SPECS[mode]
     return spec.uses_threshold and spec.threshold_meaning != "the norm c"
+
+
+#: How a rule's own threshold is written in a sentence or on an axis ("p = 10", "z = 2.5").
+OWN_THRESHOLD_SYMBOLS = {"autoclip": "p", "zclip": "z", "agc": "λ"}
+
+
+def threshold_symbol(mode: str) -> str:
+    """The letter for rule ``mode``'s threshold: ``c`` for the c slider, else its own symbol."""
+    if mode in CLIP_SPECS and own_threshold(mode):
+        return OWN_THRESHOLD_SYMBOLS.get(mode, "threshold")
+    return "c"
+
+
+def with_threshold(config: ExplorerConfig, mode: str, value: float) -> ExplorerConfig:
+    """``config`` with rule ``mode`` shown (if there is room) and running at threshold ``value``:
+    the c slider for a rule that uses it, else the rule's own setting."""
+    kept = config.paths if mode in config.paths else (*config.paths[: MAX_PATHS - 1], mode)
+    paths = tuple(m for m in path_modes() if m in kept)  # registry order, as a link reads them
+    if not own_threshold(mode):
+        return replace(config, paths=paths, threshold=value)
+    options = {name: dict(values) for name, values in config.rule_options}
+    options[mode] = {**options.get(mode, {}), "threshold": value}
+    return replace(config, paths=paths, rule_options=options)
 
 
 def rule_settings(mode: str) -> tuple[ClipOption, ...]:
@@ -95,6 +119,7 @@ def optimizer_name(name: object) -> OptimizerName:
     which the Literal cannot list; the core accepts every registered name.
     """
     return cast("OptimizerName", str(name))
+
 
 _NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
 
@@ -586,13 +611,20 @@ SWEEP_RESOLUTIONS = (64, 96, 128, 192, 256)
 #: figures; pyright checks the two agree where the Sweeps page passes one to the other).
 Paint = Literal["loss", "outcome", "clipped"]
 SWEEP_PAINTS: tuple[Paint, ...] = ("loss", "outcome", "clipped")
-#: The rules the learning rate x threshold diagram offers: the built-in three.
-DIAGRAM_CLIPS: tuple[ClipMode, ...] = ("norm", "value", "none")
+
+
+#: The rules the learning rate x threshold diagram offers: every registered rule (norm first).
+def diagram_clips() -> tuple[ClipMode, ...]:
+    modes = ("norm", *(m for m in path_modes() if m != "norm"))
+    return cast("tuple[ClipMode, ...]", modes)
 
 
 @dataclass(frozen=True)
 class SweepView:
-    """The Sweeps page: the Explorer's descent settings, plus how to draw the maps."""
+    """The Sweeps page: the Explorer's descent settings, plus how to draw the maps.
+
+    The start maps are drawn for the Explorer's ``paths`` (up to five rules, each with its
+    settings); the (lr, threshold) diagram for ``diagram_clip``, any registered rule."""
 
     explorer: ExplorerConfig = field(default_factory=ExplorerConfig)
     resolution: int = 96
@@ -615,13 +647,13 @@ def sweep_from_query(query: Mapping[str, object]) -> tuple[SweepView, list[str]]
         explorer=explorer,
         resolution=resolution,
         paint=read.choice("paint", "quantity to paint", SWEEP_PAINTS, SweepView.paint),
-        diagram_clip=read.choice("dclip", "diagram clipping mode", DIAGRAM_CLIPS, "norm"),
+        diagram_clip=read.choice("dclip", "diagram clipping mode", diagram_clips(), "norm"),
     )
     return view, notices + read.notices
 
 
 def sweep_to_query(view: SweepView) -> dict[str, str]:
-    query = {k: v for k, v in to_query(view.explorer).items() if k not in ("paths", "scrub")}
+    query = {k: v for k, v in to_query(view.explorer).items() if k != "scrub"}
     query.update(res=str(view.resolution), paint=view.paint, dclip=view.diagram_clip)
     return query
 
@@ -717,6 +749,7 @@ def sweep_widget_values(view: SweepView) -> dict[str, object]:
         "res": view.resolution,
         "paint": view.paint,
         "dclip": view.diagram_clip,
+        "paths": list(e.paths),
     }
     values.update({f"p_{e.landscape}_{name}": value for name, value in e.params.items()})
     return values
@@ -734,11 +767,15 @@ def sweep_from_widget_values(get: WidgetGet, base: ExplorerConfig) -> SweepView:
         steps=int(get("steps")),
         optimizer=optimizer_name(get("opt")),
     )
+    wanted = set(get("paths") or ())
+    paths = tuple(mode for mode in path_modes() if mode in wanted)[:MAX_PATHS]
+    # A rule keeps the settings it has (from the link or the Explorer); one just added, its defaults.
+    explorer = replace(explorer, paths=paths, rule_options=dict(explorer.rule_options))
     return SweepView(
         explorer=explorer,
         resolution=int(get("res")),
         paint=widget_choice(get("paint"), SWEEP_PAINTS, SweepView.paint),
-        diagram_clip=widget_choice(get("dclip") or "norm", DIAGRAM_CLIPS, "norm"),
+        diagram_clip=widget_choice(get("dclip") or "norm", diagram_clips(), "norm"),
     )
 
 
