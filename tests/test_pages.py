@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import landscapes as ls
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
@@ -86,7 +88,7 @@ def test_learn_page_extremes(values):
         at.slider(key=key).set_value(value)
     at.run()
     clean(at)
-    assert len(at.header) == 5 and len(at.get("plotly_chart")) >= 5
+    assert len(at.header) == len(ls.LEARN_SECTIONS) == 6 and len(at.get("plotly_chart")) >= 5
 
 
 def test_learn_page_uses_the_explorer_settings():
@@ -349,3 +351,17 @@ def test_sweeps_choose_the_rules_to_map():
     at.multiselect(key="sw_paths").set_value([]).run()
     clean(at)
     assert "No rule is chosen" in at.info[0].value
+
+
+@pytest.mark.parametrize("story", ["adaptive", "normalize_skip", "after_momentum"])
+def test_learn_beyond_a_fixed_threshold_tells_each_story(story):
+    from landscapes.lessons import learn_text as words
+    from landscapes.views.explorer import run_modes
+
+    at = page("pages/learn.py")
+    at.segmented_control(key="learn_beyond").set_value(story).run()
+    clean(at)
+    assert "Beyond a fixed threshold" in [h.value for h in at.header]
+    expected = words.beyond_sentences(run_modes(words.beyond_story(story).config))
+    text = " ".join(m.value for m in at.markdown)
+    assert all(line in text for line in expected)
