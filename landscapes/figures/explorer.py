@@ -1119,7 +1119,9 @@ def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 
     gap = 0.07
     size = (1 - 2 * gap) / 3
     domains = [[1 - size, 1], [size + gap, 2 * size + gap], [0, size]]
-    titles = ["loss", "raw gradient norm |g|", "step length |Δθ|"]
+    # The x axis is the step; it is said in the first heading, not in an axis title, which the
+    # horizontal legend below would run into once adaptive rules add their threshold lines.
+    titles = ["loss at each step", "raw gradient norm |g|", "step length |Δθ|"]
     layout: Spec = {
         "height": height,
         "margin": {"l": 70, "r": 16, "t": 30, "b": 40},
@@ -1154,7 +1156,6 @@ def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 
                 "showarrow": False,
             }
         )
-    layout["xaxis3"]["title"] = {"text": "step"}
     layout["xaxis"].pop("matches")
     layout["meta"] = {
         "compact": {
