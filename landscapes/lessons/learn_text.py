@@ -337,7 +337,7 @@ rule in this app's registry, so every page can draw it.
   pushing, so the two can end very differently.
 
 Pick a story below: the paths start from the same point, with the same learning
-rate, and the sentences beside the map are computed from these runs.
+rate, and the sentences that go with the map are computed from these runs.
 """.strip(),
 )
 
