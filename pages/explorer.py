@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,7 @@ import streamlit as st
 import landscapes as ls
 import ui
 from landscapes import figures
-from landscapes.core.clipping import MODE_LABELS
+from landscapes.core.clipping import CLIP_SPECS, MODE_LABELS
 from landscapes.lessons.narrate import narrate
 from landscapes.views import config as cf
 from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
@@ -19,6 +20,11 @@ ui.init_page()
 ss = st.session_state
 
 SURFACE_RESOLUTION = 200  # pixels per side of the map's background image (computed once, cached)
+#: Said wherever per-variable clipping is shown: Keras users do not expect it.
+PER_VARIABLE_NOTE = (
+    "Keras' clipnorm clips each variable on its own. Here w and b are two separate scalar variables, "
+    "so each is clipped to |g_i| ≤ c: on this page it is value clipping, and it can turn the direction."
+)
 SCRUB_LABELS = {"c": "sweep the threshold c", "lr": "sweep the learning rate"}
 
 
@@ -62,6 +68,60 @@ def apply_preset(key: str) -> None:
 # --- controls ---------------------------------------------------------------------
 
 
+def rule_controls() -> None:
+    """Which rules are drawn (up to five), and each shown rule's own settings in an expander."""
+    st.multiselect(
+        "Clipping rules to overlay",
+        cf.path_modes(),
+        key="ex_paths",
+        max_selections=cf.MAX_PATHS,
+        format_func=MODE_LABELS.__getitem__,
+        help=f"Up to {cf.MAX_PATHS} rules, all from the same start with the same learning rate.",
+    )
+    for mode in ss.get("ex_paths") or ():
+        spec = CLIP_SPECS[mode]
+        settings = cf.rule_settings(mode)
+        with st.expander(spec.label, expanded=False):
+            st.caption(spec.description)
+            if mode == "per_variable":
+                st.caption(PER_VARIABLE_NOTE)
+            if spec.uses_threshold and not cf.own_threshold(mode):
+                st.caption("Threshold: the c slider above.")
+            for option in settings:
+                key = f"ex_o_{mode}_{option.name}"
+                if key not in ss:
+                    # A rule just added starts at its defaults.
+                    ss[key] = cf.explorer_widget_values(cf.ExplorerConfig(paths=(mode,)))[key[3:]]
+                low = option.low if math.isfinite(option.low) else None
+                high = option.high if math.isfinite(option.high) else None
+                if option.integer:
+                    st.number_input(
+                        option.name,
+                        min_value=None if low is None else int(low),
+                        max_value=None if high is None else int(high),
+                        step=1,
+                        key=key,
+                        help=option.description,
+                    )
+                    continue
+                # An open end is kept out by the smallest step the widget can show.
+                if low is not None and option.low_open:
+                    low = low + (1e-9 if low == 0 else abs(low) * 1e-9)
+                if high is not None and option.high_open:
+                    high = high - abs(high) * 1e-9
+                st.number_input(
+                    option.name if option.name != "threshold" else spec.threshold_meaning,
+                    min_value=low,
+                    max_value=high,
+                    key=key,
+                    format="%g",
+                    step=None,
+                    placeholder="none" if option.none_means is not None else None,
+                    help=option.description,
+                )
+            st.caption(f"Source: {spec.source}")
+
+
 def controls() -> None:
     with st.sidebar:
         ui.descent_controls("ex_", on_landscape_change)
@@ -73,8 +133,7 @@ def controls() -> None:
         right.number_input(scape.param_names[1], y0, y1, key="ex_start_y", step=0.01, format="%.4f")
 
         st.subheader("Paths")
-        for mode in cf.path_modes():
-            st.toggle(MODE_LABELS[mode], key=f"ex_show_{mode}")
+        rule_controls()
         st.toggle("3-D view", key="ex_view3d")
         st.toggle(
             "Predict, then reveal",
@@ -202,10 +261,12 @@ def render() -> None:
     ui.show_notices(STATE.notices())  # shown once; the corrected settings are in the URL now
     if not config.paths:
         st.info(
-            "All three paths are switched off: turn one on in the sidebar to see it.",
+            "All paths are switched off: pick up to five clipping rules in the sidebar to see them.",
             icon=":material/visibility_off:",
         )
 
+    if "per_variable" in config.paths and not present:
+        st.caption(PER_VARIABLE_NOTE, help="Keras' global_clipnorm is the global norm clipping instead.")
     result = run_modes(config)
     params_key = tuple(sorted(config.params.items()))
     surface = ui.surface(config.landscape, params_key, SURFACE_RESOLUTION)
@@ -241,9 +302,14 @@ def render() -> None:
             )
             ui.plot(spec, key="map")
             ui.chart_clicks("map", apply_map_click)
-    with side_col:
+        # More than three rules do not fit the side column: their table goes under the map.
         table = summary_html(shown)
-        if table:
+        wide = len(shown.config.paths) > 3
+        if table and wide:
+            st.html(table)
+            st.caption(outcome_note(config))
+    with side_col:
+        if table and not wide:
             st.html(table)
             st.caption(outcome_note(config))
         if hiding:

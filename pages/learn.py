@@ -7,10 +7,12 @@ import streamlit as st
 
 import landscapes as ls
 import ui
+from landscapes import figures
 from landscapes.core.rnn import unroll_on_wall
 from landscapes.lessons import check_band
 from landscapes.lessons import learn_text as words
 from landscapes.views import config as cf
+from landscapes.views.explorer import run_modes
 
 ui.init_page()
 ss = st.session_state
@@ -93,7 +95,45 @@ def section_limits(section: ls.LearnSection) -> None:
     st.caption(words.vanishing_caption(unroll))
 
 
+def section_beyond(section: ls.LearnSection) -> None:
+    stories = {story.key: story for story in words.BEYOND_STORIES}
+    key = st.segmented_control(
+        "story",
+        list(stories),
+        default="adaptive",
+        key="learn_beyond",
+        required=True,
+        format_func=lambda k: stories[k].label,
+        label_visibility="collapsed",
+    )
+    story = stories[key or "adaptive"]
+    config = story.config
+    result = run_modes(config)
+    params_key = tuple(sorted(config.params.items()))
+    surface = ui.surface(config.landscape, params_key, 200)
+    image = ui.surface_image(config.landscape, params_key, 200)
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        ui.plot(figures.map_figure(surface, result, height=560, image=image), key="learn_beyond_map")
+    with right:
+        st.markdown(
+            f"From ({config.start[0]:g}, {config.start[1]:g}), learning rate {config.lr:g}, "
+            f"{ls.OPTIMIZER_LABELS[config.optimizer]}, c = {config.threshold:g}, {config.steps} steps:"
+        )
+        st.markdown("\n".join(f"- {line}" for line in words.beyond_sentences(result)))
+        st.page_link(
+            "pages/explorer.py",
+            label="Open these runs in the Cliff Explorer",
+            icon=":material/explore:",
+            query_params=cf.to_query(config),
+        )
+    if key == "adaptive":
+        with st.expander("Each rule's own threshold at every step", expanded=True):
+            ui.plot(figures.history_figure(result, height=560), key="learn_beyond_history", defer=True)
+
+
 LIVE = {
+    "beyond": section_beyond,
     "exploding": section_exploding,
     "value_vs_norm": section_value_vs_norm,
     "placement": section_placement,
@@ -104,7 +144,7 @@ LIVE = {
 
 def render() -> None:
     st.title("Learn: exploding gradients and clipping")
-    st.markdown("Five short sections, each with a figure you can play with.")
+    st.markdown("Short sections, each with a figure you can play with.")
     for section in ls.LEARN_SECTIONS:
         st.header(section.title)
         st.markdown(section.body)

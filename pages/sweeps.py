@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 import streamlit as st
@@ -10,15 +11,14 @@ import streamlit as st
 import landscapes as ls
 import ui
 from landscapes.core import sweeps as sw
+from landscapes.core.clipping import CLIP_SPECS, MODE_LABELS
 from landscapes.core.engine import ClipMode
 from landscapes.figures import sweeps as sf
 from landscapes.views import config as cf
 
 ui.init_page()
 ss = st.session_state
-MODES: tuple[ClipMode, ...] = ("none", "value", "norm")
 PAINT_LABELS = {"loss": "final loss", "outcome": "outcome", "clipped": "clipped steps"}
-DIAGRAM_LABELS = {"norm": "norm clipping", "value": "value clipping", "none": "no clipping"}
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
@@ -27,9 +27,17 @@ def start_maps(query: tuple[tuple[str, str], ...]) -> list[ls.Sweep]:
     e = view.explorer
     return [
         ls.sweep_starts(
-            e.landscape, e.lr, e.steps, mode, e.threshold, e.optimizer, view.resolution, **e.params
+            e.landscape,
+            e.lr,
+            e.steps,
+            cast(ClipMode, mode),  # any registered rule, not only the core Literal's built-ins
+            e.threshold_of(mode),
+            e.optimizer,
+            view.resolution,
+            clip_options=e.clip_options_of(mode),
+            **e.params,
         )
-        for mode in MODES
+        for mode in e.paths
     ]
 
 
@@ -47,12 +55,19 @@ def diagram(query: tuple[tuple[str, str], ...]) -> ls.Sweep:
         e.landscape,
         np.asarray(e.start),
         cf.LR_CHOICES,
-        cf.THRESHOLD_CHOICES,
+        diagram_thresholds(view.diagram_clip),
         e.steps,
         view.diagram_clip,
         e.optimizer,
+        clip_options=e.clip_options_of(view.diagram_clip),
         **e.params,
     )
+
+
+def diagram_thresholds(mode: str) -> tuple[float, ...]:
+    """The diagram's threshold axis: the c slider's steps, capped at the rule's largest threshold."""
+    top = CLIP_SPECS[mode].threshold_max
+    return tuple(c for c in cf.THRESHOLD_CHOICES if c <= top)
 
 
 # Streamlit stacks nothing inside one Plotly figure, so the page sends two
@@ -87,7 +102,7 @@ def on_landscape_change() -> None:
 
 
 def open_in_explorer(config: cf.ExplorerConfig) -> None:
-    st.switch_page("pages/explorer.py", query_params=cf.to_query(replace(config, paths=cf.PATH_MODES)))
+    st.switch_page("pages/explorer.py", query_params=cf.to_query(config))
 
 
 def picked(key: str) -> tuple[float, float] | None:
@@ -113,6 +128,15 @@ def controls() -> None:
             help="More cells show finer detail and take longer; results are kept, so coming "
             "back to a map is instant.",
         )
+        st.multiselect(
+            "rules to map",
+            cf.path_modes(),
+            key="sw_paths",
+            max_selections=cf.MAX_PATHS,
+            format_func=MODE_LABELS.__getitem__,
+            help="One start map per rule (up to five). Each runs with the settings it has in the "
+            "Cliff Explorer: AutoClip's percentile, ZClip's z limit and options travel in the link.",
+        )
         st.segmented_control(
             "paint",
             list(cf.SWEEP_PAINTS),
@@ -134,7 +158,8 @@ def render() -> None:
     lr_c_click = picked("diagram")
     if lr_c_click is not None and lr_c_click != ss.get("sweep_consumed_diagram"):
         ss.sweep_consumed_diagram = lr_c_click
-        open_in_explorer(replace(view.explorer, lr=lr_c_click[0], threshold=lr_c_click[1]))
+        clicked = replace(view.explorer, lr=lr_c_click[0])
+        open_in_explorer(cf.with_threshold(clicked, view.diagram_clip, lr_c_click[1]))
 
     controls()
     view = STATE.commit()
@@ -152,7 +177,19 @@ def render() -> None:
         "at a time. Click any cell to open that exact run in the Cliff Explorer."
     )
     query = tuple(sorted(written.items()))
-    cells = 3 * view.resolution**2
+    if e.paths:
+        start_map_section(view, query)
+    else:
+        st.info(
+            "No rule is chosen for the start maps: pick up to five in the sidebar.",
+            icon=":material/grid_off:",
+        )
+    diagram_section(view, query)
+
+
+def start_map_section(view: cf.SweepView, query: tuple[tuple[str, str], ...]) -> None:
+    e = view.explorer
+    cells = len(e.paths) * view.resolution**2
     with st.spinner(f"Running {cells:,} descents of {e.steps} steps…"):
         sweeps = start_maps(query)
     font = 18 if e.present else 12
@@ -182,19 +219,24 @@ def render() -> None:
         nudged = sensitivities(query)
     st.markdown(sf.sensitivity_caption(sweeps, nudged))
 
+
+def diagram_section(view: cf.SweepView, query: tuple[tuple[str, str], ...]) -> None:
+    e = view.explorer
+    font = 18 if e.present else 12
     st.subheader("Learning rate × threshold, from one start")
-    st.segmented_control(
+    st.selectbox(
         "clipping rule in the diagram",
-        list(cf.DIAGRAM_CLIPS),
+        list(cf.diagram_clips()),
         key="sw_dclip",
-        required=True,
-        format_func=lambda rule: DIAGRAM_LABELS[rule],
+        format_func=MODE_LABELS.__getitem__,
     )
+    if cf.own_threshold(view.diagram_clip):
+        spec = CLIP_SPECS[view.diagram_clip]
+        st.caption(f"For {spec.label} the vertical axis is its own threshold: {spec.threshold_meaning}.")
     with st.spinner("Running every (learning rate, threshold) pair…"):
         lr_c = diagram(query)
-    fig2 = ls.hparams_figure(
-        lr_c, "outcome", current=(e.lr, e.threshold), height=520 + 25 * (font - 12), font_size=font
-    )
+    current = (e.lr, e.threshold_of(view.diagram_clip))
+    fig2 = ls.hparams_figure(lr_c, "outcome", current=current, height=520 + 25 * (font - 12), font_size=font)
     st.plotly_chart(
         fig2,
         key="diagram",
@@ -203,7 +245,7 @@ def render() -> None:
         theme=None,
         config=ui.plotly_config("lr-threshold"),
     )
-    st.markdown(ls.hparams_caption(lr_c, current=(e.lr, e.threshold)))
+    st.markdown(ls.hparams_caption(lr_c, current=current))
 
 
 ui.guarded(render)

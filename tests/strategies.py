@@ -5,6 +5,30 @@ from hypothesis import strategies as st
 from landscapes.views import config as cf
 
 
+def _setting_values(option) -> st.SearchStrategy:
+    """Any valid value of one rule setting (open ends excluded, whole numbers where asked)."""
+    high = min(option.high, 1e6)
+    if option.integer:
+        return st.integers(int(option.low), int(high)).map(float)
+    return st.floats(
+        option.low,
+        high,
+        exclude_min=option.low_open,
+        exclude_max=option.high_open and high == option.high,
+        allow_subnormal=False,
+    )
+
+
+@st.composite
+def rule_settings(draw, mode: str) -> dict[str, float]:
+    """Any subset of rule ``mode``'s settings (its own threshold and options), each any valid value."""
+    return {
+        option.name: draw(_setting_values(option))
+        for option in cf.rule_settings(mode)
+        if draw(st.booleans())
+    }
+
+
 @st.composite
 def explorer_configs(draw) -> cf.ExplorerConfig:
     """Any configuration the Explorer can show, every field drawn (floats anywhere in their range)."""
@@ -19,6 +43,8 @@ def explorer_configs(draw) -> cf.ExplorerConfig:
         else:
             params[spec.name] = draw(st.floats(spec.low, spec.high))
     (x0, x1), (y0, y1) = scape.window
+    chosen = draw(st.sets(st.sampled_from(cf.path_modes()), max_size=cf.MAX_PATHS))
+    paths = tuple(m for m in cf.path_modes() if m in chosen)
     return cf.ExplorerConfig(
         landscape=name,
         params=params,
@@ -27,7 +53,8 @@ def explorer_configs(draw) -> cf.ExplorerConfig:
         threshold=draw(st.sampled_from(cf.THRESHOLD_CHOICES)),
         steps=draw(st.integers(*cf.STEPS_RANGE)),
         optimizer=draw(st.sampled_from(["sgd", "momentum", "adam"])),
-        paths=tuple(m for m in cf.PATH_MODES if m in draw(st.sets(st.sampled_from(cf.PATH_MODES)))),
+        paths=paths,
+        rule_options={mode: draw(rule_settings(mode)) for mode in paths},
         view3d=draw(st.booleans()),
         present=draw(st.booleans()),
         scrub=draw(st.sampled_from(cf.SCRUB_CHOICES)),

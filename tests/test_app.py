@@ -292,3 +292,74 @@ def test_summary_explains_the_outcome_words():
     at = explorer()
     text = " ".join(c.value for c in at.caption)
     assert "*trains*: the final loss is at most" in text and "typical loss" in text
+
+
+# --- any set of up to five rules -------------------------------------------------------
+
+FIVE_RULES = ("none", "norm", "agc", "autoclip", "zclip")
+
+
+def _path_points(spec: dict, label: str) -> list:
+    trace = next(t for t in spec["data"] if t.get("name") == label)
+    return list(zip(trace["x"], trace["y"], strict=True))
+
+
+def test_five_rules_from_the_url_draw_five_paths_in_their_registry_style():
+    from landscapes.core.clipping import CLIP_SPECS
+
+    at = explorer({"paths": ",".join(FIVE_RULES), "opt_zclip": "warmup:3", "opt_autoclip": "threshold:50"})
+    assert_clean(at)
+    spec = map_spec(at)
+    for mode in FIVE_RULES:
+        rule = CLIP_SPECS[mode]
+        trace = next(t for t in spec["data"] if t.get("name") == rule.label)
+        assert trace["line"]["color"] == rule.color and trace["line"]["dash"] == rule.dash
+        assert trace["marker"]["symbol"] == rule.marker
+    assert at.session_state["ex_paths"] == list(FIVE_RULES)
+    assert at.session_state["ex_o_zclip_warmup"] == 3 and at.session_state["ex_o_autoclip_threshold"] == 50
+    assert at.query_params["opt_zclip"] == "warmup:3" and at.query_params["opt_autoclip"] == "threshold:50"
+    table = " ".join(h.value for h in at.get("html"))
+    for mode in FIVE_RULES:
+        assert CLIP_SPECS[mode].label in table
+
+
+@pytest.mark.parametrize(
+    ("mode", "option", "value", "given", "written"),
+    [
+        ("zclip", "warmup", 3, "", "warmup:3"),
+        # The catapult comes at step 3: inside ZClip's default 25-step warm-up nothing else acts.
+        ("zclip", "alpha", 0.5, "warmup:2", "alpha:0.5,warmup:2"),
+        ("zclip", "threshold", 0.5, "warmup:2", "threshold:0.5,warmup:2"),
+        ("zclip", "max_norm", 1.0, "", "max_norm:1"),
+        ("autoclip", "threshold", 90.0, "", "threshold:90"),
+        ("agc", "threshold", 0.1, "", "threshold:0.1"),
+        ("agc", "eps", 10.0, "", "eps:10"),  # eps acts only above ||θ|| (about 5 here)
+        ("normalize", "beta", 10.0, "", "beta:10"),
+    ],
+)
+def test_each_rule_setting_changes_its_path_and_the_url(mode, option, value, given, written):
+    from landscapes.core.clipping import CLIP_SPECS
+
+    at = explorer({"paths": f"none,{mode}", **({f"opt_{mode}": given} if given else {})})
+    assert_clean(at)
+    label = CLIP_SPECS[mode].label
+    before = _path_points(map_spec(at), label)
+    at.number_input(key=f"ex_o_{mode}_{option}").set_value(value).run()
+    assert_clean(at)
+    assert at.query_params[f"opt_{mode}"] == written
+    assert _path_points(map_spec(at), label) != before
+
+
+def test_adding_a_rule_in_the_multiselect_draws_it_with_default_settings():
+    at = explorer()
+    at.multiselect(key="ex_paths").select("zclip").run()
+    assert_clean(at)
+    assert at.query_params["paths"] == "none,value,norm,zclip" and "opt_zclip" not in at.query_params
+    assert any(t.get("name") == "ZClip (z-score)" for t in map_spec(at)["data"])
+    assert at.session_state["ex_o_zclip_alpha"] == 0.97
+
+
+def test_per_variable_clipping_says_it_is_value_clipping_here():
+    at = explorer({"paths": "value,per_variable"})
+    assert_clean(at)
+    assert any("it is value clipping" in c.value for c in at.caption)

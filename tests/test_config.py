@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import explorer_configs
 
+from landscapes.core.clipping import check_clip_options
 from landscapes.views import config as cf
 
 
@@ -97,3 +98,69 @@ def test_presets_are_valid_configs():
     for item in cf.PRESETS:
         back, notices = cf.from_query(cf.to_query(item.config))
         assert notices == [] and back == item.config
+
+
+# --- any set of up to five rules, each with its settings ------------------------------
+
+FIVE = "none,norm,agc,autoclip,zclip"
+
+
+def test_five_rules_and_their_settings_travel_exactly():
+    query = {
+        "paths": FIVE,
+        "opt_zclip": "alpha:0.9,warmup:10,max_norm:5",
+        "opt_autoclip": "threshold:25",
+        "opt_agc": "threshold:0.05,eps:0.01",
+    }
+    config, notices = cf.from_query(query)
+    assert notices == []
+    assert config.paths == tuple(FIVE.split(","))
+    assert config.threshold_of("autoclip") == 25.0 and config.threshold_of("zclip") == 2.5
+    assert config.threshold_of("norm") == config.threshold == 1.0
+    assert config.clip_options_of("zclip") == {"alpha": 0.9, "warmup": 10.0, "max_norm": 5.0}
+    assert config.clip_options_of("agc") == {"eps": 0.01}
+    written = cf.to_query(config)
+    assert written["opt_zclip"] == "alpha:0.9,max_norm:5,warmup:10"
+    assert "opt_norm" not in written
+    assert cf.from_query(written) == (config, [])
+
+
+def test_default_settings_are_not_written():
+    config = cf.ExplorerConfig(paths=("zclip",), rule_options={"zclip": {"alpha": 0.97, "warmup": 25}})
+    assert config.rule_options == () and "opt_zclip" not in cf.to_query(config)
+
+
+def test_settings_of_hidden_rules_are_dropped():
+    config, notices = cf.from_query({"paths": "norm", "opt_zclip": "alpha:0.9"})
+    assert config.rule_options == () and len(notices) == 1 and "opt_zclip" in notices[0]
+
+
+def test_more_than_five_rules_keeps_the_first_five_with_a_notice():
+    config, notices = cf.from_query({"paths": "none,value,norm,norm_torch,normalize,skip"})
+    assert config.paths == ("none", "value", "norm", "norm_torch", "normalize")
+    assert any("At most 5" in n for n in notices)
+
+
+@given(st.text(max_size=40))
+def test_any_rule_settings_text_never_raises(raw):
+    config, notices = cf.from_query({"paths": "zclip,autoclip", "opt_zclip": raw, "opt_autoclip": raw})
+    for mode in config.paths:
+        cf.check_clip(mode, config.threshold_of(mode))
+        check_clip_options(mode, config.clip_options_of(mode))  # valid for the engine
+    assert all(isinstance(n, str) and n for n in notices)
+
+
+def test_bad_rule_settings_become_notices():
+    config, notices = cf.from_query(
+        {"paths": "zclip", "opt_zclip": "alpha:1,warmup:2.5,threshold:-1,speed:3,alpha"}
+    )
+    assert config.rule_options == ()
+    assert len(notices) == 5
+    assert "alpha" in notices[0] and "whole number" in notices[1] and "speed" in notices[3]
+
+
+@given(explorer_configs())
+def test_widgets_show_the_settings_exactly(config):
+    """The sidebar's widgets laid out from a view read back as that view (the Explorer's protocol)."""
+    values = cf.explorer_widget_values(config)
+    assert cf.explorer_from_widget_values(values.get) == config

@@ -14,7 +14,9 @@ from strategies import explorer_configs
 import landscapes as ls
 from landscapes.views.config import ExplorerConfig
 
-ARRAYS = ("params", "loss", "grad", "update", "grad_norm", "clipped")
+CSV_ARRAYS = ("params", "loss", "grad", "update", "grad_norm", "clipped")
+#: The JSON file also keeps each rule's threshold at every step and the noise spikes.
+ARRAYS = (*CSV_ARRAYS, "clip_threshold", "spiked")
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +31,8 @@ def explorer_runs():
     return config, runs
 
 
-def _assert_same_arrays(a, b):
-    for key in ARRAYS:
+def _assert_same_arrays(a, b, keys=ARRAYS):
+    for key in keys:
         x, y = np.asarray(getattr(a, key)), np.asarray(getattr(b, key))
         assert x.shape == y.shape, key
         np.testing.assert_array_equal(x, y, err_msg=key)
@@ -71,7 +73,7 @@ def test_csv_round_trip_is_exact(explorer_runs):
     assert list(tables) == list(runs)
     for mode, run in runs.items():
         assert tables[mode].mode == mode and tables[mode].param_names == ("w", "b")
-        _assert_same_arrays(tables[mode], run)
+        _assert_same_arrays(tables[mode], run, CSV_ARRAYS)
 
 
 def test_json_round_trip_is_exact(explorer_runs):
@@ -94,7 +96,7 @@ def test_json_round_trip_is_exact(explorer_runs):
 def test_json_layout(explorer_runs):
     config, runs = explorer_runs
     document = json.loads(ls.runs_to_json(runs, config))
-    assert document["format"] == "cliffs-trajectories" and document["version"] == 2
+    assert document["format"] == "cliffs-trajectories" and document["version"] == 3
     assert document["config"] == ls.views.config.to_query(config)  # the URL form, nothing dropped
     assert document["config"]["lr"] == "0.5" and document["config"]["T"] == "50"
     assert [document["runs"][m]["outcome"] for m in ("none", "value", "norm")] == [
@@ -139,7 +141,7 @@ def test_unusual_runs_round_trip():
     tables = ls.runs_from_csv(ls.runs_to_csv(runs))
     for mode, run in runs.items():
         _assert_same_arrays(back[mode], run)
-        _assert_same_arrays(tables[mode], run)
+        _assert_same_arrays(tables[mode], run, CSV_ARRAYS)
         assert back[mode].diverged_at == run.diverged_at and back[mode].reason == run.reason
     assert back["float32"].params.dtype == np.float32
     assert tables["empty"].grad.shape == (0, 2) and tables["empty"].params.shape == (1, 2)
@@ -182,7 +184,7 @@ def test_any_finite_float_survives(values, data):
     back = ls.runs_from_json(ls.runs_to_json({"x": run})).runs["x"]
     _assert_same_arrays(back, run)
     assert back.lr == run.lr and back.threshold == run.threshold
-    _assert_same_arrays(ls.runs_from_csv(ls.runs_to_csv({"x": run}))["x"], run)
+    _assert_same_arrays(ls.runs_from_csv(ls.runs_to_csv({"x": run}))["x"], run, CSV_ARRAYS)
 
 
 def test_mode_names_with_commas_and_quotes():
@@ -239,3 +241,23 @@ def test_json_parse_errors(explorer_runs):
     document["version"] = 99
     with pytest.raises(ValueError, match="unsupported version 99"):
         ls.runs_from_json(json.dumps(document))
+
+
+def test_any_rule_with_its_options_and_thresholds_round_trips():
+    """Adaptive rules, their options and their per-step thresholds (inf included) come back exactly."""
+    from landscapes.views.explorer import run_modes
+
+    config = ExplorerConfig(
+        paths=("none", "agc", "autoclip", "zclip", "skip"),
+        rule_options={"zclip": {"warmup": 5, "alpha": 0.9}, "autoclip": {"threshold": 30}},
+    )
+    runs = run_modes(config, config.paths).runs
+    assert np.isinf(runs["zclip"].clip_threshold[0]) and np.isfinite(runs["zclip"].clip_threshold[-1])
+    back = ls.runs_from_json(ls.runs_to_json(runs, config))
+    assert back.config == config
+    for mode, run in runs.items():
+        again = back.runs[mode]
+        _assert_same_arrays(again, run)
+        for f in fields(run):
+            if f.name not in ARRAYS:
+                assert getattr(again, f.name) == getattr(run, f.name), f.name

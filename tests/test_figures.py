@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import landscapes as ls
 from landscapes.figures import explorer as figures
 from landscapes.figures.palette import MODE_COLORS, WALL_COLOR
+from landscapes.reference.rules import ZClip
 from landscapes.views.config import ExplorerConfig, preset
 from landscapes.views.explorer import border_point, exit_events, run_modes, summary_html, summary_rows
 
@@ -568,3 +569,34 @@ def test_the_map_on_a_phone_is_square_ish_with_a_small_legend(catapult, surface)
     assert 36 <= bar_top and bar_top + 30 <= buttons and buttons + 30 <= slider and slider + 60 <= m["b"]
     # Nothing of the desktop layout changes.
     assert spec["layout"]["height"] == 680 and spec["layout"]["legend"]["orientation"] == "h"
+
+
+def test_history_draws_each_adaptive_rules_own_threshold():
+    """AutoClip's percentile line, ZClip's mu + z sigma, AGC's c max(||theta||, eps): each in its colour."""
+    config = ExplorerConfig(
+        paths=("none", "agc", "autoclip", "zclip"),
+        rule_options={"zclip": {"warmup": 5}, "autoclip": {"threshold": 30}},
+    )
+    result = run_modes(config)
+    spec = figures.history_figure(result)
+    go.Figure(spec)
+    lines = {t["name"]: t for t in spec["data"] if t["name"].endswith(": its threshold")}
+    assert set(lines) == {f"{ls.CLIP_SPECS[m].label}: its threshold" for m in ("agc", "autoclip", "zclip")}
+    for mode in ("agc", "autoclip", "zclip"):
+        line = lines[f"{ls.CLIP_SPECS[mode].label}: its threshold"]
+        assert line["line"]["color"] == MODE_COLORS[mode] and line["yaxis"] == "y2"
+    # Computed here from the runs' own norms and points, independently of the rules' code.
+    auto = result.runs["autoclip"]
+    expected = [np.percentile(auto.grad_norm[: t + 1], 30) for t in range(auto.steps_taken)]
+    np.testing.assert_allclose(lines["AutoClip (percentile): its threshold"]["y"], expected, rtol=1e-5)
+    agc = result.runs["agc"]
+    bound = 0.01 * np.maximum(np.linalg.norm(agc.params[:-1], axis=1), 1e-3)
+    np.testing.assert_allclose(lines["adaptive clipping (AGC): its threshold"]["y"], bound, rtol=1e-5)
+    zclip = lines["ZClip (z-score): its threshold"]["y"]
+    assert zclip[:5] == [None] * 5  # the warm-up: no threshold yet
+    replay = ZClip(2.5, warmup=5)  # the reference rule fed the run's own raw gradients
+    run = result.runs["zclip"]
+    levels = [replay.clip(g, p)[1] for g, p in zip(run.grad, run.params[:-1], strict=True)]
+    np.testing.assert_allclose(zclip[5:], levels[5:], rtol=1e-5)
+    # No shown rule uses the slider's c: no c line and no lr*c ceiling.
+    assert not [t for t in spec["data"] if t["name"].startswith(("threshold c", "norm-clipping ceiling"))]

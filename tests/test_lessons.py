@@ -294,7 +294,7 @@ def test_placement_figure(demos):
 
 def test_sections_are_complete_and_point_at_real_figures():
     keys = [s.key for s in ls.LEARN_SECTIONS]
-    assert keys == ["exploding", "value_vs_norm", "placement", "threshold", "limits"]
+    assert keys == ["exploding", "value_vs_norm", "placement", "threshold", "beyond", "limits"]
     for section in ls.LEARN_SECTIONS:
         assert section.title and len(section.body) > 500 and section.sources
         assert section.figure is None or callable(getattr(ls, section.figure))

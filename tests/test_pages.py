@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import landscapes as ls
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
@@ -86,7 +88,7 @@ def test_learn_page_extremes(values):
         at.slider(key=key).set_value(value)
     at.run()
     clean(at)
-    assert len(at.header) == 5 and len(at.get("plotly_chart")) >= 5
+    assert len(at.header) == len(ls.LEARN_SECTIONS) == 6 and len(at.get("plotly_chart")) >= 5
 
 
 def test_learn_page_uses_the_explorer_settings():
@@ -265,3 +267,101 @@ def test_plotly_copy_falls_back_silently_when_static_cannot_be_written(tmp_path,
         ui.plotly_script_url.cache_clear()
     out = capsys.readouterr()
     assert "static" not in out.out + out.err  # logged at info level, for the maintainer only
+
+
+# --- Sweeps for any rule ---------------------------------------------------------------
+
+
+def _heatmap_z(trace) -> "object":
+    import base64
+
+    import numpy as np
+
+    z = trace["z"]
+    if isinstance(z, dict):
+        raw = np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"]))
+        shape = [int(n) for n in str(z.get("shape", len(raw))).split(",")]
+        return raw.reshape(shape)
+    return np.asarray(z, dtype=float)
+
+
+def test_sweeps_map_any_rule_with_its_settings():
+    """Start maps for the rules in the link, each with its own settings; a cell is simulate's run."""
+    import json
+
+    import numpy as np
+
+    import landscapes as ls
+
+    query = {"res": "64", "steps": "20", "paint": "clipped", "paths": "none,zclip,autoclip"}
+    query |= {"opt_zclip": "warmup:3,alpha:0.9", "opt_autoclip": "threshold:40"}
+    at = page("pages/sweeps.py", query)
+    clean(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    maps = [t for t in spec["data"] if t.get("type") == "heatmap"]
+    titles = [a["text"] for a in spec["layout"]["annotations"][:3]]
+    assert titles == ["no clipping", "AutoClip (percentile), p = 40", "ZClip (z-score), z = 2.5"]
+    zclip = ls.sweep_starts(
+        "pascanu", 0.5, 20, "zclip", 2.5, resolution=64, clip_options={"warmup": 3, "alpha": 0.9}
+    )
+    np.testing.assert_array_equal(_heatmap_z(maps[2]), zclip.n_clipped)
+    # One cell against the one-run engine, with the same settings.
+    i, j = 40, 21
+    run = ls.simulate(
+        "pascanu",
+        (float(zclip.x[i]), float(zclip.y[j])),
+        0.5,
+        20,
+        "zclip",
+        2.5,
+        clip_options={"warmup": 3, "alpha": 0.9},
+    )
+    assert run.n_clipped == zclip.n_clipped[j, i]
+    assert "AutoClip (percentile) (p = 40)" in " ".join(m.value for m in at.markdown)
+
+
+def test_sweeps_diagram_for_any_rule():
+    at = page("pages/sweeps.py", {"res": "64", "steps": "20", "dclip": "autoclip"})
+    clean(at)
+    import json
+
+    diagram = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert diagram["layout"]["yaxis"]["title"]["text"] == "threshold: the percentile p"
+    heat = next(t for t in diagram["data"] if t.get("type") == "heatmap")
+    import base64
+
+    import numpy as np
+
+    ys = np.frombuffer(base64.b64decode(heat["y"]["bdata"]), dtype=heat["y"]["dtype"])
+    assert ys.max() == 100  # a percentile stops at 100
+    text = " ".join(m.value for m in at.markdown)
+    assert "with AutoClip (percentile) and 20 steps" in text and "(lr 0.5, p 10)" in text
+    assert at.query_params["dclip"] == "autoclip"
+
+
+def test_sweeps_choose_the_rules_to_map():
+    at = page("pages/sweeps.py", {"res": "64", "steps": "20"})
+    at.multiselect(key="sw_paths").unselect("value").select("normalize").run()
+    clean(at)
+    assert at.query_params["paths"] == "none,norm,normalize"
+    import json
+
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len([t for t in spec["data"] if t.get("type") == "heatmap"]) == 3
+    at.multiselect(key="sw_paths").set_value([]).run()
+    clean(at)
+    assert "No rule is chosen" in at.info[0].value
+
+
+@pytest.mark.parametrize("story", ["adaptive", "normalize_skip", "after_momentum"])
+def test_learn_beyond_a_fixed_threshold_tells_each_story(story):
+    from landscapes.lessons import learn_text as words
+    from landscapes.views.explorer import run_modes
+
+    at = page("pages/learn.py")
+    at.segmented_control(key="learn_beyond").set_value(story).run()
+    clean(at)
+    assert "Beyond a fixed threshold" in [h.value for h in at.header]
+    expected = words.beyond_sentences(run_modes(words.beyond_story(story).config))
+    text = " ".join(m.value for m in at.markdown)
+    assert all(line in text for line in expected)

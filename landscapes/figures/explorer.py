@@ -28,6 +28,7 @@ import numpy as np
 from ..core.engine import Trajectory
 from ..core.mesh import Surface
 from ..core.registry import Landscape, Window
+from ..views.config import own_threshold
 from ..views.explorer import ExplorerRuns, SettingSweep, border_point, exit_events
 from .palette import ACCENT, MODE_COLORS, MODE_DASHES, MODE_LABELS, MODE_MARKERS, WALL_COLOR
 
@@ -497,7 +498,8 @@ def _who(modes: list[str], visible: int) -> str:
         return ""
     if len(modes) == visible:
         return "all paths" if visible > 2 else "both paths"
-    return " & ".join({"none": "no clipping", "value": "value", "norm": "norm"}[m] for m in modes)
+    short = {"none": "no clipping", "value": "value", "norm": "norm"}
+    return " & ".join(short.get(m, MODE_LABELS[m]) for m in modes)
 
 
 def exit_annotations(
@@ -1026,12 +1028,14 @@ def surface3d_figure(
 
 
 def positive(values: np.ndarray) -> list[float | None]:
-    """Log axes cannot show 0: exact zeros become gaps (the narration says why)."""
-    return [float(f"{v:.6g}") if v > 0 else None for v in np.asarray(values, dtype=float)]
+    """Log axes cannot show 0: exact zeros become gaps (the narration says why), as do infinities
+    (an adaptive rule with no threshold yet)."""
+    return [float(f"{v:.6g}") if 0 < v < math.inf else None for v in np.asarray(values, dtype=float)]
 
 
 def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 13) -> Spec:
-    """Three stacked charts against step: loss, raw gradient norm with the threshold c,
+    """Three stacked charts against step: loss, raw gradient norm with the threshold c (and
+    each shown adaptive rule's own threshold at every step, ``Trajectory.clip_threshold``),
     and step length with the lr*c ceiling of norm-clipped plain descent."""
     config = result.config
     data: list[Spec] = []
@@ -1066,19 +1070,39 @@ def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 
             }
         )
     last = max(config.steps, 1)
-    data.append(
-        {
-            "type": "scatter",
-            "x": [0, last],
-            "y": [config.threshold] * 2,
-            "mode": "lines",
-            "name": f"threshold c = {config.threshold:.3g}",
-            "xaxis": "x2",
-            "yaxis": "y2",
-            "line": {"color": ACCENT, "width": 2, "dash": "dashdot"},
-        }
-    )
-    if config.optimizer == "sgd":
+    # Each adaptive rule's own threshold, step by step, in its colour (a gap where it has none yet,
+    # e.g. during ZClip's warm-up); the fixed c only when a shown rule uses it.
+    for mode, run in result.visible().items():
+        if own_threshold(mode) and run.clip_threshold is not None:
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": list(range(run.steps_taken)),
+                    "y": positive(run.clip_threshold),
+                    "name": f"{MODE_LABELS[mode]}: its threshold",
+                    "legendgroup": mode,
+                    "xaxis": "x2",
+                    "yaxis": "y2",
+                    "line": {"color": MODE_COLORS[mode], "width": 3.5, "dash": "solid"},
+                    "opacity": 0.45,
+                }
+            )
+    uses_c = [mode for mode in config.paths if mode != "none" and not own_threshold(mode)]
+    if uses_c or not config.paths:
+        data.append(
+            {
+                "type": "scatter",
+                "x": [0, last],
+                "y": [config.threshold] * 2,
+                "mode": "lines",
+                "name": f"threshold c = {config.threshold:.3g}",
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "line": {"color": ACCENT, "width": 2, "dash": "dashdot"},
+            }
+        )
+    if config.optimizer == "sgd" and (uses_c or not config.paths):
         ceiling = config.lr * config.threshold
         data.append(
             {
@@ -1095,7 +1119,9 @@ def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 
     gap = 0.07
     size = (1 - 2 * gap) / 3
     domains = [[1 - size, 1], [size + gap, 2 * size + gap], [0, size]]
-    titles = ["loss", "raw gradient norm |g|", "step length |Δθ|"]
+    # The x axis is the step; it is said in the first heading, not in an axis title, which the
+    # horizontal legend below would run into once adaptive rules add their threshold lines.
+    titles = ["loss at each step", "raw gradient norm |g|", "step length |Δθ|"]
     layout: Spec = {
         "height": height,
         "margin": {"l": 70, "r": 16, "t": 30, "b": 40},
@@ -1130,7 +1156,6 @@ def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 
                 "showarrow": False,
             }
         )
-    layout["xaxis3"]["title"] = {"text": "step"}
     layout["xaxis"].pop("matches")
     layout["meta"] = {
         "compact": {

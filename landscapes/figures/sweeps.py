@@ -24,9 +24,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..core.clipping import CLIP_SPECS
 from ..core.outcomes import OUTCOME_LABELS, OUTCOMES, outcome_legend, train_tolerance
 from ..core.registry import get_landscape
 from ..core.sweeps import Sensitivity, Sweep
+from ..views.config import threshold_symbol
 from .palette import ACCENT, MODE_COLORS, MODE_LABELS, WALL_COLOR
 
 Quantity = Literal["loss", "outcome", "clipped"]
@@ -35,7 +37,7 @@ Quantity = Literal["loss", "outcome", "clipped"]
 #: them a clipping-mode colour or close to one (orange would read as "no
 #: clipping" under a vermillion panel title), nor the palette's accent.
 OUTCOME_COLORS = {
-    "trains": "#56B4E9",  # sky blue
+    "trains": "#88CCEE",  # light cyan (Tol); not a rule colour, since per-variable clipping took sky blue
     "stuck": "#BBBBBB",  # light grey
     "thrown": "#F0E442",  # yellow
     "diverged": "#000000",  # black
@@ -390,9 +392,14 @@ def _current_marker(point: tuple[float, float], clip: str, show: bool) -> go.Sca
     )
 
 
+def _symbol(clip: str) -> str:
+    """How the sweep's threshold is written: c, or the rule's own letter (AutoClip's p, ZClip's z)."""
+    return threshold_symbol(clip) if clip in CLIP_SPECS else "c"
+
+
 def _panel_title(sweep: Sweep) -> str:
     label = MODE_LABELS.get(sweep.clip, sweep.clip)
-    return label if sweep.clip == "none" else f"{label}, c = {_fmt(sweep.threshold or 0)}"
+    return label if sweep.clip == "none" else f"{label}, {_symbol(sweep.clip)} = {_fmt(sweep.threshold or 0)}"
 
 
 # ---------------------------------------------------------------------------
@@ -454,7 +461,9 @@ def hparams_figure(
                 y=sweep.y,
                 z=log10_loss(sweep.final_loss, cmax).astype(np.float32),
                 coloraxis="coloraxis",
-                hovertemplate="lr %{x:.3g}, c %{y:.3g}<br>final loss 10^%{z:.2f}<extra></extra>",
+                hovertemplate="lr %{x:.3g}, "
+                + _symbol(sweep.clip)
+                + " %{y:.3g}<br>final loss 10^%{z:.2f}<extra></extra>",
             )
         )
         coloraxis = dict(
@@ -470,7 +479,7 @@ def hparams_figure(
                 y=sweep.y,
                 z=sweep.outcome.astype(np.int8),
                 coloraxis="coloraxis",
-                hovertemplate="lr %{x:.3g}, c %{y:.3g}<extra></extra>",
+                hovertemplate="lr %{x:.3g}, " + _symbol(sweep.clip) + " %{y:.3g}<extra></extra>",
             )
         )
         n = len(OUTCOMES)
@@ -497,7 +506,14 @@ def hparams_figure(
         fig.add_trace(trace)
     if current is not None:
         fig.add_trace(_current_marker(current, sweep.clip, show=True))
-    y_title = "clipping threshold c" + (" (no effect: clipping is off)" if sweep.clip == "none" else "")
+    meaning = CLIP_SPECS[sweep.clip].threshold_meaning if sweep.clip in CLIP_SPECS else "c"
+    y_title = (
+        "clipping threshold c (no effect: clipping is off)"
+        if sweep.clip == "none"
+        else "clipping threshold c"
+        if _symbol(sweep.clip) == "c"
+        else f"threshold: {meaning}"
+    )
     start = sweep.start or (float("nan"), float("nan"))
     fig.update_layout(
         title=dict(
@@ -560,7 +576,7 @@ def start_maps_caption(sweeps: Sequence[Sweep]) -> str:
             "without clipping" if sweep.clip == "none" else f"with {MODE_LABELS.get(sweep.clip, sweep.clip)}"
         )
         if sweep.clip != "none":
-            mode += f" (c = {_fmt(sweep.threshold or 0)})"
+            mode += f" ({_symbol(sweep.clip)} = {_fmt(sweep.threshold or 0)})"
         parts.append(
             f"{mode}, {_pct(sweep.share('trains'))} train and {_pct(bad)} are thrown off the map or diverge"
         )
@@ -631,18 +647,19 @@ def hparams_caption(sweep: Sweep, current: tuple[float, float] | None = None) ->
 
     c_order = np.argsort(sweep.y)
     low, high = int(c_order[0]), int(c_order[-1])
+    sym = _symbol(sweep.clip)
     if sweep.clip == "none":
         text += f" Without clipping the threshold does nothing: {first_thrown(low)}."
     else:
-        text += f" With c = {_fmt(sweep.y[low])}, {first_thrown(low)}"
-        text += "." if low == high else f"; with c = {_fmt(sweep.y[high])}, {first_thrown(high)}."
+        text += f" With {sym} = {_fmt(sweep.y[low])}, {first_thrown(low)}"
+        text += "." if low == high else f"; with {sym} = {_fmt(sweep.y[high])}, {first_thrown(high)}."
     if current is not None:
         lr, c = float(current[0]), float(current[1])
         inside = all(
             axis.min() / _SLACK <= value <= axis.max() * _SLACK
             for axis, value in ((sweep.x, lr), (sweep.y, c))
         )
-        where = f"The setting open in the Explorer (lr {_fmt(lr)}, c {_fmt(c)})"
+        where = f"The setting open in the Explorer (lr {_fmt(lr)}, {sym} {_fmt(c)})"
         if inside:
             i = int(np.argmin(np.abs(np.log(sweep.x) - math.log(lr))))
             j = int(np.argmin(np.abs(np.log(sweep.y) - math.log(c))))

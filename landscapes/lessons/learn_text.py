@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.clipping import MODE_LABELS
 from ..core.objectives import PASCANU_CRITICAL_W
 from ..core.rnn import (
     FIXED_POINT_SLOPE,
@@ -25,6 +26,8 @@ from ..core.rnn import (
     unroll_on_wall,
     wall_offset,
 )
+from ..views.config import ExplorerConfig
+from ..views.explorer import ExplorerRuns, outcome, tolerance_of
 from .demos import BandCheck, BandRun, ClipComparison
 
 
@@ -291,8 +294,55 @@ What else helps:
 """.strip(),
 )
 
+BEYOND = LearnSection(
+    key="beyond",
+    title="Beyond a fixed threshold",
+    figure=None,  # the Explorer's own map and history figures (figures.explorer), drawn by the page
+    sources=(
+        "Seetharaman, Wichern, Pardo & Le Roux, AutoClip: adaptive gradient clipping for source "
+        "separation networks, MLSP 2020",
+        "Kumar et al., ZClip: adaptive spike mitigation for LLM pre-training, arXiv:2504.02507, 2025",
+        "Brock, De, Smith & Simonyan, High-performance large-scale image recognition without "
+        "normalization (NFNets, adaptive gradient clipping), ICML 2021; optax.adaptive_grad_clip",
+        "Zhang, He, Sra & Jadbabaie, Why gradient clipping accelerates training, ICLR 2020",
+        "optax.apply_if_finite; optax.chain(..., optax.clip_by_global_norm(c), ...)",
+    ),
+    body=r"""
+A fixed $c$ has to be chosen before training, in the units of a gradient nobody has
+measured yet. The rules below set or apply the limit differently. Each is one more
+rule in this app's registry, so every page can draw it.
+
+- **AutoClip** keeps every gradient norm seen so far and clips to their $p$-th
+  percentile (10 by default). The limit follows the run: it is low while the
+  gradients are small and rises only if large ones keep coming.
+- **ZClip** keeps a moving mean $\mu$ and standard deviation $\sigma$ of the norm
+  and clips a norm whose z-score $(\lVert g \rVert - \mu)/\sigma$
+  is above a limit $z$ (2.5 by default), pulling it back towards the mean. It needs a warm-up to
+  learn $\mu$ and $\sigma$ first, and during that warm-up it clips nothing.
+- **Adaptive gradient clipping (AGC)** compares the gradient with the parameters
+  it updates: it clips when $\lVert g \rVert \ge \lambda
+  \max(\lVert\theta\rVert, \varepsilon)$. With plain descent no step then moves the
+  weights by more than $\eta\,\lambda$ times their size (for $\lVert\theta\rVert \ge \varepsilon$).
+- **Normalized gradient descent** rescales *every* gradient to length $c$: the
+  step length is always about $\eta\, c$, on the plateau as on the cliff. Norm
+  clipping is the same rule, but applied only to long gradients.
+- **Skipping** drops a step whose gradient is too large (or not finite) and keeps
+  the parameters and the optimizer's state as they were. With exact gradients the
+  next step meets the same gradient again, so a run that reaches a steep spot
+  stays parked there; it only helps when a spike is noise and the next gradient is
+  different.
+- **Clipping after the optimizer** limits the optimizer's update direction (the
+  velocity, for momentum) instead of the raw gradient. For plain gradient descent
+  it is norm clipping; with momentum it lets the velocity that has built up keep
+  pushing, so the two can end very differently.
+
+Pick a story below: the paths start from the same point, with the same learning
+rate, and the sentences that go with the map are computed from these runs.
+""".strip(),
+)
+
 #: The Learn page, in reading order.
-LEARN_SECTIONS: tuple[LearnSection, ...] = (EXPLODING, VALUE_VS_NORM, PLACEMENT, THRESHOLD, LIMITS)
+LEARN_SECTIONS: tuple[LearnSection, ...] = (EXPLODING, VALUE_VS_NORM, PLACEMENT, THRESHOLD, BEYOND, LIMITS)
 
 #: Full references for the page's footer.
 LEARN_REFERENCES: tuple[str, ...] = (
@@ -305,6 +355,9 @@ LEARN_REFERENCES: tuple[str, ...] = (
     "P. Seetharaman et al. AutoClip: adaptive gradient clipping for source separation networks. 2020.",
     "A. Brock, S. De, S. Smith, K. Simonyan. High-performance large-scale image recognition without "
     "normalization. ICML 2021.",
+    "A. Kumar et al. ZClip: adaptive spike mitigation for LLM pre-training. arXiv:2504.02507, 2025.",
+    "J. Zhang, T. He, S. Sra, A. Jadbabaie. Why gradient clipping accelerates training: a theoretical "
+    "justification for adaptivity. ICLR 2020.",
 )
 
 
@@ -575,3 +628,128 @@ def band_text(check: BandCheck, threshold: float) -> str:
     if check.top.outcome != "trains":
         text += " So here the top of the band does not train: the band is a heuristic, not a guarantee."
     return text
+
+
+# ---------------------------------------------------------------------------
+# "Beyond a fixed threshold": the stories the section's figure tells, and their sentences.
+
+
+@dataclass(frozen=True)
+class BeyondStory:
+    """One view of the section: a label and the Explorer settings it runs (one start, several rules)."""
+
+    key: str
+    label: str
+    config: ExplorerConfig
+
+
+BEYOND_STORIES: tuple[BeyondStory, ...] = (
+    BeyondStory(
+        "adaptive",
+        "adaptive thresholds",
+        ExplorerConfig(paths=("none", "norm", "agc", "autoclip", "zclip")),
+    ),
+    BeyondStory(
+        "normalize_skip",
+        "normalize or skip",
+        ExplorerConfig(paths=("none", "norm", "normalize", "skip")),
+    ),
+    BeyondStory(
+        "after_momentum",
+        "clip after momentum",
+        ExplorerConfig(paths=("none", "norm", "clip_update"), optimizer="momentum", lr=0.1),
+    ),
+)
+
+
+def beyond_story(key: str) -> BeyondStory:
+    for story in BEYOND_STORIES:
+        if story.key == key:
+            return story
+    raise KeyError(f"no story {key!r}; the keys are {', '.join(s.key for s in BEYOND_STORIES)}")
+
+
+def _g(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def _pt(p: np.ndarray) -> str:
+    return f"({p[0]:.3g}, {p[1]:.3g})"
+
+
+def _label(mode: str) -> str:
+    label = MODE_LABELS[mode]
+    return label[:1].upper() + label[1:]
+
+
+def beyond_sentences(result: ExplorerRuns) -> list[str]:
+    """What each rule did on this run, one sentence or two per rule, every number from the runs."""
+    config = result.config
+    tolerance = tolerance_of(config)
+    runs = result.visible()
+    lines: list[str] = []
+    plain = runs.get("none")
+    spike = int(np.argmax(plain.grad_norm)) if plain is not None and plain.steps_taken else None
+    for mode, run in runs.items():
+        if run.steps_taken == 0:
+            continue
+        ending = outcome(run, result.window, tolerance)
+        fired = f"{run.n_clipped} of {run.steps_taken} steps"
+        levels = np.asarray(run.clip_threshold)  # each rule's own limit per step (never None after init)
+        label = _label(mode)
+        if mode == "none":
+            j = int(np.argmax(run.grad_norm))
+            lines.append(
+                f"{label}: the steepest gradient, |g| = {_g(float(run.grad_norm[j]))} at step {j}, "
+                f"becomes a step {_g(float(run.step_length[j]))} long; outcome: **{ending}**."
+            )
+        elif mode == "zclip":
+            warmup = int(config.clip_options_of("zclip")["warmup"])
+            text = f"{label}: clipped {fired}; outcome: **{ending}**."
+            if spike is not None and spike < run.steps_taken and np.isinf(levels[spike]):
+                text += (
+                    f" The spike came at step {spike}, inside its {warmup}-step warm-up, when it only "
+                    f"collects norms, so it let a step of {_g(float(run.step_length[spike]))} through."
+                )
+            lines.append(text)
+        elif mode == "autoclip":
+            p = config.threshold_of("autoclip")
+            lines.append(
+                f"{label}: its limit, the {_g(p)}th percentile of the norms so far, went from "
+                f"{_g(float(levels[0]))} to {_g(float(levels[-1]))}; it clipped {fired}, "
+                f"its longest step was {_g(run.longest_step)}; outcome: **{ending}**."
+            )
+        elif mode == "agc":
+            ratio = config.threshold_of("agc")
+            lines.append(
+                f"{label}: it allowed |g| up to {_g(ratio)} × ||θ||, about "
+                f"{_g(float(levels[0]))} at the start; it clipped {fired}, its longest step was "
+                f"{_g(run.longest_step)}; outcome: **{ending}**."
+            )
+        elif mode == "normalize":
+            target = config.lr * config.threshold
+            off = float(np.max(np.abs(run.step_length - target)))
+            lines.append(
+                f"{label}: every one of its {run.steps_taken} steps had length {_g(target)} = lr·c "
+                f"(to within {_g(off)}), however flat or steep the ground; outcome: **{ending}**."
+            )
+        elif mode == "skip":
+            first = int(np.argmax(run.clipped)) if run.n_clipped else None
+            text = f"{label}: it skipped {fired}"
+            if first is not None and bool(np.all(run.clipped[first:])):
+                text += (
+                    f", every one from step {first} on: it stays parked at {_pt(run.params[-1])}, "
+                    f"where |g| = {_g(float(run.grad_norm[-1]))} is above c = {_g(config.threshold)}"
+                )
+            lines.append(text + f"; outcome: **{ending}**.")
+        else:
+            lines.append(
+                f"{label}: clipped {fired}, longest step {_g(run.longest_step)}; outcome: **{ending}**."
+            )
+    if "clip_update" in runs and "norm" in runs and config.optimizer != "sgd":
+        same = np.array_equal(runs["clip_update"].params, runs["norm"].params)
+        lines.append(
+            "With momentum the two norm rules are different rules: "
+            + ("here their paths are the same." if same else "the paths part ways once clipping fires.")
+        )
+    return lines

@@ -31,7 +31,7 @@ def turn_angle(g: np.ndarray, clipped: np.ndarray) -> float:
 
 
 def _ending(mode: str, run: Trajectory, window, tolerance: float) -> str:
-    label = MODE_LABELS[mode].capitalize()
+    label = MODE_LABELS[mode][:1].upper() + MODE_LABELS[mode][1:]  # "ZClip", not "Zclip"
     if run.diverged_at is not None:
         return f"{label} {run.reason}."
     kind = run_outcome(run, window, tolerance)
@@ -90,7 +90,8 @@ def narrate(result: ExplorerRuns) -> list[str]:
         lines.append(
             f"**Nothing decisive happens on this run.** The steepest gradient the unclipped path met was "
             f"|g| = {_num(peak)} (step {j}), below the threshold c = {_num(c)}, and it stayed on the map: "
-            "clipping never fired, so all three paths are the same. To see the cliff act, lower c below "
+            "value and norm clipping never fired, so their paths are the unclipped one. To see the cliff "
+            "act, lower c below "
             f"{_num(peak)}, start nearer the wall, or press *Reset this landscape* for settings that show it."
         )
     elif how == "left":
@@ -120,31 +121,41 @@ def narrate(result: ExplorerRuns) -> list[str]:
             )
         norm_g = np.asarray(clip_gradient(g, "norm", c))
         value_g = np.asarray(clip_gradient(g, "value", c))
-        lines.append(
-            f"At that same point, norm clipping would shrink the gradient to length {_num(c)} and keep its "
-            f"direction; value clipping would cap each component at ±{_num(c)}, giving length "
-            f"{_num(float(np.linalg.norm(value_g)))} and turning it by {turn_angle(g, value_g):.1f}°"
-            + (" (norm clipping: 0°)." if turn_angle(g, norm_g) < 0.05 else ".")
+        # The value-vs-norm comparison only for the rules on the map.
+        norm_part = (
+            f"norm clipping would shrink the gradient to length {_num(c)} and keep its direction"
+            + (" (0°)" if turn_angle(g, norm_g) < 0.05 else "")
         )
+        value_part = (
+            f"value clipping would cap each component at ±{_num(c)}, giving length "
+            f"{_num(float(np.linalg.norm(value_g)))} and turning it by {turn_angle(g, value_g):.1f}°"
+        )
+        parts = [part for mode, part in (("norm", norm_part), ("value", value_part)) if mode in config.paths]
+        if parts:
+            lines.append(f"At that same point, {'; '.join(parts)}.")
     if k is not None:
-        for mode in ("norm", "value"):
+        for mode in config.paths:
             run = runs.get(mode)
-            if run is None or run.steps_taken == 0:
+            if mode == "none" or run is None or run.steps_taken == 0:
                 continue
             fired = run.n_clipped
+            acted = "skipped" if mode == "skip" else "clipping fired on"
             if fired:
                 j = int(np.argmax(run.grad_norm))
                 lines.append(
-                    f"With {MODE_LABELS[mode]}, clipping fired on {fired} of {run.steps_taken} steps; its "
+                    f"With {MODE_LABELS[mode]}, {acted} {fired} of {run.steps_taken} steps; its "
                     f"steepest gradient (|g| = {_num(float(run.grad_norm[j]))}, step {j}) moved it "
                     f"{_num(float(run.step_length[j]))}, and its longest step was {_num(run.longest_step)}."
                 )
             else:
-                lines.append(f"With {MODE_LABELS[mode]}, clipping never fired on this path.")
+                lines.append(
+                    f"With {MODE_LABELS[mode]}, "
+                    + ("no step was skipped." if mode == "skip" else "clipping never fired on this path.")
+                )
     tolerance = tolerance_of(config)
     lines += [
         _ending(mode, runs[mode], result.window, tolerance)
-        for mode in ("none", "value", "norm")
+        for mode in config.paths
         if mode in runs
     ]
     return lines

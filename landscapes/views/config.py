@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar, cast
 
-from ..core.clipping import BUILTIN_RULES, clip_modes
+from ..core.clipping import BUILTIN_RULES, CLIP_SPECS, ClipOption, check_clip, clip_modes
 from ..core.engine import ClipMode
 from ..core.optimizers import OPTIMIZERS, OptimizerName
 from ..core.registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes
@@ -31,6 +31,80 @@ def path_modes() -> tuple[str, ...]:
     """Every clipping rule the Explorer can draw: the registry's, in registration order."""
     return tuple(clip_modes())
 
+
+#: At most this many rules are overlaid from one start (more would not stay apart on the map).
+MAX_PATHS = 5
+
+
+def own_threshold(mode: str) -> bool:
+    """Whether rule ``mode``'s threshold means something other than the norm c (a percentile, a
+    z limit, a ratio to the parameters): the Explorer gives it its own setting, not the c slider."""
+    spec = CLIP_SPECS[mode]
+    return spec.uses_threshold and spec.threshold_meaning != "the norm c"
+
+
+#: How a rule's own threshold is written in a sentence or on an axis ("p = 10", "z = 2.5").
+OWN_THRESHOLD_SYMBOLS = {"autoclip": "p", "zclip": "z", "agc": "λ"}
+
+
+def threshold_symbol(mode: str) -> str:
+    """The letter for rule ``mode``'s threshold: ``c`` for the c slider, else its own symbol."""
+    if mode in CLIP_SPECS and own_threshold(mode):
+        return OWN_THRESHOLD_SYMBOLS.get(mode, "threshold")
+    return "c"
+
+
+def with_threshold(config: ExplorerConfig, mode: str, value: float) -> ExplorerConfig:
+    """``config`` with rule ``mode`` shown (if there is room) and running at threshold ``value``:
+    the c slider for a rule that uses it, else the rule's own setting."""
+    kept = config.paths if mode in config.paths else (*config.paths[: MAX_PATHS - 1], mode)
+    paths = tuple(m for m in path_modes() if m in kept)  # registry order, as a link reads them
+    if not own_threshold(mode):
+        return replace(config, paths=paths, threshold=value)
+    options = {name: dict(values) for name, values in config.rule_options}
+    options[mode] = {**options.get(mode, {}), "threshold": value}
+    return replace(config, paths=paths, rule_options=options)
+
+
+def rule_settings(mode: str) -> tuple[ClipOption, ...]:
+    """The settings the Explorer offers for rule ``mode`` besides c: its own threshold (as an
+    option named ``threshold``, when it has one) and its registered options."""
+    spec = CLIP_SPECS[mode]
+    own = (
+        (
+            ClipOption(
+                "threshold",
+                spec.default_threshold,
+                spec.threshold_meaning,
+                low=0.0,
+                low_open=True,
+                high=spec.threshold_max,
+            ),
+        )
+        if own_threshold(mode)
+        else ()
+    )
+    return own + spec.options
+
+
+def _canonical_options(paths: tuple[str, ...], options: Any) -> tuple[tuple[str, Params], ...]:
+    """Rule options in one canonical form: only shown, registered rules and known settings whose
+    value differs from the default, in the order of ``paths`` (so equal views compare equal)."""
+    given: dict[str, Any] = dict(options)  # a mapping, or (rule, settings) pairs
+    canonical: list[tuple[str, Params]] = []
+    for mode in paths:
+        if mode not in given or mode not in CLIP_SPECS:
+            continue
+        known = {o.name: o for o in rule_settings(mode)}
+        kept: dict[str, float] = {}
+        for name, value in dict(given[mode]).items():
+            if name in known and value is not None and float(value) != known[name].default:
+                kept[str(name)] = float(value)
+        if kept:
+            canonical.append((mode, Params(kept)))
+    return tuple(canonical)
+
+
 #: Which value the Explorer's in-figure slider sweeps: none, the threshold c or the learning rate.
 Scrub = Literal["", "c", "lr"]
 SCRUB_CHOICES: tuple[Scrub, ...] = ("", "c", "lr")
@@ -45,6 +119,7 @@ def optimizer_name(name: object) -> OptimizerName:
     which the Literal cannot list; the core accepts every registered name.
     """
     return cast("OptimizerName", str(name))
+
 
 _NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
 
@@ -124,12 +199,36 @@ class ExplorerConfig:
     present: bool = False
     scrub: Scrub = ""  # which value the in-figure slider sweeps
     predict: bool = False  # classroom mode: hide the unclipped path until a guess is placed
+    # Each shown rule's settings that differ from its defaults: ((rule, Params), ...), e.g.
+    # (("zclip", {"alpha": 0.9}),); a mapping {rule: {name: value}} is accepted too.
+    rule_options: Any = ()
 
     def __post_init__(self) -> None:
         # Whatever mapping or sequence a caller passes, the value holds hashable, canonical forms.
         object.__setattr__(self, "params", Params(self.params))
         object.__setattr__(self, "start", (float(self.start[0]), float(self.start[1])))
         object.__setattr__(self, "paths", tuple(self.paths))
+        object.__setattr__(self, "rule_options", _canonical_options(self.paths, self.rule_options))
+
+    def settings_of(self, mode: str) -> dict[str, float]:
+        """Rule ``mode``'s settings besides c, defaults filled in (``threshold`` for its own one)."""
+        chosen: dict[str, float] = dict(dict(self.rule_options).get(mode, {}))
+        settings: dict[str, float] = {}
+        for option in rule_settings(mode):
+            value = chosen.get(option.name, option.default)
+            if value is not None:  # None: the option's "no cap", left to the engine's default
+                settings[option.name] = float(value)
+        return settings
+
+    def threshold_of(self, mode: str) -> float:
+        """The threshold rule ``mode`` runs with: its own setting, or the c slider."""
+        if own_threshold(mode):
+            return float(self.settings_of(mode)["threshold"])
+        return self.threshold
+
+    def clip_options_of(self, mode: str) -> dict[str, float]:
+        """Rule ``mode``'s ``clip_options`` for the engine (its own threshold left out)."""
+        return {k: v for k, v in self.settings_of(mode).items() if k != "threshold"}
 
     @property
     def scape(self) -> Landscape:
@@ -145,6 +244,7 @@ class ExplorerConfig:
         return replace(
             story,
             paths=self.paths,
+            rule_options=self.rule_options,
             view3d=self.view3d,
             present=self.present,
             scrub=self.scrub,
@@ -295,6 +395,43 @@ class QueryReader:
         return (cx, cy)
 
 
+def read_rule_options(read: QueryReader, paths: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Each shown rule's settings from ``opt_<rule>=name:value,...`` (bad ones become notices)."""
+    chosen: dict[str, dict[str, float]] = {}
+    for key in sorted(k for k in read.query if str(k).startswith("opt_")):
+        mode = str(key)[4:]
+        raw = read.get(str(key)) or ""
+        if mode not in paths:
+            read.notices.append(f"Settings {key}={raw!r} ignored: {mode!r} is not among the shown paths.")
+            continue
+        known = {o.name: o for o in rule_settings(mode)}
+        values: dict[str, float] = {}
+        for item in (part.strip() for part in raw.split(",")):
+            if not item:
+                continue
+            name, sep, text = item.partition(":")
+            name = name.strip()
+            if not sep or name not in known:
+                has = ", ".join(known) or "none"
+                read.notices.append(
+                    f"{mode}: {item!r} is not 'name:value' for a setting it has ({has}); ignored."
+                )
+                continue
+            number = _number(text)
+            try:
+                if number is None:
+                    raise ValueError(f"{name} must be a number, got {text.strip()!r}")
+                value = known[name].check(mode, number)
+                if name == "threshold":
+                    value = check_clip(mode, value)
+            except ValueError as error:
+                read.notices.append(f"{str(error)[0].upper()}{str(error)[1:]}; using the default.")
+                continue
+            values[name] = value
+        chosen[mode] = values
+    return chosen
+
+
 def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
     """Reads an ExplorerConfig from URL query parameters.
 
@@ -320,6 +457,12 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
         if bad:
             read.notices.append(f"Unknown clipping mode(s) {', '.join(map(repr, bad))} ignored.")
         paths = tuple(p for p in path_modes() if p in wanted)
+        if len(paths) > MAX_PATHS:
+            read.notices.append(
+                f"At most {MAX_PATHS} paths are drawn at once; showing {', '.join(paths[:MAX_PATHS])}."
+            )
+            paths = paths[:MAX_PATHS]
+    rule_options = read_rule_options(read, paths)
 
     config = ExplorerConfig(
         landscape=name,
@@ -330,6 +473,7 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
         steps=int(read.number("steps", "Steps", *STEPS_RANGE, base.steps, integer=True)),
         optimizer=optimizer,
         paths=paths,
+        rule_options=rule_options,
         view3d=read.flag("view3d"),
         present=read.flag("present"),
         scrub=read.choice("scrub", "sweep setting", SCRUB_CHOICES, ""),
@@ -350,6 +494,8 @@ def to_query(config: ExplorerConfig) -> dict[str, str]:
         "opt": config.optimizer,
         "paths": ",".join(config.paths),
     }
+    for mode, values in config.rule_options:
+        query[f"opt_{mode}"] = ",".join(f"{name}:{url_number(value)}" for name, value in values.items())
     if config.view3d:
         query["view3d"] = "1"
     if config.present:
@@ -465,13 +611,20 @@ SWEEP_RESOLUTIONS = (64, 96, 128, 192, 256)
 #: figures; pyright checks the two agree where the Sweeps page passes one to the other).
 Paint = Literal["loss", "outcome", "clipped"]
 SWEEP_PAINTS: tuple[Paint, ...] = ("loss", "outcome", "clipped")
-#: The rules the learning rate x threshold diagram offers: the built-in three.
-DIAGRAM_CLIPS: tuple[ClipMode, ...] = ("norm", "value", "none")
+
+
+#: The rules the learning rate x threshold diagram offers: every registered rule (norm first).
+def diagram_clips() -> tuple[ClipMode, ...]:
+    modes = ("norm", *(m for m in path_modes() if m != "norm"))
+    return cast("tuple[ClipMode, ...]", modes)
 
 
 @dataclass(frozen=True)
 class SweepView:
-    """The Sweeps page: the Explorer's descent settings, plus how to draw the maps."""
+    """The Sweeps page: the Explorer's descent settings, plus how to draw the maps.
+
+    The start maps are drawn for the Explorer's ``paths`` (up to five rules, each with its
+    settings); the (lr, threshold) diagram for ``diagram_clip``, any registered rule."""
 
     explorer: ExplorerConfig = field(default_factory=ExplorerConfig)
     resolution: int = 96
@@ -494,13 +647,13 @@ def sweep_from_query(query: Mapping[str, object]) -> tuple[SweepView, list[str]]
         explorer=explorer,
         resolution=resolution,
         paint=read.choice("paint", "quantity to paint", SWEEP_PAINTS, SweepView.paint),
-        diagram_clip=read.choice("dclip", "diagram clipping mode", DIAGRAM_CLIPS, "norm"),
+        diagram_clip=read.choice("dclip", "diagram clipping mode", diagram_clips(), "norm"),
     )
     return view, notices + read.notices
 
 
 def sweep_to_query(view: SweepView) -> dict[str, str]:
-    query = {k: v for k, v in to_query(view.explorer).items() if k not in ("paths", "scrub")}
+    query = {k: v for k, v in to_query(view.explorer).items() if k != "scrub"}
     query.update(res=str(view.resolution), paint=view.paint, dclip=view.diagram_clip)
     return query
 
@@ -536,14 +689,37 @@ def explorer_widget_values(config: ExplorerConfig) -> dict[str, object]:
         "predict": config.predict,
     }
     values.update({f"p_{config.landscape}_{name}": value for name, value in config.params.items()})
-    values.update({f"show_{mode}": mode in config.paths for mode in path_modes()})
+    values["paths"] = list(config.paths)
+    for mode in config.paths:
+        settings = config.settings_of(mode)
+        for option in rule_settings(mode):
+            value = settings.get(option.name)
+            # Whole-number options are int widgets (a number input refuses mixed int and float).
+            values[f"o_{mode}_{option.name}"] = (
+                None if value is None else int(value) if option.integer else float(value)
+            )
     return values
+
+
+def rule_widget_options(get: WidgetGet, paths: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """The rule settings the option widgets show (a widget not drawn yet keeps the default)."""
+    chosen: dict[str, dict[str, float]] = {}
+    for mode in paths:
+        values = {}
+        for option in rule_settings(mode):
+            value = get(f"o_{mode}_{option.name}")
+            if value is not None:
+                values[option.name] = float(value)
+        chosen[mode] = values
+    return chosen
 
 
 def explorer_from_widget_values(get: WidgetGet) -> ExplorerConfig:
     """The ExplorerConfig the widgets show (``get(name)`` is a widget's value)."""
     name = str(get("landscape"))
     scape = get_landscape(name)
+    wanted = set(get("paths") or ())
+    paths = tuple(mode for mode in path_modes() if mode in wanted)[:MAX_PATHS]
     return ExplorerConfig(
         landscape=name,
         params={spec.name: float(get(f"p_{name}_{spec.name}")) for spec in scape.params},
@@ -552,7 +728,8 @@ def explorer_from_widget_values(get: WidgetGet) -> ExplorerConfig:
         threshold=float(get("c")),
         steps=int(get("steps")),
         optimizer=optimizer_name(get("opt")),
-        paths=tuple(mode for mode in path_modes() if get(f"show_{mode}")),
+        paths=paths,
+        rule_options=rule_widget_options(get, paths),
         view3d=bool(get("view3d")),
         present=bool(get("present")),
         scrub=widget_choice(get("scrub") or "", SCRUB_CHOICES, ""),
@@ -572,6 +749,7 @@ def sweep_widget_values(view: SweepView) -> dict[str, object]:
         "res": view.resolution,
         "paint": view.paint,
         "dclip": view.diagram_clip,
+        "paths": list(e.paths),
     }
     values.update({f"p_{e.landscape}_{name}": value for name, value in e.params.items()})
     return values
@@ -589,11 +767,15 @@ def sweep_from_widget_values(get: WidgetGet, base: ExplorerConfig) -> SweepView:
         steps=int(get("steps")),
         optimizer=optimizer_name(get("opt")),
     )
+    wanted = set(get("paths") or ())
+    paths = tuple(mode for mode in path_modes() if mode in wanted)[:MAX_PATHS]
+    # A rule keeps the settings it has (from the link or the Explorer); one just added, its defaults.
+    explorer = replace(explorer, paths=paths, rule_options=dict(explorer.rule_options))
     return SweepView(
         explorer=explorer,
         resolution=int(get("res")),
         paint=widget_choice(get("paint"), SWEEP_PAINTS, SweepView.paint),
-        diagram_clip=widget_choice(get("dclip") or "norm", DIAGRAM_CLIPS, "norm"),
+        diagram_clip=widget_choice(get("dclip") or "norm", diagram_clips(), "norm"),
     )
 
 

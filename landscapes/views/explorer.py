@@ -10,12 +10,12 @@ import numpy as np
 from ..core.engine import ClipMode, Trajectory, simulate_many, simulate_modes
 from ..core.outcomes import OUTCOME_LABELS, OUTCOMES, TRAIN_FRACTION, classify, train_tolerance
 from ..core.registry import Window
-from .config import LR_CHOICES, PATH_MODES, THRESHOLD_CHOICES, ExplorerConfig
+from .config import LR_CHOICES, PATH_MODES, THRESHOLD_CHOICES, ExplorerConfig, own_threshold
 
 
 @dataclass(frozen=True)
 class ExplorerRuns:
-    """The three runs of one configuration (every mode, even those hidden)."""
+    """The runs of one configuration: the built-in rules (even hidden) and every shown rule."""
 
     config: ExplorerConfig
     runs: dict[str, Trajectory]
@@ -38,9 +38,10 @@ def run_modes(config: ExplorerConfig, modes: tuple[str, ...] | None = None) -> E
         np.asarray(config.start),
         config.lr,
         config.steps,
-        config.threshold,
+        {mode: config.threshold_of(mode) for mode in modes},
         config.optimizer,
         tuple(modes),
+        clip_options={mode: config.clip_options_of(mode) for mode in modes},
         **config.params,
     )
     return ExplorerRuns(config=config, runs=runs, window=config.scape.window)
@@ -58,18 +59,21 @@ class SettingSweep:
 
 
 def sweep_setting(config: ExplorerConfig, setting: str) -> SettingSweep:
-    """Every value of the threshold (or learning rate) slider, one batched call per mode."""
+    """Every value of the threshold (or learning rate) slider, one batched call per mode.
+
+    A rule whose threshold is its own setting (a percentile, a z limit) keeps it
+    while c is swept, as the unclipped path does: one run serves every frame."""
     if setting not in ("c", "lr"):
         raise ValueError(f"setting must be 'c' or 'lr', got {setting!r}")
     values = THRESHOLD_CHOICES if setting == "c" else LR_CHOICES
     runs: dict[str, list[Trajectory]] = {}
     for mode in config.paths:
-        if setting == "c" and mode == "none":
-            # The threshold does not touch the unclipped path: one run serves every frame.
-            runs[mode] = [run_modes(config, ("none",)).runs["none"]]
+        if setting == "c" and (mode == "none" or own_threshold(mode)):
+            # The threshold c does not touch this path: one run serves every frame.
+            runs[mode] = [run_modes(config, (mode,)).runs[mode]]
             continue
         lrs = np.asarray(config.lr if setting == "c" else values)
-        thresholds = np.asarray(values if setting == "c" else config.threshold)
+        thresholds = np.asarray(values if setting == "c" else config.threshold_of(mode))
         runs[mode] = simulate_many(
             config.landscape,
             np.asarray(config.start),
@@ -79,6 +83,7 @@ def sweep_setting(config: ExplorerConfig, setting: str) -> SettingSweep:
             # Any registered rule, not only the built-ins the core's Literal lists.
             clip=cast(ClipMode, mode),
             optimizer=config.optimizer,
+            clip_options=config.clip_options_of(mode),
             **config.params,
         )
     return SettingSweep(config=config, setting=setting, values=values, runs=runs, window=config.scape.window)

@@ -29,7 +29,9 @@ from .config import ExplorerConfig, from_query, to_query
 from .explorer import run_outcome
 
 FORMAT_NAME = "cliffs-trajectories"
-FORMAT_VERSION = 2  # 2: the settings are stored in their URL form; each run has its outcome
+FORMAT_VERSION = 3  # 2: the settings in their URL form, each run's outcome; 3: each rule's options
+#: Versions the reader still accepts (a version-2 file has no rule options: the defaults).
+READABLE_VERSIONS = (2, 3)
 
 
 def _columns(names: tuple[str, str]) -> list[str]:
@@ -205,7 +207,19 @@ _RUN_FIELDS = (
     "dtype",
     "diverged_at",
     "reason",
+    "clip_options",
+    "optimizer_options",
+    "noise",
 )
+
+
+def _options_in(values: Mapping[str, float | None] | None) -> dict[str, float] | None:
+    return None if values is None else {k: math.inf if v is None else float(v) for k, v in values.items()}
+
+
+def _thresholds_out(values) -> list[float | None]:
+    """A rule's threshold at each step; null for infinity (no threshold yet, or none at all)."""
+    return [None if math.isinf(v) else float(v) for v in np.asarray(values, dtype=float)]
 
 
 def _config_to_dict(config: ExplorerConfig) -> dict[str, str]:
@@ -222,6 +236,14 @@ def _config_from_dict(data: Mapping) -> ExplorerConfig:
 
 def _run_settings(run: Trajectory) -> dict[str, object]:
     settings = {key: getattr(run, key) for key in _RUN_FIELDS}
+    for key in ("clip_options", "optimizer_options", "noise"):
+        value = settings[key]
+        # An infinite option (ZClip's max_norm: no cap) is written as null.
+        if value is not None:
+            settings[key] = dict(zip(value, _thresholds_out(list(value.values())), strict=True))
+    # Each rule's own threshold at each step (AutoClip's percentile, ZClip's band, AGC's bound).
+    settings["clip_threshold"] = _thresholds_out(np.asarray(run.clip_threshold))
+    settings["spiked"] = [bool(v) for v in np.asarray(run.spiked)]
     settings["landscape_params"] = dict(run.landscape_params)
     # The outcome class in the words the Explorer and the Sweeps use (derived; not read back).
     scape = get_landscape(run.landscape)
@@ -288,9 +310,10 @@ def runs_from_json(text: str) -> ExportedRuns:
         raise ValueError(f"not JSON: {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise ValueError(f"not a {FORMAT_NAME} document")
-    if document.get("version") != FORMAT_VERSION:
+    if document.get("version") not in READABLE_VERSIONS:
         raise ValueError(
-            f"unsupported version {document.get('version')!r} (this reader knows {FORMAT_VERSION})"
+            f"unsupported version {document.get('version')!r} (this reader knows "
+            f"{', '.join(map(str, READABLE_VERSIONS))})"
         )
     columns = document["columns"]
     names = (columns[2], columns[3])
@@ -331,6 +354,17 @@ def runs_from_json(text: str) -> ExportedRuns:
             landscape_params=dict(meta["landscape_params"]),
             steps_requested=meta["steps_requested"],
             dtype=meta["dtype"],
+            clip_options=_options_in(meta.get("clip_options")) or {},
+            optimizer_options=_options_in(meta.get("optimizer_options")) or {},
+            noise=_options_in(meta.get("noise")),
+            clip_threshold=(
+                None
+                if meta.get("clip_threshold") is None
+                else np.array(
+                    [math.inf if v is None else float(v) for v in meta["clip_threshold"]], dtype=dtype
+                )
+            ),
+            spiked=None if meta.get("spiked") is None else np.array(meta["spiked"], dtype=bool),
         )
     config = document.get("config")
     return ExportedRuns(runs=runs, config=None if config is None else _config_from_dict(config))
