@@ -363,3 +363,11 @@ def test_per_variable_clipping_says_it_is_value_clipping_here():
     at = explorer({"paths": "value,per_variable"})
     assert_clean(at)
     assert any("it is value clipping" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("optimizer", list(cf.OPTIMIZERS))
+def test_every_registered_optimizer_from_a_link_runs(optimizer):
+    """The sidebar offers the optimizer registry, so an optimizer a link names is the one that runs."""
+    at = explorer({"opt": optimizer, "paths": "none,norm,clip_update"})
+    assert_clean(at)
+    assert at.session_state["ex_opt"] == optimizer and at.query_params["opt"] == optimizer

@@ -200,7 +200,8 @@ def presentation_style() -> None:
     st.html(PRESENTATION_CSS)
 
 
-OPTIMIZER_NAMES = {"sgd": "plain", "momentum": "momentum", "adam": "Adam"}
+#: Short button labels; any other registered optimizer shows its registry name.
+OPTIMIZER_NAMES = {"sgd": "plain", "momentum": "momentum", "adam": "Adam", "adamw": "AdamW"}
 
 
 def descent_controls(prefix: str, on_landscape_change: Callable[[], None]) -> None:
@@ -252,8 +253,8 @@ def descent_controls(prefix: str, on_landscape_change: Callable[[], None]) -> No
     st.slider("steps", *cf.STEPS_RANGE, key=f"{prefix}steps")
     st.segmented_control(
         "optimizer",
-        list(OPTIMIZER_NAMES),
+        list(ls.OPTIMIZERS),  # the optimizer registry: every optimizer a link can name has a button
         key=f"{prefix}opt",
         required=True,
-        format_func=lambda name: OPTIMIZER_NAMES[name],
+        format_func=lambda name: OPTIMIZER_NAMES.get(str(name), str(name)),
     )
