@@ -142,13 +142,19 @@ class ClassStore:
         join_limit: Limit = JOIN_LIMIT,
         submit_limit: Limit = SUBMIT_LIMIT,
     ):
-        self.engine = engine if engine is not None else make_engine(url)
+        own_engine = engine is None
+        self.engine = make_engine(url) if engine is None else engine
         self._write_engine = writing(self.engine)
         self.clock = clock
         self.idle_seconds = float(idle_seconds)
         self.join_limiter = RateLimiter(join_limit, clock=clock, what="join attempts")
         self.submit_limiter = RateLimiter(submit_limit, clock=clock, what="guesses")
-        migrate(self.engine)
+        try:
+            migrate(self.engine)
+        except Exception:
+            if own_engine:
+                self.engine.dispose()
+            raise
 
     # -- plumbing -------------------------------------------------------------------------------
 
