@@ -23,8 +23,8 @@ def join_link(base_url: str, code: str) -> str:
 
 
 def join_qr(link: str) -> segno.QRCode:
-    """The QR code of ``link`` (error correction M: readable off a projector, still small)."""
-    return segno.make_qr(link, error="m", boost_error=False)
+    """The QR code of ``link`` (error correction at least M; raised while the size allows)."""
+    return segno.make_qr(link, error="m")
 
 
 def join_qr_svg(link: str, scale: int = 8) -> bytes:
