@@ -68,7 +68,15 @@ class TempPostgres:
         self.user = "cliffs"
         self.folder: Path | None = None
         self._bin = postgres_bin()
-        self._run_as = _server_user()
+        self.run_as = _server_user()
+
+    @classmethod
+    def attach(cls, folder: Path, port: int, run_as: str | None) -> TempPostgres:
+        """The server another process started in ``folder`` (so that this one can stop it)."""
+        server = cls(port=port)
+        server.folder = Path(folder)
+        server.run_as = run_as
+        return server
 
     @property
     def url(self) -> str:
@@ -82,7 +90,7 @@ class TempPostgres:
             [str(self._bin / args[0]), *args[1:]],
             cwd=self.folder,
             env=env,
-            user=self._run_as,
+            user=self.run_as,
             capture_output=True,
             text=True,
             check=check,
@@ -93,8 +101,8 @@ class TempPostgres:
         if self._bin is None:
             raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
         self.folder = Path(tempfile.mkdtemp(prefix="cliffs-pg-"))
-        if self._run_as is not None:
-            shutil.chown(self.folder, user=self._run_as)
+        if self.run_as is not None:
+            shutil.chown(self.folder, user=self.run_as)
         data = self.folder / "data"
         args = ["initdb", "-D", str(data), "-U", self.user, "-E", "UTF8", "--locale=C", "--auth-local=trust"]
         if self.password is None:
@@ -102,8 +110,8 @@ class TempPostgres:
         else:
             pwfile = self.folder / "pw"
             pwfile.write_text(self.password + "\n")
-            if self._run_as is not None:
-                shutil.chown(pwfile, user=self._run_as)
+            if self.run_as is not None:
+                shutil.chown(pwfile, user=self.run_as)
             args += ["--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
         try:
             self._run(*args)
