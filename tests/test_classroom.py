@@ -8,6 +8,7 @@ import base64
 import math
 import threading
 import time
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl, urlencode
 
@@ -677,6 +678,20 @@ def test_replicas_starting_together_create_the_schema_once(db_url, clock):
     finally:
         for s in stores:
             s.engine.dispose()
+
+
+def test_the_readme_and_docstrings_state_the_real_settings():
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    assert f"`{CODE_ALPHABET}`" in readme
+    assert f"({ctext.SECRET_BYTES * 8} random bits" in readme and ctext.SECRET_BYTES * 8 >= 128
+    hours = IDLE_SECONDS / 3600
+    assert hours == int(hours) and f"expires after {int(hours)} hours without" in readme
+    join, submit = classroom.JOIN_LIMIT, classroom.SUBMIT_LIMIT
+    assert f"Join attempts ({join.burst}, then one per {join.every:g} s)" in readme
+    every = "second" if submit.every == 1 else f"{submit.every:g} s"
+    assert f"submissions ({submit.burst}, then one per {every})" in readme
+    assert f"one of {round(len(CODE_ALPHABET) ** 6 / 1e6)} million" in " ".join(ctext.__doc__.split())
+    assert f"at most {classroom.MAX_NAME_LENGTH} characters" in readme
 
 
 def test_the_package_exports_what_its_all_names():
