@@ -8,8 +8,8 @@ import base64
 import math
 import threading
 import time
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
