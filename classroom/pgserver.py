@@ -52,6 +52,11 @@ def _server_user() -> str | None:
     )
 
 
+def _others_can_enter(folder: Path) -> bool:
+    """Whether every folder on the way to ``folder`` lets other users pass (``o+x``)."""
+    return all(part.stat().st_mode & 0o001 for part in [folder, *folder.parents])
+
+
 class TempPostgres:
     """``with TempPostgres() as pg: pg.url`` -- a fresh server and database, deleted on exit.
 
@@ -100,7 +105,10 @@ class TempPostgres:
     def start(self) -> TempPostgres:
         if self._bin is None:
             raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
-        self.folder = Path(tempfile.mkdtemp(prefix="cliffs-pg-"))
+        base = Path(tempfile.gettempdir())
+        if self.run_as is not None and not _others_can_enter(base):
+            base = Path("/tmp")  # e.g. TMPDIR=/root/tmp: the server's user could not reach its folder
+        self.folder = Path(tempfile.mkdtemp(prefix="cliffs-pg-", dir=base))
         if self.run_as is not None:
             shutil.chown(self.folder, user=self.run_as)
         data = self.folder / "data"
