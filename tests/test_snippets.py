@@ -99,7 +99,9 @@ def test_pytorch_clips_after_backward_and_before_step(i, mode):
         assert "1e-6" in code  # the epsilon difference is pointed out
 
 
-@pytest.mark.parametrize("mode", ["norm_torch", "per_variable", "normalize", "agc", "autoclip", "zclip", "skip"])
+@pytest.mark.parametrize(
+    "mode", ["norm_torch", "per_variable", "normalize", "agc", "autoclip", "zclip", "skip"]
+)
 @pytest.mark.parametrize("framework", ["pytorch", "tensorflow"])
 def test_hand_written_rules_act_between_the_gradient_and_the_step(framework, mode):
     code = _code(4 if mode in ("agc", "autoclip", "zclip", "normalize") else 0, framework, mode)
@@ -114,7 +116,9 @@ def test_hand_written_rules_act_between_the_gradient_and_the_step(framework, mod
 @pytest.mark.parametrize("framework", ["pytorch", "keras", "tensorflow"])
 def test_clip_update_rescales_the_step_the_optimizer_took(framework):
     code = _code(1, framework, "clip_update")
-    step = {"pytorch": "optimizer.step()", "keras": "super().apply(", "tensorflow": "apply_gradients("}[framework]
+    step = {"pytorch": "optimizer.step()", "keras": "super().apply(", "tensorflow": "apply_gradients("}[
+        framework
+    ]
     assert code.index("before = ") < code.index(step) < code.index("factor = clip_factor(norm, 0.05 * 0.5)")
 
 
@@ -250,7 +254,10 @@ def test_the_optax_snippet_reproduces_the_app_for_every_rule(mode):
         (replace(ExplorerConfig().with_landscape("ravine"), steps=40, lr=0.05, optimizer="momentum"), "norm"),
         (replace(ExplorerConfig().with_landscape("staircase"), steps=40, lr=0.05, optimizer="adam"), "value"),
         (replace(ExplorerConfig().with_landscape("staircase"), steps=40, lr=0.05, optimizer="adamw"), "norm"),
-        (replace(ExplorerConfig().with_landscape("ravine"), steps=30, lr=0.05, optimizer="adam"), "clip_update"),
+        (
+            replace(ExplorerConfig().with_landscape("ravine"), steps=30, lr=0.05, optimizer="adam"),
+            "clip_update",
+        ),
         (replace(ExplorerConfig(), steps=30, optimizer="adamw", lr=0.02), "skip"),
     ],
     ids=["ravine-momentum", "staircase-adam", "staircase-adamw", "ravine-adam-after", "adamw-skip"],
@@ -362,8 +369,8 @@ def test_explicit_momentum_wins():
 
 
 def test_notes_explain_the_differences():
-    def notes(framework, mode, config=ExplorerConfig()):
-        return " ".join(ls.code_snippet(config, framework, mode).notes)
+    def notes(framework, mode):
+        return " ".join(ls.code_snippet(ExplorerConfig(), framework, mode).notes)
 
     assert "1e-6" in notes("pytorch", "norm")
     assert "clipnorm" in notes("keras", "norm") and "global_clipnorm" in notes("keras", "norm")
