@@ -644,6 +644,30 @@ PRESETS: tuple[Preset, ...] = (
 )
 
 
+#: The "noisy data" preset's gradient noise: no Gaussian part, a spike (x 100) on one step in twenty.
+NOISY_DATA_NOISE = {"sigma": 0.0, "spike_prob": 0.05, "spike_scale": 100.0, "seed": 0}
+
+PRESETS = (
+    *PRESETS,
+    Preset(
+        "noisy",
+        "Noisy data: clipping against gradient spikes",
+        "Without noise every path here trains. Now one step in twenty, on average, has its gradient "
+        "multiplied by 100, as a bad batch would. The spike at step 20 throws plain descent off the map "
+        "for good. Norm and value clipping cap each spiked step at lr·c (value clipping: √2 times that) "
+        "and train; skipping the long steps trains too. ZClip is still in its 25-step warm-up when the "
+        "spikes at steps 14 and 20 arrive, so it is thrown exactly like plain descent.",
+        ExplorerConfig(
+            start=(6.0, -1.5),
+            lr=1.0,
+            steps=200,
+            paths=("none", "value", "norm", "zclip", "skip"),
+            noise=NOISY_DATA_NOISE,
+        ),
+    ),
+)
+
+
 def preset(key: str) -> Preset:
     for item in PRESETS:
         if item.key == key:
