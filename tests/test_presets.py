@@ -316,3 +316,21 @@ def test_float32_overflow_is_reported_per_rule():
     assert "Norm clipping turns the inf into NaN" in text and "Value clipping stays finite" in text
     assert "value clipping gives (0.05, 0.05)" in text and "skip large steps drops the step" in text
     assert number_format_notes(run_modes(replace(config, dtype="float64"))) == []
+
+
+def test_the_history_chart_marks_each_spiked_step():
+    from landscapes import figures
+
+    config = replace(cf.preset("noisy").config, steps=60)
+    result = run_modes(config)
+    spiked = [int(k) for k in np.flatnonzero(result.runs["none"].spiked)]
+    assert spiked  # the preset's noise spikes within 60 steps
+    spec = figures.history_figure(result)
+    assert [shape["x0"] for shape in spec["layout"]["shapes"]] == spiked
+    (marks,) = [t for t in spec["data"] if t.get("name") == "spiked step (gradient noise)"]
+    assert set(marks["x"]) == set(spiked) and marks["yaxis"] == "y2"
+    for x, y in zip(marks["x"], marks["y"], strict=True):  # on a shown path's gradient norm
+        assert any(np.isclose(y, result.runs[m].grad_norm[x]) for m in config.paths)
+    quiet = figures.history_figure(run_modes(replace(config, noise=None)))
+    assert "shapes" not in quiet["layout"]
+    assert not [t for t in quiet["data"] if t.get("name") == "spiked step (gradient noise)"]
