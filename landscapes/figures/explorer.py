@@ -1056,9 +1056,10 @@ def _spike_marks(result: ExplorerRuns, data: list[Spec]) -> list[Spec]:
     xs, ys = [], []
     for run in result.visible().values():
         for k in steps:
-            if k < run.steps_taken:
+            # Only where the norm can sit on the log axis (a dead path's zero gradient has no place).
+            if k < run.steps_taken and np.isfinite(run.grad_norm[k]) and run.grad_norm[k] > 0:
                 xs.append(k)
-                ys.append(float(max(run.grad_norm[k], np.finfo(float).tiny)))
+                ys.append(float(run.grad_norm[k]))
     data.append(
         {
             "type": "scatter",
