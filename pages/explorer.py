@@ -12,7 +12,7 @@ import landscapes as ls
 import ui
 from landscapes import figures
 from landscapes.core.clipping import CLIP_SPECS, MODE_LABELS
-from landscapes.lessons.narrate import narrate
+from landscapes.lessons.narrate import narrate, number_format_notes
 from landscapes.views import config as cf
 from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
 
@@ -122,6 +122,37 @@ def rule_controls() -> None:
             st.caption(f"Source: {spec.source}")
 
 
+def teaching_toggles() -> None:
+    """The number format (float32 as a teaching toggle) and gradient noise, with its four settings."""
+    st.toggle(
+        "Compute in float32",
+        key="ex_float32",
+        help="Most training runs in float32 (about 7 digits, largest number about 3.4e38); the app "
+        "computes in float64 by default. Near a wall float32 gradients are off by a few percent, and a "
+        "long throw can overflow: the page then says which path diverged, and at which step.",
+    )
+    st.toggle(
+        "Noisy gradients",
+        key="ex_noise_on",
+        help="Adds reproducible noise to every gradient, as minibatches do: Gaussian noise of scale σ, "
+        "and now and then a spike that multiplies the gradient (a bad batch). The same seed gives the "
+        "same noise on every path.",
+    )
+    if ss.get("ex_noise_on"):
+        left, right = st.columns(2)
+        left.number_input("σ (Gaussian)", min_value=0.0, key="ex_noise_sigma", format="%g", step=0.01)
+        right.number_input(
+            "spike probability",
+            min_value=0.0,
+            max_value=1.0,
+            key="ex_noise_spike_prob",
+            format="%g",
+            step=0.01,
+        )
+        left.number_input("spike scale", key="ex_noise_spike_scale", format="%g", step=10.0)
+        right.number_input("seed", min_value=0, max_value=2**32 - 1, key="ex_noise_seed", step=1)
+
+
 def controls() -> None:
     with st.sidebar:
         ui.descent_controls("ex_", on_landscape_change)
@@ -134,6 +165,8 @@ def controls() -> None:
 
         st.subheader("Paths")
         rule_controls()
+        st.subheader("Numbers")
+        teaching_toggles()
         st.toggle("3-D view", key="ex_view3d")
         st.toggle(
             "Predict, then reveal",
@@ -206,12 +239,15 @@ def take_home(result) -> None:
         )
         snippets = ls.code_snippets(config)
         frameworks = list(dict.fromkeys(framework for framework, _ in snippets))
+        modes = ls.lessons.snippets.snippet_modes(config)  # every shown rule
+        if ss.get("ex_snippet_mode") not in modes:
+            ss.ex_snippet_mode = "norm" if "norm" in modes else modes[-1]
         mode = st.radio(
             "clipping rule",
-            ["norm", "value"],
+            modes,
             horizontal=True,
             key="ex_snippet_mode",
-            format_func={"norm": "norm clipping", "value": "value clipping"}.get,
+            format_func=MODE_LABELS.__getitem__,
         )
         tabs = st.tabs([ls.FRAMEWORK_LABELS.get(f, f) for f in frameworks])
         for tab, framework in zip(tabs, frameworks, strict=True):
@@ -316,6 +352,8 @@ def render() -> None:
             st.markdown("*The story of this run is told once you have placed your guess.*")
         else:
             st.markdown("\n\n".join(narrate(result)))
+        for line in number_format_notes(shown):  # float32 only: computed from the runs
+            st.caption(line)
         if config.landscape == "pascanu" and not present:
             w, b = config.start
             st.page_link(

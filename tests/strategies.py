@@ -59,4 +59,17 @@ def explorer_configs(draw) -> cf.ExplorerConfig:
         present=draw(st.booleans()),
         scrub=draw(st.sampled_from(cf.SCRUB_CHOICES)),
         predict=draw(st.booleans()),
+        dtype=draw(st.sampled_from(cf.DTYPES)),
+        noise=draw(st.none() | noise_settings()),
     )
+
+
+@st.composite
+def noise_settings(draw) -> dict[str, float]:
+    """Any valid gradient noise (floats anywhere in their range, any seed)."""
+    return {
+        "sigma": draw(st.floats(0, 1e6, allow_subnormal=False)),
+        "spike_prob": draw(st.floats(0, 1, allow_subnormal=False)),
+        "spike_scale": draw(st.floats(-1e6, 1e6, allow_subnormal=False)),
+        "seed": draw(st.integers(0, 2**32 - 1)),
+    }

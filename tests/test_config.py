@@ -164,3 +164,59 @@ def test_widgets_show_the_settings_exactly(config):
     """The sidebar's widgets laid out from a view read back as that view (the Explorer's protocol)."""
     values = cf.explorer_widget_values(config)
     assert cf.explorer_from_widget_values(values.get) == config
+
+
+# --- the teaching toggles: number format and gradient noise -----------------------------
+
+
+def test_float32_and_noise_travel_exactly_and_the_defaults_are_not_written():
+    plain = cf.to_query(cf.ExplorerConfig())
+    assert "dtype" not in plain and "noise" not in plain
+    query = {"dtype": "float32", "noise": "sigma:0.1,spike_prob:0.05,spike_scale:20,seed:0"}
+    config, notices = cf.from_query(query)
+    assert notices == [] and config.dtype == "float32"
+    assert config.noise_settings == {"sigma": 0.1, "spike_prob": 0.05, "spike_scale": 20.0, "seed": 0.0}
+    written = cf.to_query(config)
+    assert written["dtype"] == "float32" and written["noise"] == query["noise"]
+    # Exact floats: 0.1 + 0.2 comes back as itself, not as 0.3.
+    odd = cf.ExplorerConfig(noise={"sigma": 0.1 + 0.2, "spike_prob": 1 / 3, "seed": 7})
+    assert cf.from_query(cf.to_query(odd)) == (odd, [])
+    assert "sigma:0.30000000000000004" in cf.to_query(odd)["noise"]
+
+
+def test_noise_that_changes_nothing_is_off():
+    """sigma 0 and no spikes is exactly the noiseless run: the view says so by having no noise."""
+    assert cf.ExplorerConfig(noise={"sigma": 0, "spike_prob": 0, "seed": 3}).noise is None
+    config, notices = cf.from_query({"noise": "sigma:0,spike_prob:0"})
+    assert config.noise is None and notices == [] and "noise" not in cf.to_query(config)
+    # a partial setting is filled with the engine's defaults
+    config, _ = cf.from_query({"noise": "spike_prob:0.5"})
+    assert config.noise_settings == {"sigma": 0.0, "spike_prob": 0.5, "spike_scale": 10.0, "seed": 0.0}
+
+
+def test_bad_noise_and_dtype_become_notices():
+    config, notices = cf.from_query(
+        {"dtype": "float16", "noise": "sigma:-1,spike_prob:2,foo:3,seed:1.5,spike_scale:x,sigma"}
+    )
+    assert config.dtype == "float64" and config.noise is None
+    assert len(notices) == 7
+    assert "float16" in notices[0] and "sigma" in notices[1] and "spike_prob" in notices[2]
+    assert "'foo:3'" in notices[3] and "seed" in notices[4] and "spike_scale" in notices[5]
+
+
+@given(st.text(max_size=40))
+def test_any_noise_text_never_raises_and_stays_valid(raw):
+    from landscapes.core.stepper import check_noise
+
+    config, notices = cf.from_query({"noise": raw, "dtype": raw})
+    assert config.dtype in cf.DTYPES
+    assert config.noise is None or check_noise(config.noise_settings) == config.noise_settings
+    assert all(isinstance(n, str) and n for n in notices)
+
+
+def test_the_sweeps_page_does_not_carry_the_teaching_toggles():
+    """The Sweeps page maps exact float64 descents, so its link and view hold neither toggle."""
+    noisy = cf.ExplorerConfig(dtype="float32", noise={"sigma": 0.1})
+    view, notices = cf.sweep_from_query(cf.to_query(noisy))
+    assert notices == [] and view.explorer.dtype == "float64" and view.explorer.noise is None
+    assert not {"dtype", "noise"} & set(cf.sweep_to_query(cf.SweepView(explorer=noisy)))

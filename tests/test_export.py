@@ -96,7 +96,7 @@ def test_json_round_trip_is_exact(explorer_runs):
 def test_json_layout(explorer_runs):
     config, runs = explorer_runs
     document = json.loads(ls.runs_to_json(runs, config))
-    assert document["format"] == "cliffs-trajectories" and document["version"] == 3
+    assert document["format"] == "cliffs-trajectories" and document["version"] == 4
     assert document["config"] == ls.views.config.to_query(config)  # the URL form, nothing dropped
     assert document["config"]["lr"] == "0.5" and document["config"]["T"] == "50"
     assert [document["runs"][m]["outcome"] for m in ("none", "value", "norm")] == [
@@ -261,3 +261,34 @@ def test_any_rule_with_its_options_and_thresholds_round_trips():
         for f in fields(run):
             if f.name not in ARRAYS:
                 assert getattr(again, f.name) == getattr(run, f.name), f.name
+
+
+def test_json_carries_the_number_format_and_the_noise():
+    """Version 4: the settings' dtype and noise travel with the runs, which were computed with them."""
+    from landscapes.views.config import preset
+    from landscapes.views.explorer import run_modes
+
+    config = replace(preset("noisy").config, dtype="float32", steps=30)
+    runs = run_modes(config).runs
+    document = json.loads(ls.runs_to_json(runs, config))
+    assert document["version"] == 4 == ls.views.export.FORMAT_VERSION
+    assert document["config"]["dtype"] == "float32"
+    assert document["config"]["noise"] == "sigma:0,spike_prob:0.05,spike_scale:100,seed:0"
+    for mode, run in runs.items():
+        meta = document["runs"][mode]
+        assert meta["dtype"] == "float32" and meta["noise"] == dict(config.noise)
+        assert meta["spiked"] == [bool(v) for v in run.spiked] and any(meta["spiked"])
+    back = ls.runs_from_json(ls.runs_to_json(runs, config))
+    assert back.config == config
+    for mode, run in runs.items():
+        assert back.runs[mode].params.dtype == np.float32
+        assert np.array_equal(back.runs[mode].params, run.params)
+        assert np.array_equal(back.runs[mode].spiked, run.spiked) and back.runs[mode].noise == run.noise
+
+
+def test_version_3_files_are_still_read_as_float64_without_noise(explorer_runs):
+    config, runs = explorer_runs
+    document = json.loads(ls.runs_to_json(runs, config))
+    document["version"] = 3
+    back = ls.runs_from_json(json.dumps(document))
+    assert back.config == config and back.config.dtype == "float64" and back.config.noise is None

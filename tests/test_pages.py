@@ -365,3 +365,94 @@ def test_learn_beyond_a_fixed_threshold_tells_each_story(story):
     expected = words.beyond_sentences(run_modes(words.beyond_story(story).config))
     text = " ".join(m.value for m in at.markdown)
     assert all(line in text for line in expected)
+
+
+# --- Explorer: the teaching toggles and the code panel ---------------------------------
+
+
+def _explorer_text(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+def test_explorer_with_noise_from_a_link():
+    noise = "sigma:0,spike_prob:0.05,spike_scale:100,seed:0"
+    query = {
+        "start": "6,-1.5",
+        "lr": "1",
+        "steps": "200",
+        "paths": "none,value,norm,zclip,skip",
+        "noise": noise,
+    }
+    at = page("pages/explorer.py", query)
+    clean(at)
+    assert at.query_params["noise"] == [noise] or at.query_params["noise"] == noise
+    assert at.toggle(key="ex_noise_on").value is True
+    assert at.number_input(key="ex_noise_spike_scale").value == 100
+    text = _explorer_text(at)
+    assert "**Gradient noise is on** (seed 0)" in text
+    assert "spiked steps" in "".join(h.body for h in at.get("html"))
+    # switching the noise off: the narration no longer mentions it and the link drops it
+    at.toggle(key="ex_noise_on").set_value(False).run()
+    clean(at)
+    assert "noise" not in at.query_params and "Gradient noise is on" not in _explorer_text(at)
+
+
+def test_explorer_noise_controls_change_the_run_and_the_link():
+    at = page("pages/explorer.py")
+    at.toggle(key="ex_noise_on").set_value(True).run()
+    clean(at)
+    at.number_input(key="ex_noise_seed").set_value(7).run()
+    clean(at)
+    written = at.query_params["noise"]
+    written = written[0] if isinstance(written, list) else written
+    assert written == "sigma:0,spike_prob:0.05,spike_scale:20,seed:7"
+
+
+def test_explorer_float32_reports_the_overflow():
+    query = {
+        "landscape": "ravine",
+        "steepness": "100",
+        "start": "2.9,2.6",
+        "lr": "10",
+        "c": "0.05",
+        "steps": "200",
+        "dtype": "float32",
+    }
+    at = page("pages/explorer.py", query)
+    clean(at)
+    assert at.toggle(key="ex_float32").value is True
+    run32 = ls.simulate("ravine", (2.9, 2.6), 10.0, 200, "none", dtype="float32", steepness=100.0)
+    run64 = ls.simulate("ravine", (2.9, 2.6), 10.0, 200, "none", steepness=100.0)
+    text = _explorer_text(at)
+    assert f"No clipping: in float32 it {run32.reason}" in text
+    assert f"diverged at step {run64.diverged_at}" in text
+    assert "Norm clipping turns the inf into NaN" in text
+    at.toggle(key="ex_float32").set_value(False).run()
+    clean(at)
+    assert "dtype" not in at.query_params and "in float32 it" not in _explorer_text(at)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"noise": "sigma:-1,spike_prob:7,seed:x"}, {"dtype": "float16"}, {"noise": "nonsense"}],
+    ids=["bad-values", "bad-dtype", "nonsense"],
+)
+def test_explorer_bad_noise_or_dtype_gives_a_notice(query):
+    at = page("pages/explorer.py", query)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.warning and "corrected" in at.warning[0].value
+
+
+def test_explorer_code_panel_offers_every_shown_rule():
+    paths = ("none", "norm", "agc", "autoclip", "skip")
+    at = page("pages/explorer.py", {"paths": ",".join(paths)})
+    at.toggle(key="ex_take_home").set_value(True).run()
+    clean(at)
+    radio = at.radio(key="ex_snippet_mode")
+    assert tuple(radio.options) == tuple(ls.core.clipping.MODE_LABELS[m] for m in paths)
+    radio.set_value("autoclip").run()
+    clean(at)
+    codes = [c.value for c in at.code]
+    assert len(codes) == len(ls.FRAMEWORKS)
+    assert all("AutoClip" in code for code in codes)
+    assert "class AutoClip:" in codes[0] and "autoclip(percentile=10.0" in codes[-1]

@@ -10,7 +10,7 @@ from landscapes.core.objectives import pascanu_wall_b
 from landscapes.core.outcomes import OUTCOMES
 from landscapes.lessons.narrate import decisive_step, narrate, turn_angle
 from landscapes.views import config as cf
-from landscapes.views.explorer import run_modes, run_outcome, summary_rows, tolerance_of
+from landscapes.views.explorer import outcome, run_modes, run_outcome, summary_rows, tolerance_of
 
 
 def largest_trainable_lr(config: cf.ExplorerConfig, clip: str) -> float:
@@ -190,3 +190,148 @@ def test_runs_that_train_while_drifting_off_are_not_thrown(optimizer):
             if back
             else f"trains (off the map since step {left})"
         )
+
+
+def test_noisy_data_claims():
+    """Every claim of the "noisy data" caption, computed from its runs and the same runs without noise."""
+    item = cf.preset("noisy")
+    config = item.config
+    window, tolerance = config.scape.window, tolerance_of(config)
+    noisy = run_modes(config).runs
+    clean = run_modes(replace(config, noise=None)).runs
+    assert config.noise is not None and cf.from_query(cf.to_query(config)) == (config, [])
+    # "Without noise every path here trains."
+    assert all(run_outcome(clean[mode], window, tolerance) == "trains" for mode in config.paths)
+    # "one step in twenty ... multiplied by 100"
+    assert config.noise["spike_prob"] == 1 / 20 and config.noise["spike_scale"] == 100
+    assert config.noise["sigma"] == 0 and "one step in twenty" in item.caption and "by 100" in item.caption
+    # The noise depends only on the seed and the step: the same spikes on every path.
+    spiked = np.flatnonzero(noisy["none"].spiked)
+    for run in noisy.values():
+        assert np.array_equal(np.flatnonzero(run.spiked), spiked[spiked < run.steps_taken])
+    # "The spike at step 20 throws plain descent off the map for good."
+    plain = noisy["none"]
+    thrown_by = plain.left_window_at(window) - 1
+    assert thrown_by == 20 and plain.spiked[20] and "spike at step 20" in item.caption
+    assert run_outcome(plain, window, tolerance) == "thrown"
+    (x0, x1), (y0, y1) = window
+    assert np.all(
+        (plain.params[21:, 0] < x0)
+        | (plain.params[21:, 0] > x1)
+        | (plain.params[21:, 1] < y0)
+        | (plain.params[21:, 1] > y1)
+    )  # never back on the map
+    # "Norm and value clipping cap each spiked step at lr·c (value: √2 times that) and train"
+    for mode, bound in (("norm", 1.0), ("value", np.sqrt(2))):
+        run = noisy[mode]
+        cap = bound * config.lr * config.threshold
+        assert np.all(run.step_length[run.spiked] <= cap * (1 + 1e-12))
+        assert run.clipped[20]  # the spike that threw plain descent was clipped
+        assert run_outcome(run, window, tolerance) == "trains"
+    # "skipping the long steps trains too"
+    assert noisy["skip"].n_clipped > 0 and run_outcome(noisy["skip"], window, tolerance) == "trains"
+    # "ZClip is still in its 25-step warm-up when the spikes at steps 14 and 20 arrive ... thrown"
+    warmup = config.settings_of("zclip")["warmup"]
+    assert warmup == 25 and "25-step warm-up" in item.caption
+    assert list(spiked[spiked < warmup]) == [14, 20] and "steps 14 and 20" in item.caption
+    zclip = noisy["zclip"]
+    assert zclip.n_clipped == 0 and np.array_equal(zclip.params, plain.params)
+    assert run_outcome(zclip, window, tolerance) == "thrown"
+
+
+def test_noise_is_said_in_the_narration_and_the_summary():
+    config = cf.preset("noisy").config
+    result = run_modes(config)
+    spiked = np.flatnonzero(result.runs["none"].spiked)
+    first = narrate(result)[0]
+    assert first.startswith("**Gradient noise is on** (seed 0)")
+    assert f"{len(spiked)} of {config.steps} steps spiked" in first
+    assert "steps " + ", ".join(map(str, spiked[:6])) in first and "multiplied by 100" in first
+    assert all(row["spiked steps"] == len(spiked) for row in summary_rows(result))
+    quiet = run_modes(replace(config, noise=None))
+    assert "noise" not in narrate(quiet)[0] and "spiked steps" not in summary_rows(quiet)[0]
+
+
+def test_float32_overflow_is_reported_per_rule():
+    """A float32 view that overflows: each rule's reported outcome is the engine's, against float64."""
+    from landscapes.lessons.narrate import number_format_notes, overflow_outputs
+
+    paths = ("none", "value", "norm", "zclip", "skip")
+    config = replace(cf.preset("tenfold").config, dtype="float32", paths=paths)
+    result = run_modes(config)
+    notes = number_format_notes(result)
+    window, tolerance = config.scape.window, tolerance_of(config)
+    text = "\n".join(notes)
+    diverged = []
+    for mode in paths:
+        run32 = ls.simulate(
+            config.landscape,
+            config.start,
+            config.lr,
+            config.steps,
+            mode,
+            config.threshold_of(mode),
+            dtype="float32",
+            **config.params,
+        )
+        run64 = ls.simulate(
+            config.landscape,
+            config.start,
+            config.lr,
+            config.steps,
+            mode,
+            config.threshold_of(mode),
+            **config.params,
+        )
+        assert result.runs[mode].diverged_at == run32.diverged_at
+        if run32.diverged_at is not None:
+            diverged.append(mode)
+            # the caption quotes the step, and the float64 run's outcome
+
+            assert f"diverged at step {run32.diverged_at}" in text
+            assert f"in float64 the same run: {outcome(run64, window, tolerance)}." in text
+        else:
+            assert run_outcome(run32, window, tolerance) == run_outcome(run64, window, tolerance)
+    # The overflow: plain descent overflows float32 long before float64 (step 18 against 160).
+    plain32, plain64 = result.runs["none"], run_modes(replace(config, dtype="float64")).runs["none"]
+    assert plain32.diverged_at < plain64.diverged_at and "none" in diverged
+    assert (
+        "not finite" in plain32.reason
+        and float(np.finfo(np.float32).max)
+        < (float(plain64.params[plain32.diverged_at + 1, 0]) - 0.5) ** 2  # (u - 0.5)^2
+    )
+    assert set(diverged) == {"none", "zclip"}  # ZClip is still warming up when it overflows
+    # What each rule makes of an overflowed gradient, checked against optax in float32.
+    import jax.numpy as jnp
+    import optax
+
+    g = jnp.array([np.inf, 0.5], dtype=jnp.float32)
+    outputs = overflow_outputs(result)
+    assert set(outputs) == {"none", "value", "norm", "skip"}
+    by_optax_norm, _ = optax.clip_by_global_norm(config.threshold).update(g, optax.EmptyState())
+    by_optax_value, _ = optax.clip(config.threshold).update(g, optax.EmptyState())
+    assert np.isnan(outputs["norm"][0]) and np.isnan(np.asarray(by_optax_norm)[0])
+    np.testing.assert_array_equal(outputs["value"], np.asarray(by_optax_value))
+    assert np.all(np.isfinite(outputs["value"]))
+    assert "Norm clipping turns the inf into NaN" in text and "Value clipping stays finite" in text
+    assert "value clipping gives (0.05, 0.05)" in text and "skip large steps drops the step" in text
+    assert number_format_notes(run_modes(replace(config, dtype="float64"))) == []
+
+
+def test_the_history_chart_marks_each_spiked_step():
+    from landscapes import figures
+
+    config = replace(cf.preset("noisy").config, steps=60)
+    result = run_modes(config)
+    spiked = [int(k) for k in np.flatnonzero(result.runs["none"].spiked)]
+    assert spiked  # the preset's noise spikes within 60 steps
+    spec = figures.history_figure(result)
+    assert [shape["x0"] for shape in spec["layout"]["shapes"]] == spiked
+    (marks,) = [t for t in spec["data"] if t.get("name") == "spiked step (gradient noise)"]
+    assert set(marks["x"]) == set(spiked) and marks["yaxis"] == "y2"
+    assert min(marks["y"]) > 0  # nothing for the log axis to stretch down to
+    for x, y in zip(marks["x"], marks["y"], strict=True):  # on a shown path's gradient norm
+        assert any(np.isclose(y, result.runs[m].grad_norm[x]) for m in config.paths)
+    quiet = figures.history_figure(run_modes(replace(config, noise=None)))
+    assert "shapes" not in quiet["layout"]
+    assert not [t for t in quiet["data"] if t.get("name") == "spiked step (gradient noise)"]

@@ -1033,6 +1033,62 @@ def positive(values: np.ndarray) -> list[float | None]:
     return [float(f"{v:.6g}") if 0 < v < math.inf else None for v in np.asarray(values, dtype=float)]
 
 
+#: How a spiked step is marked in the history: a thin grey line through all three charts.
+SPIKE_COLOR = "rgba(90, 90, 90, 0.35)"
+
+
+def spiked_steps(result: ExplorerRuns) -> list[int]:
+    """The steps whose gradient noise spiked (the same on every path: the noise depends only on the
+    seed and the step), from the longest shown run; empty without noise."""
+    runs = list(result.visible().values())
+    if result.config.noise is None or not runs:
+        return []
+    longest = max(runs, key=lambda run: run.steps_taken)
+    return [int(k) for k in np.flatnonzero(longest.spiked)]
+
+
+def _spike_marks(result: ExplorerRuns, data: list[Spec]) -> list[Spec]:
+    """Marks each spiked step: a grey line across the charts (returned as layout shapes) and a
+    marker on each shown path's gradient norm there (a legend entry, "spiked step")."""
+    steps = spiked_steps(result)
+    if not steps:
+        return []
+    xs, ys = [], []
+    for run in result.visible().values():
+        for k in steps:
+            # Only where the norm can sit on the log axis (a dead path's zero gradient has no place).
+            if k < run.steps_taken and np.isfinite(run.grad_norm[k]) and run.grad_norm[k] > 0:
+                xs.append(k)
+                ys.append(float(run.grad_norm[k]))
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "x": xs,
+            "y": ys,
+            "name": "spiked step (gradient noise)",
+            "xaxis": "x2",
+            "yaxis": "y2",
+            "marker": {"symbol": "star-triangle-up", "size": 9, "color": "#555555"},
+            "hovertemplate": "spike at step %{x}<extra></extra>",
+        }
+    )
+    return [
+        {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": k,
+            "x1": k,
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": SPIKE_COLOR, "width": 1},
+            "layer": "below",
+        }
+        for k in steps
+    ]
+
+
 def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 13) -> Spec:
     """Three stacked charts against step: loss, raw gradient norm with the threshold c (and
     each shown adaptive rule's own threshold at every step, ``Trajectory.clip_threshold``),
@@ -1119,6 +1175,7 @@ def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 
     gap = 0.07
     size = (1 - 2 * gap) / 3
     domains = [[1 - size, 1], [size + gap, 2 * size + gap], [0, size]]
+    spike_lines = _spike_marks(result, data)
     # The x axis is the step; it is said in the first heading, not in an axis title, which the
     # horizontal legend below would run into once adaptive rules add their threshold lines.
     titles = ["loss at each step", "raw gradient norm |g|", "step length |Δθ|"]
@@ -1157,6 +1214,8 @@ def history_figure(result: ExplorerRuns, *, height: int = 640, font_size: int = 
             }
         )
     layout["xaxis"].pop("matches")
+    if spike_lines:
+        layout["shapes"] = spike_lines
     layout["meta"] = {
         "compact": {
             "below": COMPACT_BELOW,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
+import jax.numpy as jnp
 import numpy as np
 
-from ..core.clipping import MODE_LABELS, clip_gradient
+from ..core.clipping import CLIP_SPECS, MODE_LABELS, clip_gradient
 from ..core.engine import Trajectory
 from ..core.outcomes import OUTCOME_LABELS
-from ..views.explorer import ExplorerRuns, exit_events, run_outcome, tolerance_of
+from ..views.explorer import ExplorerRuns, exit_events, outcome, run_modes, run_outcome, tolerance_of
 
 DEAD_GRADIENT = 1e-12  # below this the gradient cannot move the parameters any more
 
@@ -28,6 +30,128 @@ def turn_angle(g: np.ndarray, clipped: np.ndarray) -> float:
     if ng == 0 or nc == 0:
         return 0.0
     return math.degrees(math.acos(float(np.clip(g @ clipped / (ng * nc), -1.0, 1.0))))
+
+
+def _label(mode: str) -> str:
+    return MODE_LABELS[mode][:1].upper() + MODE_LABELS[mode][1:]
+
+
+def _steps_list(steps: np.ndarray, most: int = 6) -> str:
+    shown = ", ".join(str(int(k)) for k in steps[:most])
+    return shown + (f" and {len(steps) - most} more" if len(steps) > most else "")
+
+
+def noise_sentence(result: ExplorerRuns) -> str | None:
+    """What the gradient noise is and which steps of this run it spiked (None without noise).
+
+    The noise depends only on the seed and the step, so every path meets the
+    same spikes at the same steps (for as long as it runs).
+    """
+    noise = result.config.noise
+    if noise is None:
+        return None
+    parts = []
+    if noise["sigma"] > 0:
+        parts.append(f"Gaussian noise of scale σ = {_num(noise['sigma'])} is added to every gradient")
+    if noise["spike_prob"] > 0:
+        parts.append(
+            f"with probability {_num(noise['spike_prob'])} a step's gradient is multiplied by "
+            f"{_num(noise['spike_scale'])} (a spike, like a bad batch)"
+        )
+    runs = [result.runs[m] for m in result.config.paths if m in result.runs] or list(result.runs.values())
+    longest = max(runs, key=lambda run: run.steps_taken)
+    spiked = np.flatnonzero(longest.spiked)
+    text = f"**Gradient noise is on** (seed {int(noise['seed'])}): " + "; ".join(parts) + "."
+    if noise["spike_prob"] > 0:
+        text += f" On this run {len(spiked)} of {longest.steps_taken} steps spiked" + (
+            f" (steps {_steps_list(spiked)}), the same steps on every path." if len(spiked) else "."
+        )
+    return text
+
+
+def _names(labels: list[str]) -> str:
+    """Labels as a list that starts a sentence ("Norm clipping and value clipping")."""
+    text = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return text[:1].upper() + text[1:]
+
+
+def _vector(v: np.ndarray) -> str:
+    return f"({float(v[0]):.3g}, {float(v[1]):.3g})"
+
+
+#: The overflowed gradient the float32 notes feed to each rule: one component beyond the format.
+OVERFLOWED_GRADIENT = (math.inf, 0.5)
+
+
+def overflow_outputs(result: ExplorerRuns) -> dict[str, np.ndarray]:
+    """What each shown rule without state (and skip) makes of ``OVERFLOWED_GRADIENT`` in float32."""
+    config = result.config
+    g = jnp.asarray(OVERFLOWED_GRADIENT, dtype=jnp.float32)
+    out = {}
+    for mode in config.paths:
+        if CLIP_SPECS[mode].stateful and mode != "skip":
+            continue  # its output depends on the run's state, not only on g
+        out[mode] = np.asarray(
+            clip_gradient(g, mode, config.threshold_of(mode), config.clip_options_of(mode))
+        )
+    return out
+
+
+def number_format_notes(result: ExplorerRuns) -> list[str]:
+    """For a float32 view: how each shown path compares with the same run in float64, and what
+    the rules make of a gradient that overflowed (empty for float64)."""
+    config = result.config
+    if config.dtype != "float32" or not config.paths:
+        return []
+    exact = run_modes(replace(config, dtype="float64"), tuple(config.paths))
+    tolerance = tolerance_of(config)
+    lines = []
+    same = []
+    for mode in config.paths:
+        run32, run64 = result.runs[mode], exact.runs[mode]
+        end32 = outcome(run32, result.window, tolerance)
+        end64 = outcome(run64, result.window, tolerance)
+        if run32.diverged_at is not None:
+            lines.append(
+                f"{_label(mode)}: in float32 it {run32.reason}; in float64 the same run: {end64}."
+            )
+        elif end32 != end64:
+            lines.append(f"{_label(mode)}: in float32: {end32}; in float64: {end64}.")
+        else:
+            same.append(mode)
+    if same:
+        gap = max(float(np.linalg.norm(result.runs[m].params[-1] - exact.runs[m].params[-1])) for m in same)
+        lines.append(
+            f"{_names([MODE_LABELS[m] for m in same])}: the same outcome in float32 as in float64; "
+            f"the end points differ by up to {_num(gap)}."
+        )
+    outputs = overflow_outputs(result)
+    if outputs:
+        said = []
+        for mode, v in outputs.items():
+            if mode == "skip":
+                said.append(f"{MODE_LABELS[mode]} drops the step")
+            else:
+                said.append(f"{MODE_LABELS[mode]} gives {_vector(v)}")
+        finite = [MODE_LABELS[m] for m, v in outputs.items() if m != "skip" and np.all(np.isfinite(v))]
+        nan = [m for m, v in outputs.items() if np.any(np.isnan(v))]
+        text = (
+            f"A gradient that overflowed to {_vector(np.asarray(OVERFLOWED_GRADIENT))}: "
+            + "; ".join(said)
+            + "."
+        )
+        if nan:
+            names = _names([MODE_LABELS[m] for m in nan])
+            library = " (as optax and torch do)" if any(m in ("norm", "norm_torch") for m in nan) else ""
+            text += f" {names} turn{'s' if len(nan) == 1 else ''} the inf into NaN{library}."
+        if finite:
+            text += f" {_names(finite)} stay{'s' if len(finite) == 1 else ''} finite."
+        text += (
+            " Whatever a rule would make of it, a gradient that is not finite means the number format "
+            "overflowed: the app stops the run there and reports divergence at that step."
+        )
+        lines.append(text)
+    return lines
 
 
 def _ending(mode: str, run: Trajectory, window, tolerance: float) -> str:
@@ -82,6 +206,9 @@ def narrate(result: ExplorerRuns) -> list[str]:
     lines: list[str] = []
     if plain is None or plain.steps_taken == 0:
         return ["No steps were taken yet: raise the number of steps to see the paths move."]
+    noise = noise_sentence(result)
+    if noise is not None:
+        lines.append(noise)
 
     k, how = decisive_step(plain, c, result.window)
     if k is None:
@@ -122,9 +249,8 @@ def narrate(result: ExplorerRuns) -> list[str]:
         norm_g = np.asarray(clip_gradient(g, "norm", c))
         value_g = np.asarray(clip_gradient(g, "value", c))
         # The value-vs-norm comparison only for the rules on the map.
-        norm_part = (
-            f"norm clipping would shrink the gradient to length {_num(c)} and keep its direction"
-            + (" (0°)" if turn_angle(g, norm_g) < 0.05 else "")
+        norm_part = f"norm clipping would shrink the gradient to length {_num(c)} and keep its direction" + (
+            " (0°)" if turn_angle(g, norm_g) < 0.05 else ""
         )
         value_part = (
             f"value clipping would cap each component at ±{_num(c)}, giving length "
@@ -153,9 +279,5 @@ def narrate(result: ExplorerRuns) -> list[str]:
                     + ("no step was skipped." if mode == "skip" else "clipping never fired on this path.")
                 )
     tolerance = tolerance_of(config)
-    lines += [
-        _ending(mode, runs[mode], result.window, tolerance)
-        for mode in config.paths
-        if mode in runs
-    ]
+    lines += [_ending(mode, runs[mode], result.window, tolerance) for mode in config.paths if mode in runs]
     return lines

@@ -17,6 +17,7 @@ from ..core.clipping import BUILTIN_RULES, CLIP_SPECS, ClipOption, check_clip, c
 from ..core.engine import ClipMode
 from ..core.optimizers import OPTIMIZERS, OptimizerName
 from ..core.registry import Landscape, ParamSpec, Window, get_landscape, list_landscapes
+from ..core.stepper import NOISE_DEFAULTS, NOISE_KEYS, check_noise
 from ..core.validation import MAX_STEPS
 
 #: Slider ranges of the app (the engine accepts wider ones).
@@ -103,6 +104,29 @@ def _canonical_options(paths: tuple[str, ...], options: Any) -> tuple[tuple[str,
         if kept:
             canonical.append((mode, Params(kept)))
     return tuple(canonical)
+
+
+#: The number formats the Explorer offers: float64 (the default, exact enough near a wall) and float32
+#: (a teaching toggle: what most training runs use, and where a cliff can overflow).
+Dtype = Literal["float64", "float32"]
+DTYPES: tuple[Dtype, ...] = ("float64", "float32")
+#: Gradient noise settings, in the order a link writes them (``noise=sigma:0.1,spike_prob:0.05,...``).
+NOISE_SETTINGS: tuple[str, ...] = NOISE_KEYS
+#: What the noise controls show when noise is switched on from off (a spike now and then).
+NOISE_WIDGET_DEFAULTS: dict[str, float] = {"sigma": 0.0, "spike_prob": 0.05, "spike_scale": 20.0, "seed": 0}
+
+
+def canonical_noise(noise: Any) -> Params | None:
+    """Noise settings in one canonical form: None when off (no noise given, or sigma 0 and spike
+    probability 0, which is exactly the noiseless run), else all four settings, defaults filled in.
+
+    Raises:
+      ValueError: for an unknown setting or a bad value (``check_noise``).
+    """
+    checked = check_noise(None if noise is None else dict(noise))
+    if checked is None or (checked["sigma"] == 0 and checked["spike_prob"] == 0):
+        return None
+    return Params(checked)
 
 
 #: Which value the Explorer's in-figure slider sweeps: none, the threshold c or the learning rate.
@@ -202,6 +226,9 @@ class ExplorerConfig:
     # Each shown rule's settings that differ from its defaults: ((rule, Params), ...), e.g.
     # (("zclip", {"alpha": 0.9}),); a mapping {rule: {name: value}} is accepted too.
     rule_options: Any = ()
+    dtype: Dtype = "float64"  # float32 is a teaching toggle
+    # Gradient noise: None (exact gradients) or {sigma, spike_prob, spike_scale, seed} (a Params).
+    noise: Any = None
 
     def __post_init__(self) -> None:
         # Whatever mapping or sequence a caller passes, the value holds hashable, canonical forms.
@@ -209,6 +236,14 @@ class ExplorerConfig:
         object.__setattr__(self, "start", (float(self.start[0]), float(self.start[1])))
         object.__setattr__(self, "paths", tuple(self.paths))
         object.__setattr__(self, "rule_options", _canonical_options(self.paths, self.rule_options))
+        object.__setattr__(self, "noise", canonical_noise(self.noise))
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+
+    @property
+    def noise_settings(self) -> dict[str, float] | None:
+        """The noise as the engine's ``noise=`` argument (None for exact gradients)."""
+        return None if self.noise is None else dict(self.noise)
 
     def settings_of(self, mode: str) -> dict[str, float]:
         """Rule ``mode``'s settings besides c, defaults filled in (``threshold`` for its own one)."""
@@ -238,7 +273,8 @@ class ExplorerConfig:
         """Another landscape at the settings that tell its story (``story_config``).
 
         The view settings (which paths, 3-D, presentation, predict, the
-        in-figure sweep) are kept; the descent settings are the landscape's.
+        in-figure sweep) and the teaching toggles (number format, gradient
+        noise) are kept; the descent settings are the landscape's.
         """
         story = story_config(name)
         return replace(
@@ -249,6 +285,8 @@ class ExplorerConfig:
             present=self.present,
             scrub=self.scrub,
             predict=self.predict,
+            dtype=self.dtype,
+            noise=self.noise,
         )
 
 
@@ -432,6 +470,36 @@ def read_rule_options(read: QueryReader, paths: tuple[str, ...]) -> dict[str, di
     return chosen
 
 
+def read_noise(read: QueryReader) -> Params | None:
+    """The gradient noise from ``noise=sigma:0.1,spike_prob:0.05,spike_scale:20,seed:0`` (None when
+    absent or off); a bad setting becomes a notice and keeps its default."""
+    raw = read.get("noise")
+    if raw is None or not raw.strip():
+        return None
+    values: dict[str, float] = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        name, sep, text = item.partition(":")
+        name = name.strip()
+        if not sep or name not in NOISE_SETTINGS:
+            read.notices.append(
+                f"noise: {item!r} is not 'name:value' for one of {', '.join(NOISE_SETTINGS)}; ignored."
+            )
+            continue
+        number = _number(text)
+        try:
+            if number is None:
+                raise ValueError(f"noise {name} must be a number, got {text.strip()!r}")
+            check_noise({name: number})
+        except ValueError as error:
+            fallback = NOISE_DEFAULTS[name]
+            read.notices.append(f"{str(error)[0].upper()}{str(error)[1:]}; using {_fmt(fallback)}.")
+            continue
+        values[name] = number
+    return canonical_noise(values)
+
+
 def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
     """Reads an ExplorerConfig from URL query parameters.
 
@@ -478,6 +546,8 @@ def from_query(query: Mapping[str, object]) -> tuple[ExplorerConfig, list[str]]:
         present=read.flag("present"),
         scrub=read.choice("scrub", "sweep setting", SCRUB_CHOICES, ""),
         predict=read.flag("predict"),
+        dtype=read.choice("dtype", "number format", DTYPES, "float64"),
+        noise=read_noise(read),
     )
     return config, read.notices
 
@@ -504,6 +574,13 @@ def to_query(config: ExplorerConfig) -> dict[str, str]:
         query["scrub"] = config.scrub
     if config.predict:
         query["predict"] = "1"
+    if config.dtype != "float64":
+        query["dtype"] = config.dtype
+    if config.noise is not None:
+        query["noise"] = ",".join(
+            f"{name}:{str(int(config.noise[name])) if name == 'seed' else url_number(config.noise[name])}"
+            for name in NOISE_SETTINGS
+        )
     return query
 
 
@@ -562,6 +639,30 @@ PRESETS: tuple[Preset, ...] = (
             lr=0.1,
             threshold=0.3,
             steps=100,
+        ),
+    ),
+)
+
+
+#: The "noisy data" preset's gradient noise: no Gaussian part, a spike (x 100) on one step in twenty.
+NOISY_DATA_NOISE = {"sigma": 0.0, "spike_prob": 0.05, "spike_scale": 100.0, "seed": 0}
+
+PRESETS = (
+    *PRESETS,
+    Preset(
+        "noisy",
+        "Noisy data: clipping against gradient spikes",
+        "Without noise every path here trains. Now one step in twenty, on average, has its gradient "
+        "multiplied by 100, as a bad batch would. The spike at step 20 throws plain descent off the map "
+        "for good. Norm and value clipping cap each spiked step at lr·c (value clipping: √2 times that) "
+        "and train; skipping the long steps trains too. ZClip is still in its 25-step warm-up when the "
+        "spikes at steps 14 and 20 arrive, so it is thrown exactly like plain descent.",
+        ExplorerConfig(
+            start=(6.0, -1.5),
+            lr=1.0,
+            steps=200,
+            paths=("none", "value", "norm", "zclip", "skip"),
+            noise=NOISY_DATA_NOISE,
         ),
     ),
 )
@@ -633,8 +734,12 @@ class SweepView:
 
 
 def sweep_from_query(query: Mapping[str, object]) -> tuple[SweepView, list[str]]:
-    """Reads a SweepView from URL query parameters (never raises; notices as from_query)."""
+    """Reads a SweepView from URL query parameters (never raises; notices as from_query).
+
+    The Sweeps page maps exact float64 descents: the Explorer's teaching toggles
+    (float32, gradient noise) are not carried over."""
     explorer, notices = from_query(query)
+    explorer = replace(explorer, dtype="float64", noise=None)
     read = QueryReader(query)
     raw_res = read.get("res")
     resolution = SweepView.resolution
@@ -653,7 +758,7 @@ def sweep_from_query(query: Mapping[str, object]) -> tuple[SweepView, list[str]]
 
 
 def sweep_to_query(view: SweepView) -> dict[str, str]:
-    query = {k: v for k, v in to_query(view.explorer).items() if k != "scrub"}
+    query = {k: v for k, v in to_query(view.explorer).items() if k not in ("scrub", "dtype", "noise")}
     query.update(res=str(view.resolution), paint=view.paint, dclip=view.diagram_clip)
     return query
 
@@ -687,7 +792,12 @@ def explorer_widget_values(config: ExplorerConfig) -> dict[str, object]:
         "present": config.present,
         "scrub": config.scrub or None,
         "predict": config.predict,
+        "float32": config.dtype == "float32",
+        "noise_on": config.noise is not None,
     }
+    noise = dict(config.noise) if config.noise is not None else NOISE_WIDGET_DEFAULTS
+    for name in NOISE_SETTINGS:
+        values[f"noise_{name}"] = int(noise[name]) if name == "seed" else float(noise[name])
     values.update({f"p_{config.landscape}_{name}": value for name, value in config.params.items()})
     values["paths"] = list(config.paths)
     for mode in config.paths:
@@ -734,7 +844,23 @@ def explorer_from_widget_values(get: WidgetGet) -> ExplorerConfig:
         present=bool(get("present")),
         scrub=widget_choice(get("scrub") or "", SCRUB_CHOICES, ""),
         predict=bool(get("predict")),
+        dtype="float32" if get("float32") else "float64",
+        noise=noise_from_widget_values(get),
     )
+
+
+def noise_from_widget_values(get: WidgetGet) -> Params | None:
+    """The noise the noise controls show (None while they are switched off)."""
+    if not get("noise_on"):
+        return None
+    values = {}
+    for name in NOISE_SETTINGS:
+        value = get(f"noise_{name}")
+        values[name] = float(NOISE_WIDGET_DEFAULTS[name] if value is None else value)
+    try:
+        return canonical_noise(values)
+    except ValueError:  # the widgets' bounds keep values valid; never let one break the page
+        return canonical_noise(NOISE_WIDGET_DEFAULTS)
 
 
 def sweep_widget_values(view: SweepView) -> dict[str, object]:
@@ -761,6 +887,8 @@ def sweep_from_widget_values(get: WidgetGet, base: ExplorerConfig) -> SweepView:
     scape = get_landscape(name)
     explorer = replace(
         base.with_landscape(name) if base.landscape != name else base,
+        dtype="float64",  # the Sweeps page maps exact descents (see sweep_from_query)
+        noise=None,
         params={spec.name: float(get(f"p_{name}_{spec.name}")) for spec in scape.params},
         lr=float(get("lr")),
         threshold=float(get("c")),

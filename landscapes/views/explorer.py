@@ -42,6 +42,8 @@ def run_modes(config: ExplorerConfig, modes: tuple[str, ...] | None = None) -> E
         config.optimizer,
         tuple(modes),
         clip_options={mode: config.clip_options_of(mode) for mode in modes},
+        dtype=config.dtype,
+        noise=config.noise_settings,
         **config.params,
     )
     return ExplorerRuns(config=config, runs=runs, window=config.scape.window)
@@ -84,6 +86,8 @@ def sweep_setting(config: ExplorerConfig, setting: str) -> SettingSweep:
             clip=cast(ClipMode, mode),
             optimizer=config.optimizer,
             clip_options=config.clip_options_of(mode),
+            dtype=config.dtype,
+            noise=config.noise_settings,
             **config.params,
         )
     return SettingSweep(config=config, setting=setting, values=values, runs=runs, window=config.scape.window)
@@ -142,20 +146,22 @@ def outcome_note(config: ExplorerConfig) -> str:
 
 
 def summary_rows(result: ExplorerRuns) -> list[dict[str, object]]:
-    """One row per visible mode: final and best loss, clipped steps, longest step, outcome."""
+    """One row per visible mode: final and best loss, clipped steps, longest step, outcome
+    (and, with gradient noise on, how many of its steps spiked)."""
     tolerance = tolerance_of(result.config)
     rows = []
     for mode, run in result.visible().items():
-        rows.append(
-            {
-                "mode": mode,
-                "final loss": run.final_loss,
-                "best loss": run.best_loss,
-                "clipped steps": run.n_clipped if mode != "none" else 0,
-                "longest step": run.longest_step,
-                "outcome": outcome(run, result.window, tolerance),
-            }
-        )
+        row: dict[str, object] = {
+            "mode": mode,
+            "final loss": run.final_loss,
+            "best loss": run.best_loss,
+            "clipped steps": run.n_clipped if mode != "none" else 0,
+            "longest step": run.longest_step,
+        }
+        if result.config.noise is not None:
+            row["spiked steps"] = int(np.sum(run.spiked))
+        row["outcome"] = outcome(run, result.window, tolerance)
+        rows.append(row)
     return rows
 
 
@@ -198,7 +204,7 @@ def summary_html(result: ExplorerRuns) -> str:
         f'<th style="color:{MODE_COLORS[mode]};text-align:left">■ {MODE_LABELS[mode]}</th>' for mode in modes
     )
     body = ""
-    for field in ("final loss", "best loss", "clipped steps", "longest step", "outcome"):
+    for field in (f for f in rows[0] if f != "mode"):
         cells = "".join(f"<td>{_fmt_cell(r[field])}</td>" for r in rows)
         body += f"<tr><th style='text-align:left;font-weight:600'>{field}</th>{cells}</tr>"
     return (

@@ -29,9 +29,12 @@ from .config import ExplorerConfig, from_query, to_query
 from .explorer import run_outcome
 
 FORMAT_NAME = "cliffs-trajectories"
-FORMAT_VERSION = 3  # 2: the settings in their URL form, each run's outcome; 3: each rule's options
-#: Versions the reader still accepts (a version-2 file has no rule options: the defaults).
-READABLE_VERSIONS = (2, 3)
+#: 2: the settings in their URL form, each run's outcome; 3: each rule's options; 4: the settings'
+#: number format (``dtype``) and gradient noise (``noise``), as the URL writes them.
+FORMAT_VERSION = 4
+#: Versions the reader still accepts (a version-2 file has no rule options, and a version 2 or 3
+#: file no number format or noise in its settings: the defaults, float64 and exact gradients).
+READABLE_VERSIONS = (2, 3, 4)
 
 
 def _columns(names: tuple[str, str]) -> list[str]:
