@@ -142,7 +142,16 @@ LIVE = {
 }
 
 
+def leave_presentation() -> None:
+    st.query_params.pop("present", None)
+
+
 def render() -> None:
+    present, notices = cf.presentation_from_query(st.query_params.to_dict())
+    ui.show_notices(notices)
+    if present:
+        ui.presentation_style()
+        st.button("✕ Leave presentation mode", key="learn_leave_present", on_click=leave_presentation)
     st.title("Learn: exploding gradients and clipping")
     st.markdown("Short sections, each with a figure you can play with.")
     for section in ls.LEARN_SECTIONS:

@@ -48,3 +48,21 @@ def test_rnn_view_round_trips_the_wall_exactly():
         view = cf.RnnView(w=w, b=nearest_wall_b(w), T=200)
         back, notices = cf.rnn_from_query(cf.rnn_to_query(view))
         assert back == view and not notices
+
+
+def test_learn_opens_in_presentation_mode_and_leaves_it():
+    at = page("pages/learn.py", {"present": "1"})
+    assert not at.exception
+    leave = [b for b in at.button if b.key == "learn_leave_present"]
+    assert leave, "presentation mode offers a way out"
+    assert any("stSidebar" in h.proto.body for h in at.get("html"))  # the presentation CSS
+    leave[0].click().run()
+    assert "present" not in at.query_params
+    assert not [b for b in at.button if b.key == "learn_leave_present"]
+
+
+def test_learn_says_when_the_presentation_flag_is_malformed():
+    at = page("pages/learn.py", {"present": "maybe"})
+    assert not at.exception
+    assert any("present='maybe'" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key == "learn_leave_present"]

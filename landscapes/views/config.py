@@ -913,3 +913,15 @@ def rnn_widget_values(view: RnnView) -> dict[str, object]:
 
 def rnn_from_widget_values(get: WidgetGet) -> RnnView:
     return RnnView(w=float(get("w")), b=float(get("b")), T=int(get("T")))
+
+
+def presentation_from_query(query: Mapping[str, object]) -> tuple[bool, list[str]]:
+    """Whether a page without its own settings (Learn) opens in presentation mode (``present=1``).
+
+    >>> presentation_from_query({"present": "1"})
+    (True, [])
+    >>> presentation_from_query({"present": "maybe"})
+    (False, ["present='maybe' is not on/off; treating it as off."])
+    """
+    read = QueryReader(query)
+    return read.flag("present"), read.notices
