@@ -177,6 +177,9 @@ def map_payload(
     guess: tuple[float, float] | None = None,
     present: bool = False,
     hidden: Sequence[str] = (),
+    wall_color: str = "#CC79A7",
+    colour_scale: Sequence[Sequence[Any]] = ((0.0, "#ffffff"), (1.0, "#857b69")),
+    height: int = 620,
 ) -> dict[str, Any]:
     """The JSON the map component draws: the view's settings, the background, the walls and
     each rule's cross of runs (see the module docstring for the layout).
@@ -216,8 +219,12 @@ def map_payload(
         "start": [float(config.start[0]), float(config.start[1])],
         "image": uri,
         "colour_range": [float(zmin), float(zmax)],
+        "colour_scale": [[float(stop), str(colour)] for stop, colour in colour_scale],
         "colour_ticks": [[v, t] for v, t in decade_ticks(zmin, zmax)],
-        "walls": [[[float(x), float(y)] for x, y in np.asarray(wall)[:: max(1, len(wall) // 200)]] for wall in walls],
+        "wall_color": wall_color,
+        "walls": [
+            [[float(x), float(y)] for x, y in np.asarray(wall)[:: max(1, len(wall) // 200)]] for wall in walls
+        ],
         "lr_values": list(cross.lr_values),
         "lr_labels": [_fmt(v) for v in cross.lr_values],
         "lr_index": cross.lr_index,
@@ -227,11 +234,21 @@ def map_payload(
         "paths": paths,
         "guess": None if guess is None else [float(guess[0]), float(guess[1])],
         "present": bool(present),
+        "height": int(height),
         # Changes with every view: the component draws a new view once, and only once.
         "view": "|".join(
-            (config.landscape, repr(tuple(config.params.items())), repr(config.start), repr(config.lr),
-             repr(config.threshold), str(steps), str(config.optimizer), ",".join(p["mode"] for p in paths),
-             repr(config.rule_options), repr(guess))
+            (
+                config.landscape,
+                repr(tuple(config.params.items())),
+                repr(config.start),
+                repr(config.lr),
+                repr(config.threshold),
+                str(steps),
+                str(config.optimizer),
+                ",".join(p["mode"] for p in paths),
+                repr(config.rule_options),
+                repr(guess),
+            )
         ),
     }
 
@@ -241,3 +258,28 @@ def payload_bytes(payload: Mapping[str, Any]) -> int:
     import json
 
     return len(json.dumps(payload).encode("utf-8"))
+
+
+def take_away(result: Any) -> str:
+    """One sentence for presentation mode: how each shown path ends, from the runs themselves
+    (the summary table's outcome phrases), e.g. "At learning rate 0.5 and c = 1: no clipping is
+    thrown off the map at step 4, value clipping is stuck or crawling, norm clipping trains."."""
+    from .explorer import outcome, tolerance_of
+
+    config = result.config
+    tolerance = tolerance_of(config)
+    parts = [
+        f"{CLIP_SPECS[mode].label} {_verb(outcome(run, result.window, tolerance))}"
+        for mode, run in result.visible().items()
+    ]
+    if not parts:
+        return "All paths are switched off."
+    head = f"At learning rate {config.lr:g} and c = {config.threshold:g}, after {config.steps} steps: "
+    return head + ", ".join(parts) + "."
+
+
+def _verb(phrase: str) -> str:
+    """ "trains" / "diverged at step 3" / "thrown off the map at step 4" as a predicate."""
+    if phrase.startswith(("trains", "diverged")):
+        return phrase
+    return f"is {phrase}"
