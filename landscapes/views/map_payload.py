@@ -283,3 +283,14 @@ def _verb(phrase: str) -> str:
     if phrase.startswith(("trains", "diverged")):
         return phrase
     return f"is {phrase}"
+
+
+def view_points(payload: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Each rule's run of the view itself (the cross's centre), float32 ``(points, 2)``: what the
+    map draws before a slider is moved."""
+    steps = int(payload["steps"])
+    out = {}
+    for e in payload["paths"]:
+        r = e["c_runs"][payload["c_index"]]
+        out[e["mode"]] = unpack_points(e, steps)[r, : e["lengths"][r]]
+    return out

@@ -1,0 +1,167 @@
+"""The map component's payload as data: every cell of the cross is simulate's run at float32
+precision, the layout decodes back, the sizes stay within the issue's limits, and the
+presentation take-away says what the runs did."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import landscapes as ls
+from landscapes.views import config as cf
+from landscapes.views.explorer import outcome, run_modes, tolerance_of
+from landscapes.views.map_payload import (
+    MAX_BYTES_DEFAULT,
+    MAX_BYTES_LONG,
+    compute_cross,
+    map_payload,
+    payload_bytes,
+    slider_values,
+    take_away,
+    unpack_clipped,
+    unpack_points,
+    uses_c,
+)
+
+IMAGE = ("data:image/png;base64,AAAA", -4.0, -0.4)
+
+
+def payload_of(config: cf.ExplorerConfig, image=IMAGE, **kwargs) -> dict:
+    scape = config.scape
+    return map_payload(
+        compute_cross(config),
+        window=scape.window,
+        axis_labels=scape.axis_labels,
+        walls=scape.walls(dict(config.params), scape.window),
+        image=image,
+        **kwargs,
+    )
+
+
+def entry(payload: dict, mode: str) -> dict:
+    return next(p for p in payload["paths"] if p["mode"] == mode)
+
+
+def reference(config: cf.ExplorerConfig, mode: str, lr: float, c: float) -> ls.Trajectory:
+    return ls.simulate(
+        config.landscape,
+        config.start,
+        lr=lr,
+        steps=config.steps,
+        clip=mode,
+        threshold=c if uses_c(mode) else config.threshold_of(mode),
+        optimizer=config.optimizer,
+        clip_options=config.clip_options_of(mode),
+        **config.params,
+    )
+
+
+def assert_cell(points: np.ndarray, length: int, run: ls.Trajectory) -> None:
+    assert length == len(run.params)
+    with np.errstate(over="ignore"):  # a float64 beyond float32's range is sent as inf
+        expected = run.params.astype(np.float32)
+    np.testing.assert_array_equal(points[:length], expected)
+    assert np.isnan(points[length:]).all()  # padding after a run that stopped early
+
+
+@pytest.mark.parametrize("mode", ["none", "value", "norm"])
+def test_every_cell_of_the_cross_is_simulate_at_float32(mode):
+    config = cf.ExplorerConfig(steps=25)
+    payload = payload_of(config)
+    e = entry(payload, mode)
+    points = unpack_points(e, payload["steps"])
+    clipped = unpack_clipped(e, payload["steps"])
+    # the learning-rate arm at the current c, and the c arm at the current learning rate
+    for i, lr in enumerate(payload["lr_values"][::4]):
+        i *= 4
+        run = reference(config, mode, lr, config.threshold)
+        r = e["lr_runs"][i]
+        assert_cell(points[r], e["lengths"][r], run)
+        np.testing.assert_array_equal(
+            clipped[r, : len(run.clipped)], run.clipped if mode != "none" else False
+        )
+    for j, c in enumerate(payload["c_values"][::4]):
+        j *= 4
+        r = e["c_runs"][j]
+        assert_cell(points[r], e["lengths"][r], reference(config, mode, config.lr, c))
+
+
+def test_the_cross_passes_through_the_view_and_its_centre_is_the_pages_run():
+    config = cf.ExplorerConfig()
+    payload = payload_of(config)
+    assert payload["lr_values"][payload["lr_index"]] == config.lr
+    assert payload["c_values"][payload["c_index"]] == config.threshold
+    assert payload["lr_values"] == list(cf.LR_CHOICES) and payload["c_values"] == list(cf.THRESHOLD_CHOICES)
+    runs = run_modes(config).runs
+    for mode in config.paths:
+        e = entry(payload, mode)
+        centre = e["lr_runs"][payload["lr_index"]]
+        assert e["c_runs"][payload["c_index"]] == centre
+        assert_cell(unpack_points(e, config.steps)[centre], e["lengths"][centre], runs[mode])
+
+
+def test_a_rule_c_does_not_touch_has_one_run_for_every_c():
+    payload = payload_of(cf.ExplorerConfig(paths=("none", "autoclip", "norm")))
+    for mode in ("none", "autoclip"):
+        e = entry(payload, mode)
+        assert len(set(e["c_runs"])) == 1 and len(e["lengths"]) == len(cf.LR_CHOICES)
+        assert not e["uses_c"]
+    assert entry(payload, "norm")["uses_c"] and len(set(entry(payload, "norm")["c_runs"])) == len(
+        cf.THRESHOLD_CHOICES
+    )
+
+
+def test_an_off_grid_value_replaces_its_nearest_grid_value():
+    values, index = slider_values(cf.LR_CHOICES, 0.47)
+    assert values[index] == 0.47 and cf.LR_CHOICES[index] == 0.5 and len(values) == len(cf.LR_CHOICES)
+
+
+def test_a_diverging_run_is_cut_and_padded_never_sent_as_a_number():
+    config = replace(cf.story_config("ravine"), start=(3.0, 2.5), lr=10.0, steps=200, paths=("none",))
+    payload = payload_of(config)
+    e = entry(payload, "none")
+    centre = e["lr_runs"][payload["lr_index"]]
+    run = run_modes(config).runs["none"]
+    assert run.diverged_at is not None and e["lengths"][centre] == len(run.params) < 201
+    assert_cell(unpack_points(e, 200)[centre], e["lengths"][centre], run)
+    assert "NaN" not in json.dumps(payload)  # NaN lives only inside the base64 bytes
+
+
+def test_the_payload_fits_the_issues_budget():
+    image = ("data:image/png;base64," + "A" * 20_000, -4.0, -0.4)  # about the real background's size
+    assert payload_bytes(payload_of(cf.ExplorerConfig(), image=image)) <= MAX_BYTES_DEFAULT
+    assert payload_bytes(payload_of(cf.ExplorerConfig(steps=1000), image=image)) <= MAX_BYTES_LONG
+
+
+def test_hidden_rules_are_not_sent_and_the_view_key_changes_with_them():
+    config = cf.ExplorerConfig()
+    shown = payload_of(config)
+    hidden = map_payload(
+        compute_cross(config.__class__(paths=("value", "norm"))),
+        window=config.scape.window,
+        axis_labels=config.scape.axis_labels,
+        walls=[],
+        image=IMAGE,
+    )
+    assert [p["mode"] for p in hidden["paths"]] == ["value", "norm"]
+    assert hidden["view"] != shown["view"]
+    assert payload_of(config)["view"] == shown["view"]  # the same view: the browser draws nothing new
+
+
+def test_take_away_names_each_paths_outcome_from_the_runs():
+    result = run_modes(cf.ExplorerConfig())
+    sentence = take_away(result)
+    tolerance = tolerance_of(result.config)
+    for mode, run in result.visible().items():
+        assert outcome(run, result.window, tolerance) in sentence
+        assert ls.CLIP_SPECS[mode].label in sentence
+    # computed independently: the unclipped default run leaves the window at step 4 and does not train
+    wild = ls.simulate("pascanu", (4.7, -2.2), lr=0.5, steps=60)
+    (x0, x1), (y0, y1) = result.window
+    inside = [(x0 <= x <= x1) and (y0 <= y <= y1) for x, y in wild.params]
+    assert f"no clipping is thrown off the map at step {inside.index(False)}" in sentence
+    assert wild.final_loss > tolerance
+    assert sentence.endswith(".") and ". " not in sentence  # one sentence
