@@ -336,7 +336,8 @@ def render() -> None:
     with map_col:
         # The 2-D map is filled in last (below): the narration and the table reach the browser
         # before the map's cross of runs has been computed.
-        map_slot = st.empty()
+        # (a container, not st.empty: an empty placeholder would blank the old map at once).
+        map_slot = st.container()
         # More than three rules do not fit the side column: their table goes under the map.
         table = summary_html(shown)
         wide = len(shown.config.paths) > 3
@@ -361,7 +362,7 @@ def render() -> None:
                 icon=":material/memory:",
                 query_params=cf.rnn_to_query(cf.RnnView(w=w, b=b, T=int(config.params["T"]))),
             )
-    with map_slot.container():
+    with map_slot:
         if config.view3d:
             spec3d = figures.surface3d_figure(surface, shown, height=height, font_size=18 if present else 13)
             ui.plot(spec3d, key="map")
