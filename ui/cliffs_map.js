@@ -15,6 +15,10 @@
 //                in data coordinates (the float32 values sent; the canvas cuts them at the
 //                border, a step from outside to outside is not drawn);
 //   data-lr, data-c, data-step, data-playing, data-view: the values drawn;
+//   data-styles  JSON {mode: {label, color, dash, marker}}; data-start, data-guess: [x, y];
+//   data-exits   JSON [label, ...]: the texts at the border where paths leave the map;
+//   data-plot    JSON {left, top, width, height, window}: the plot area in CSS pixels of the
+//                canvas, and its data window (so a test can click at a data point);
 //   data-draws   the number of draws so far; data-drawn-at: performance.now() of the last.
 
 const PLOT_MARGIN = { l: 58, r: 12, t: 10, b: 44 };
@@ -217,7 +221,13 @@ function adopt(m, data) {
   m.step = Math.min(m.step, steps);
   m.stepInput.max = String(steps);
   m.root.classList.toggle("present", !!data.present);
-  m.root.dataset.view = data.view;
+  const ds = m.root.dataset;
+  ds.view = data.view;
+  ds.styles = JSON.stringify(Object.fromEntries(data.paths.map((p) =>
+    [p.mode, { label: p.label, color: p.color, dash: p.dash, marker: p.marker }])));
+  ds.start = JSON.stringify(data.start);
+  ds.guess = JSON.stringify(data.guess);
+  ds.axes = JSON.stringify(data.axis_labels);
   if (!m.img || m.imgSrc !== data.image) {
     m.imgSrc = data.image;
     m.img = new Image();
@@ -485,11 +495,13 @@ function draw(m, why) {
   }
   ctx.font = `${font}px sans-serif`;
   const placed = [];
+  const exitTexts = [];
   for (const g of groups) {
     const e = g[0];
     const bx = sx(e.cx), by = sy(e.cy);
     const who = g.length > 1 ? (g.length === exits.length && exits.length === m.paths.filter((p) => !m.hidden.has(p.mode)).length ? "all paths" : g.map((x) => x.p.label).join(" & ")) : "";
     const lines = who ? [`step ${e.k} (${who}):`, e.text.replace(/^step \d+: /, "")] : [e.text];
+    exitTexts.push(lines.join(" "));
     const tw = Math.max(...lines.map((s) => ctx.measureText(s).width)) + 8;
     const th = lines.length * (font + 3) + 4;
     // inside the plot, pulled in from the border point, below earlier labels
@@ -519,6 +531,8 @@ function draw(m, why) {
   m.canvas.setAttribute("aria-label", `descent map at learning rate ${d.lr_labels[m.lrIdx]}, threshold c ${d.c_labels[m.cIdx]}, step ${m.step}`);
   const ds = m.root.dataset;
   ds.paths = JSON.stringify(drawn);
+  ds.exits = JSON.stringify(exitTexts);
+  ds.plot = JSON.stringify({ left: l, top: t, width: w, height: h, window: d.window });
   ds.step = String(m.step);
   ds.playing = String(m.playing);
   m.draws += 1;

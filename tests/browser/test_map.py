@@ -14,26 +14,10 @@ import pytest
 import landscapes as ls
 from landscapes.views import config as cf
 
+from .map_helpers import MAP, map_state, thumb_x
 from .streamlit_helpers import expect_rerun, goto, has_exception, new_context, run_count
 
 pytestmark = pytest.mark.browser
-
-MAP = "[data-testid='cliffs-map']"
-
-
-def map_state(page) -> dict:
-    return page.evaluate(
-        """(sel) => { const d = document.querySelector(sel).dataset;
-            return {paths: JSON.parse(d.paths), lr: d.lr, c: d.c, step: Number(d.step),
-                    draws: Number(d.draws), playing: d.playing === 'true', view: d.view}; }""",
-        MAP,
-    )
-
-
-def thumb_x(box: dict, index: int, count: int) -> float:
-    """Where a native range input puts value ``index`` of ``count`` (its thumb is ~16 px wide)."""
-    return box["x"] + 8 + (box["width"] - 16) * index / (count - 1)
-
 
 def drag(page, name: str, start: int, end: int, count: int, moves: int = 20) -> list[dict]:
     """Presses the thumb of the map's slider ``name`` at index ``start`` and moves it to ``end`` in
