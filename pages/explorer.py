@@ -15,7 +15,7 @@ from landscapes.core.clipping import CLIP_SPECS, MODE_LABELS
 from landscapes.lessons.narrate import narrate
 from landscapes.views import config as cf
 from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
-from landscapes.views.map_payload import compute_cross, map_payload, take_away
+from landscapes.views.map_payload import arm_config, arm_runs, compute_cross, map_payload, take_away
 from ui.cliffs_map import cliffs_map
 
 ui.init_page()
@@ -71,11 +71,17 @@ def commit_map(lr: float, c: float) -> None:
         STATE.seed(replace(value, lr=lr, threshold=c))
 
 
-@st.cache_resource(max_entries=24, show_spinner=False)
-def map_cross(query: tuple[tuple[str, str], ...]):
-    """The map's cross of runs (every lr at c, every c at lr), cached per view (its URL query)."""
+@st.cache_resource(max_entries=96, show_spinner=False)
+def _arm(query: tuple[tuple[str, str], ...], mode: str, arm: str, values: tuple[float, ...]):
     config, _ = cf.from_query(dict(query))
-    return compute_cross(config)
+    return arm_runs(config, mode, arm, values)
+
+
+def cached_arm(config: cf.ExplorerConfig, mode: str, arm: str, values: tuple[float, ...]):
+    """One arm of the map's cross, cached on the settings it depends on (``arm_config``): after
+    a commit of c, the new view's c arm is the old view's, and only the lr arm is computed."""
+    key = tuple(sorted(cf.to_query(arm_config(config, mode, arm)).items()))
+    return _arm(key, mode, arm, values)
 
 
 def leave_presentation() -> None:
@@ -368,11 +374,7 @@ def render() -> None:
             ui.plot(spec3d, key="map")
         else:
             guess = ss.get("ex_guess") if config.predict else None
-            cross = map_cross(
-                tuple(
-                    sorted(cf.to_query(replace(shown.config, scrub="", present=False, predict=False)).items())
-                )
-            )
+            cross = compute_cross(shown.config, arm=cached_arm)
             payload = map_payload(
                 cross,
                 window=shown.window,

@@ -16,6 +16,8 @@ from landscapes.views.explorer import outcome, run_modes, tolerance_of
 from landscapes.views.map_payload import (
     MAX_BYTES_DEFAULT,
     MAX_BYTES_LONG,
+    arm_config,
+    arm_runs,
     compute_cross,
     map_payload,
     payload_bytes,
@@ -98,9 +100,25 @@ def test_the_cross_passes_through_the_view_and_its_centre_is_the_pages_run():
     runs = run_modes(config).runs
     for mode in config.paths:
         e = entry(payload, mode)
-        centre = e["lr_runs"][payload["lr_index"]]
-        assert e["c_runs"][payload["c_index"]] == centre
-        assert_cell(unpack_points(e, config.steps)[centre], e["lengths"][centre], runs[mode])
+        points = unpack_points(e, config.steps)
+        # the centre of both arms is the page's own run
+        for r in (e["lr_runs"][payload["lr_index"]], e["c_runs"][payload["c_index"]]):
+            assert_cell(points[r], e["lengths"][r], runs[mode])
+
+
+def test_views_on_one_arm_share_its_runs():
+    """After a commit of c the new view's c arm is the old one (a page caches arms on this)."""
+    view = cf.ExplorerConfig()
+    moved_c, moved_lr = replace(view, threshold=0.2), replace(view, lr=0.1)
+    assert arm_config(moved_c, "norm", "c") == arm_config(view, "norm", "c")
+    assert arm_config(moved_c, "norm", "lr") != arm_config(view, "norm", "lr")
+    assert arm_config(moved_c, "none", "lr") == arm_config(view, "none", "lr")  # c does not touch it
+    assert arm_config(moved_lr, "norm", "lr") == arm_config(view, "norm", "lr")
+    assert arm_config(replace(view, present=True), "norm", "c") == arm_config(view, "norm", "c")
+    # and an arm computed for one view is the other's, cell for cell
+    values = tuple(cf.THRESHOLD_CHOICES)
+    for a, b in zip(arm_runs(view, "norm", "c", values), arm_runs(moved_c, "norm", "c", values), strict=True):
+        np.testing.assert_array_equal(a.params, b.params)
 
 
 def test_a_rule_c_does_not_touch_has_one_run_for_every_c():

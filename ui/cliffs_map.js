@@ -119,8 +119,9 @@ function build(parent) {
   m.speedSelect.addEventListener("change", () => { m.speed = Number(m.speedSelect.value); });
   m.reset = button("↺ Reset", "reset this landscape", () => m.trigger && m.trigger("reset", Date.now()));
   m.reset.classList.add("cm-reset");
-  const stepLabel = el("span", { class: "cm-label" }, "step");
-  play.append(m.first, m.back, m.toggle, m.fwd, m.last, stepLabel, m.stepInput, m.stepText, m.speedSelect, m.reset);
+  const stepGroup = el("span", { class: "cm-stepgroup" });
+  stepGroup.append(el("span", { class: "cm-label" }, "step"), m.stepInput, m.stepText);
+  play.append(m.first, m.back, m.toggle, m.fwd, m.last, stepGroup, m.speedSelect, m.reset);
 
   // keyboard on the map: arrows one step, space play/pause, Home/End
   root.addEventListener("keydown", (event) => {
@@ -421,18 +422,25 @@ function draw(m, why) {
     ctx.strokeStyle = p.color; ctx.lineWidth = 2.5; ctx.setLineDash(DASHES[p.dash] || []);
     ctx.beginPath();
     let exit = null;
+    let pen = false; // one continuous line while the path stays on the map (its dashes run on)
     for (let k = 1; k < n; k++) {
       const [ax, ay] = pts[k - 1], [bx, by] = pts[k];
       const ia = inside(d, ax, ay), ib = inside(d, bx, by);
-      if (ia && ib) { ctx.moveTo(sx(ax), sy(ay)); ctx.lineTo(sx(bx), sy(by)); }
-      else if (ia) {
+      if (ia && ib) {
+        if (!pen) ctx.moveTo(sx(ax), sy(ay));
+        ctx.lineTo(sx(bx), sy(by));
+        pen = true;
+      } else if (ia) {
         const [cx, cy] = border(d, ax, ay, bx, by);
-        ctx.moveTo(sx(ax), sy(ay)); ctx.lineTo(sx(cx), sy(cy));
+        if (!pen) ctx.moveTo(sx(ax), sy(ay));
+        ctx.lineTo(sx(cx), sy(cy));
+        pen = false;
         if (!exit) exit = { k, cx, cy, ...exitLabel(d, k, ax, ay, bx, by) };
       } else if (ib) {
         const [cx, cy] = border(d, bx, by, ax, ay);
         ctx.moveTo(sx(cx), sy(cy)); ctx.lineTo(sx(bx), sy(by));
-      }
+        pen = true;
+      } else pen = false;
     }
     ctx.stroke();
     ctx.setLineDash([]);

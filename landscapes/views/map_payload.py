@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
@@ -79,9 +79,47 @@ class MapCross:
         return self.runs[mode][self.c_runs[mode][j]]
 
 
-def compute_cross(config: ExplorerConfig, modes: Sequence[str] | None = None) -> MapCross:
+#: Computes one arm of a cross: ``(config, mode, arm, values) -> runs`` (a page may cache it).
+ArmRunner = Callable[[ExplorerConfig, str, str, tuple[float, ...]], list[Trajectory]]
+
+
+def arm_config(config: ExplorerConfig, mode: str, arm: str) -> ExplorerConfig:
+    """The settings one arm depends on: ``config`` with the swept setting (``arm``: "lr" or "c")
+    set to a placeholder, the threshold too for a rule c does not touch, and the view-only
+    fields at their defaults. Two views with the same arm config share that arm's runs (after
+    a c commit, the new view's c arm is the old one)."""
+    settings = replace(config, paths=(mode,), present=False, predict=False, view3d=False, scrub="")
+    if arm == "lr":
+        settings = replace(settings, lr=1.0)
+    if arm == "c" or not uses_c(mode):
+        settings = replace(settings, threshold=1.0)
+    return settings
+
+
+def arm_runs(config: ExplorerConfig, mode: str, arm: str, values: tuple[float, ...]) -> list[Trajectory]:
+    """Rule ``mode``'s runs at every value of one slider (``arm``: "lr" or "c"), the other
+    settings from ``config``: one batched ``simulate_many``."""
+    lrs = np.asarray(values if arm == "lr" else [config.lr] * len(values), dtype=float)
+    cs = np.asarray(values if arm == "c" else [config.threshold_of(mode)] * len(values), dtype=float)
+    return simulate_many(
+        config.landscape,
+        np.asarray(config.start),
+        lrs,
+        cs,
+        config.steps,
+        clip=cast(ClipMode, mode),
+        optimizer=config.optimizer,
+        clip_options=config.clip_options_of(mode),
+        **config.params,
+    )
+
+
+def compute_cross(
+    config: ExplorerConfig, modes: Sequence[str] | None = None, arm: ArmRunner = arm_runs
+) -> MapCross:
     """Every learning rate at the current c and every c at the current learning rate, for
-    each rule in ``modes`` (default: the visible ones): one batched ``simulate_many`` per rule."""
+    each rule in ``modes`` (default: the visible ones): one batched call per rule and arm
+    (a rule c does not touch has only the learning-rate arm)."""
     lr_values, i0 = slider_values(LR_CHOICES, config.lr)
     c_values, j0 = slider_values(THRESHOLD_CHOICES, config.threshold)
     runs: dict[str, list[Trajectory]] = {}
@@ -89,29 +127,13 @@ def compute_cross(config: ExplorerConfig, modes: Sequence[str] | None = None) ->
     c_runs: dict[str, list[int]] = {}
     n = len(lr_values)
     for mode in config.paths if modes is None else modes:
-        if uses_c(mode):
-            # The lr arm at the current c, then the c arm at the current lr without its centre
-            # (the centre is lr arm's run i0).
-            others = [j for j in range(len(c_values)) if j != j0]
-            lrs = [*lr_values, *(config.lr for _ in others)]
-            cs = [*(config.threshold for _ in lr_values), *(c_values[j] for j in others)]
-            c_map = {j: n + k for k, j in enumerate(others)} | {j0: i0}
-            c_runs[mode] = [c_map[j] for j in range(len(c_values))]
-        else:
-            lrs, cs = list(lr_values), [config.threshold_of(mode)] * n
-            c_runs[mode] = [i0] * len(c_values)
+        runs[mode] = list(arm(config, mode, "lr", lr_values))
         lr_runs[mode] = list(range(n))
-        runs[mode] = simulate_many(
-            config.landscape,
-            np.asarray(config.start),
-            np.asarray(lrs, dtype=float),
-            np.asarray(cs, dtype=float),
-            config.steps,
-            clip=cast(ClipMode, mode),
-            optimizer=config.optimizer,
-            clip_options=config.clip_options_of(mode),
-            **config.params,
-        )
+        if uses_c(mode):
+            runs[mode] += arm(config, mode, "c", c_values)
+            c_runs[mode] = [n + j for j in range(len(c_values))]
+        else:
+            c_runs[mode] = [i0] * len(c_values)
     return MapCross(config, lr_values, i0, c_values, j0, runs, lr_runs, c_runs)
 
 
