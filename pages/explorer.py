@@ -15,7 +15,7 @@ from landscapes.core.clipping import CLIP_SPECS, MODE_LABELS
 from landscapes.lessons.narrate import narrate
 from landscapes.views import config as cf
 from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
-from landscapes.views.map_payload import arm_config, arm_runs, compute_cross, map_payload, take_away
+from landscapes.views.map_payload import arm_config, compute_cross, map_payload, shared_arm_runs, take_away
 from ui.cliffs_map import cliffs_map
 
 ui.init_page()
@@ -74,7 +74,7 @@ def commit_map(lr: float, c: float) -> None:
 @st.cache_resource(max_entries=96, show_spinner=False)
 def _arm(query: tuple[tuple[str, str], ...], mode: str, arm: str, values: tuple[float, ...]):
     config, _ = cf.from_query(dict(query))
-    return arm_runs(config, mode, arm, values)
+    return shared_arm_runs(config, mode, arm, values)
 
 
 def cached_arm(config: cf.ExplorerConfig, mode: str, arm: str, values: tuple[float, ...]):

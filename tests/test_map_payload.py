@@ -21,6 +21,7 @@ from landscapes.views.map_payload import (
     compute_cross,
     map_payload,
     payload_bytes,
+    shared_arm_runs,
     slider_values,
     take_away,
     unpack_clipped,
@@ -31,10 +32,10 @@ from landscapes.views.map_payload import (
 IMAGE = ("data:image/png;base64,AAAA", -4.0, -0.4)
 
 
-def payload_of(config: cf.ExplorerConfig, image=IMAGE, **kwargs) -> dict:
+def payload_of(config: cf.ExplorerConfig, image=IMAGE, arm=arm_runs, **kwargs) -> dict:
     scape = config.scape
     return map_payload(
-        compute_cross(config),
+        compute_cross(config, arm=arm),
         window=scape.window,
         axis_labels=scape.axis_labels,
         walls=scape.walls(dict(config.params), scape.window),
@@ -69,10 +70,12 @@ def assert_cell(points: np.ndarray, length: int, run: ls.Trajectory) -> None:
     assert np.isnan(points[length:]).all()  # padding after a run that stopped early
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["direct", "shared arms"])
 @pytest.mark.parametrize("mode", ["none", "value", "norm"])
-def test_every_cell_of_the_cross_is_simulate_at_float32(mode):
+def test_every_cell_of_the_cross_is_simulate_at_float32(mode, shared):
+    # shared: the arms a page caches, computed from placeholder settings for 40 steps and cut to 25
     config = cf.ExplorerConfig(steps=25)
-    payload = payload_of(config)
+    payload = payload_of(config, arm=shared_arm_runs) if shared else payload_of(config)
     e = entry(payload, mode)
     points = unpack_points(e, payload["steps"])
     clipped = unpack_clipped(e, payload["steps"])
@@ -115,6 +118,8 @@ def test_views_on_one_arm_share_its_runs():
     assert arm_config(moved_c, "none", "lr") == arm_config(view, "none", "lr")  # c does not touch it
     assert arm_config(moved_lr, "norm", "lr") == arm_config(view, "norm", "lr")
     assert arm_config(replace(view, present=True), "norm", "c") == arm_config(view, "norm", "c")
+    assert arm_config(replace(view, steps=59), "norm", "c") == arm_config(view, "norm", "c")  # both 60
+    assert arm_config(replace(view, steps=61), "norm", "c").steps == 80
     # and an arm computed for one view is the other's, cell for cell
     values = tuple(cf.THRESHOLD_CHOICES)
     for a, b in zip(arm_runs(view, "norm", "c", values), arm_runs(moved_c, "norm", "c", values), strict=True):

@@ -67,7 +67,7 @@ class MapCross:
     lr_index: int
     c_values: tuple[float, ...]
     c_index: int
-    runs: dict[str, list[Trajectory]]  # mode -> its runs (see lr_runs / c_runs)
+    runs: dict[str, list[Trajectory]]  # mode -> its runs (see lr_runs / c_runs), >= config.steps long
     lr_runs: dict[str, list[int]]
     c_runs: dict[str, list[int]]
 
@@ -83,12 +83,30 @@ class MapCross:
 ArmRunner = Callable[[ExplorerConfig, str, str, tuple[float, ...]], list[Trajectory]]
 
 
+#: Arms are computed for a step count rounded up to a multiple of this: a run of fewer steps is a
+#: prefix of a longer one, so a few more or fewer steps reuse the runs already computed.
+STEPS_BUCKET = 20
+
+
+def arm_steps(steps: int) -> int:
+    """The step count an arm is computed for (``steps`` rounded up to a multiple of STEPS_BUCKET)."""
+    return max(STEPS_BUCKET, -(-int(steps) // STEPS_BUCKET) * STEPS_BUCKET)
+
+
 def arm_config(config: ExplorerConfig, mode: str, arm: str) -> ExplorerConfig:
     """The settings one arm depends on: ``config`` with the swept setting (``arm``: "lr" or "c")
-    set to a placeholder, the threshold too for a rule c does not touch, and the view-only
-    fields at their defaults. Two views with the same arm config share that arm's runs (after
-    a c commit, the new view's c arm is the old one)."""
-    settings = replace(config, paths=(mode,), present=False, predict=False, view3d=False, scrub="")
+    set to a placeholder, the threshold too for a rule c does not touch, the steps rounded up
+    (``arm_steps``) and the view-only fields at their defaults. Two views with the same arm
+    config share that arm's runs (after a c commit, the new view's c arm is the old one)."""
+    settings = replace(
+        config,
+        paths=(mode,),
+        steps=arm_steps(config.steps),
+        present=False,
+        predict=False,
+        view3d=False,
+        scrub="",
+    )
     if arm == "lr":
         settings = replace(settings, lr=1.0)
     if arm == "c" or not uses_c(mode):
@@ -112,6 +130,14 @@ def arm_runs(config: ExplorerConfig, mode: str, arm: str, values: tuple[float, .
         clip_options=config.clip_options_of(mode),
         **config.params,
     )
+
+
+def shared_arm_runs(
+    config: ExplorerConfig, mode: str, arm: str, values: tuple[float, ...]
+) -> list[Trajectory]:
+    """``arm_runs`` from the arm's own settings (``arm_config``): what a cache keyed on them holds.
+    Its runs may be longer than ``config.steps``; the payload sends only the steps shown."""
+    return arm_runs(arm_config(config, mode, arm), mode, arm, values)
 
 
 def compute_cross(
