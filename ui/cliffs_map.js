@@ -343,12 +343,13 @@ function marker(ctx, shape, x, y, r) {
     case "diamond": ctx.moveTo(x, y - 1.3 * r); ctx.lineTo(x + 1.3 * r, y); ctx.lineTo(x, y + 1.3 * r); ctx.lineTo(x - 1.3 * r, y); ctx.closePath(); break;
     case "triangle-up": ctx.moveTo(x, y - 1.3 * r); ctx.lineTo(x + 1.2 * r, y + r); ctx.lineTo(x - 1.2 * r, y + r); ctx.closePath(); break;
     case "triangle-down": ctx.moveTo(x, y + 1.3 * r); ctx.lineTo(x + 1.2 * r, y - r); ctx.lineTo(x - 1.2 * r, y - r); ctx.closePath(); break;
-    case "star": star(ctx, x, y, 1.4 * r); break;
+    case "star": star(ctx, x, y, 1.4 * r); return;
     default: ctx.arc(x, y, r, 0, 2 * Math.PI);
   }
 }
 
 function star(ctx, x, y, r) {
+  ctx.beginPath();
   for (let i = 0; i < 10; i++) {
     const a = -Math.PI / 2 + (i * Math.PI) / 5;
     const rr = i % 2 ? r * 0.45 : r;
@@ -435,7 +436,7 @@ function draw(m, why) {
         if (!pen) ctx.moveTo(sx(ax), sy(ay));
         ctx.lineTo(sx(cx), sy(cy));
         pen = false;
-        if (!exit) exit = { k, cx, cy, ...exitLabel(d, k, ax, ay, bx, by) };
+        if (!exit) exit = { k, cx, cy, bx, by, ...exitLabel(d, k, ax, ay, bx, by) };
       } else if (ib) {
         const [cx, cy] = border(d, bx, by, ax, ay);
         ctx.moveTo(sx(cx), sy(cy)); ctx.lineTo(sx(bx), sy(by));
@@ -473,7 +474,7 @@ function draw(m, why) {
     }
     if (exit) {
       exits.push({ p, ...exit });
-      if (exit.k === m.step) events.push(`${p.label}: ${exit.text}`);
+      if (exit.k === m.step) events.push(`${p.label} ${exit.thrown ? "is thrown to" : "leaves the map, to"} (${g3(exit.bx)}, ${g3(exit.by)})`);
     }
     if (p.lengths[r] < S + 1 && n === p.lengths[r] && m.step >= n - 1 && m.step < S + 1 && n - 1 === m.step) {
       events.push(`${p.label} stopped: a number stopped being finite`);
