@@ -12,6 +12,8 @@ import landscapes as ls
 import ui
 from landscapes import figures
 from landscapes.core.clipping import CLIP_SPECS, MODE_LABELS
+from landscapes.figures.explorer import SURFACE_COLORSCALE
+from landscapes.figures.palette import WALL_COLOR
 from landscapes.lessons.narrate import narrate
 from landscapes.views import config as cf
 from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
@@ -383,8 +385,8 @@ def render() -> None:
                 image=image,
                 guess=guess if isinstance(guess, tuple) else None,
                 present=present,
-                wall_color=figures.palette.WALL_COLOR,
-                colour_scale=figures.explorer.SURFACE_COLORSCALE,
+                wall_color=WALL_COLOR,
+                colour_scale=SURFACE_COLORSCALE,
                 height=height - 140,
             )
             cliffs_map(
