@@ -12,9 +12,14 @@ import landscapes as ls
 import ui
 from landscapes import figures
 from landscapes.core.clipping import CLIP_SPECS, MODE_LABELS
+from landscapes.figures.explorer import SURFACE_COLORSCALE
+from landscapes.figures.palette import WALL_COLOR
 from landscapes.lessons.narrate import narrate, number_format_notes
+from landscapes.lessons.snippets import snippet_modes
 from landscapes.views import config as cf
 from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
+from landscapes.views.map_payload import arm_config, compute_cross, map_payload, shared_arm_runs, take_away
+from ui.cliffs_map import cliffs_map
 
 ui.init_page()
 ss = st.session_state
@@ -33,6 +38,10 @@ SCRUB_LABELS = {"c": "sweep the threshold c", "lr": "sweep the learning rate"}
 STATE = ui.PageState(
     "ex_", cf.from_query, cf.to_query, cf.explorer_widget_values, cf.explorer_from_widget_values
 )
+
+
+#: The predict game's answer "it leaves the map" (instead of a point on it).
+OFF_MAP = "off-map"
 
 
 def apply_map_click(x: float, y: float) -> None:
@@ -54,6 +63,28 @@ def reset_landscape() -> None:
     """Back to the current landscape's own settings (start, parameters, lr, c, steps, optimizer)."""
     STATE.seed(STATE.value.with_landscape(STATE.value.landscape))
     STATE.notices()  # a correction to an old link no longer applies
+
+
+def commit_map(lr: float, c: float) -> None:
+    """A slider of the map was released: the value becomes the page's (sidebar, link, narration)."""
+    value = STATE.value
+    lr = cf.nearest_choice(lr, cf.LR_CHOICES)
+    c = cf.nearest_choice(c, cf.THRESHOLD_CHOICES)
+    if (lr, c) != (value.lr, value.threshold):
+        STATE.seed(replace(value, lr=lr, threshold=c))
+
+
+@st.cache_resource(max_entries=96, show_spinner=False)
+def _arm(query: tuple[tuple[str, str], ...], mode: str, arm: str, values: tuple[float, ...]):
+    config, _ = cf.from_query(dict(query))
+    return shared_arm_runs(config, mode, arm, values)
+
+
+def cached_arm(config: cf.ExplorerConfig, mode: str, arm: str, values: tuple[float, ...]):
+    """One arm of the map's cross, cached on the settings it depends on (``arm_config``): after
+    a commit of c, the new view's c arm is the old view's, and only the lr arm is computed."""
+    key = tuple(sorted(cf.to_query(arm_config(config, mode, arm)).items()))
+    return _arm(key, mode, arm, values)
 
 
 def leave_presentation() -> None:
@@ -204,29 +235,42 @@ def controls() -> None:
 
 
 def predict_panel(result, hiding: bool) -> None:
-    """Predict, then reveal: ask for a guess, then score it against the real end point."""
+    """Predict, then reveal: ask for a guess (a point, or "it leaves the map"), then score it."""
     if hiding:
-        st.info(
+        left, right = st.columns([4, 1])
+        left.info(
             "**Predict, then reveal.** The unclipped path is hidden. Where will plain gradient descent "
-            "end after these steps? Click that spot on the map.",
+            "end after these steps? Click that spot on the map, or say it leaves the map.",
             icon=":material/psychology:",
         )
+        right.button("It leaves the map", key="ex_guess_off", on_click=lambda: ss.update(ex_guess=OFF_MAP))
         return
     guess = ss.get("ex_guess")
     if guess is None or "none" not in result.runs:
         return
     end = result.runs["none"].params[-1]
-    distance = float(np.hypot(end[0] - guess[0], end[1] - guess[1]))
     (x0, x1), (y0, y1) = result.window
-    span = float(np.hypot(x1 - x0, y1 - y0))
-    verdict = "Spot on!" if distance < 0.05 * span else "Close." if distance < 0.25 * span else "Far off:"
+    on_map = bool(x0 <= end[0] <= x1 and y0 <= end[1] <= y1)
+    ended = f"The unclipped path ended at ({end[0]:.3g}, {end[1]:.3g})"
+    if guess == OFF_MAP:
+        text = (
+            f"Right: it leaves the map. {ended}, outside the map."
+            if not on_map
+            else f"Not this time: it stays on the map. {ended}."
+        )
+    else:
+        distance = float(np.hypot(end[0] - guess[0], end[1] - guess[1]))
+        yours = f"your guess ({guess[0]:.3g}, {guess[1]:.3g}) was {distance:.3g} away"
+        if on_map:
+            span = float(np.hypot(x1 - x0, y1 - y0))
+            verdict = (
+                "Spot on!" if distance < 0.05 * span else "Close." if distance < 0.25 * span else "Far off:"
+            )
+            text = f"{verdict} {ended}; {yours} ({100 * distance / span:.0f}% of the map's diagonal)."
+        else:
+            text = f"{ended}, off the map: the answer to give was *it leaves the map*; {yours}."
     left, right = st.columns([4, 1])
-    left.success(
-        f"{verdict} The unclipped path ended at ({end[0]:.3g}, {end[1]:.3g}); your guess "
-        f"({guess[0]:.3g}, {guess[1]:.3g}) was {distance:.3g} away "
-        f"({100 * distance / span:.0f}% of the map's diagonal).",
-        icon=":material/visibility:",
-    )
+    left.success(text, icon=":material/visibility:")
     right.button("Guess again", key="ex_guess_again", on_click=lambda: ss.update(ex_guess=None))
 
 
@@ -239,15 +283,18 @@ def take_home(result) -> None:
         )
         snippets = ls.code_snippets(config)
         frameworks = list(dict.fromkeys(framework for framework, _ in snippets))
-        modes = ls.lessons.snippets.snippet_modes(config)  # every shown rule
+        modes = snippet_modes(config)  # every shown rule
         if ss.get("ex_snippet_mode") not in modes:
             ss.ex_snippet_mode = "norm" if "norm" in modes else modes[-1]
-        mode = st.radio(
-            "clipping rule",
-            modes,
-            horizontal=True,
-            key="ex_snippet_mode",
-            format_func=MODE_LABELS.__getitem__,
+        mode = (
+            st.radio(
+                "clipping rule",
+                modes,
+                horizontal=True,
+                key="ex_snippet_mode",
+                format_func=MODE_LABELS.__getitem__,
+            )
+            or modes[0]
         )
         tabs = st.tabs([ls.FRAMEWORK_LABELS.get(f, f) for f in frameworks])
         for tab, framework in zip(tabs, frameworks, strict=True):
@@ -322,22 +369,23 @@ def render() -> None:
     if config.predict:
         predict_panel(result, hiding)
     height = 820 if present else 680
+    if present:
+        # The presets without the sidebar: one row of buttons above the map.
+        for column, item in zip(st.columns(len(cf.PRESETS)), cf.PRESETS, strict=True):
+            column.button(
+                item.label,
+                key=f"ex_present_preset_{item.key}",
+                on_click=apply_preset,
+                args=(item.key,),
+                help=item.caption,
+                width="stretch",
+            )
     map_col, side_col = st.columns([2, 1], gap="medium")
     with map_col:
-        if config.view3d:
-            spec3d = figures.surface3d_figure(surface, shown, height=height, font_size=18 if present else 13)
-            ui.plot(spec3d, key="map")
-        else:
-            spec = figures.map_figure(
-                surface,
-                shown,
-                height=height,
-                font_size=18 if present else 14,
-                guess=ss.get("ex_guess") if config.predict else None,
-                image=image,
-            )
-            ui.plot(spec, key="map")
-            ui.chart_clicks("map", apply_map_click)
+        # The 2-D map is filled in last (below): the narration and the table reach the browser
+        # before the map's cross of runs has been computed.
+        # (a container, not st.empty: an empty placeholder would blank the old map at once).
+        map_slot = st.container()
         # More than three rules do not fit the side column: their table goes under the map.
         table = summary_html(shown)
         wide = len(shown.config.paths) > 3
@@ -350,6 +398,8 @@ def render() -> None:
             st.caption(outcome_note(config))
         if hiding:
             st.markdown("*The story of this run is told once you have placed your guess.*")
+        elif present:
+            st.markdown(f"**{take_away(shown)}**")
         else:
             st.markdown("\n\n".join(narrate(result)))
         for line in number_format_notes(shown):  # float32 only: computed from the runs
@@ -361,6 +411,32 @@ def render() -> None:
                 label=f"Look inside the RNN at the start point (w = {w:.4g}, b = {b:.4g})",
                 icon=":material/memory:",
                 query_params=cf.rnn_to_query(cf.RnnView(w=w, b=b, T=int(config.params["T"]))),
+            )
+    with map_slot:
+        if config.view3d:
+            spec3d = figures.surface3d_figure(surface, shown, height=height, font_size=18 if present else 13)
+            ui.plot(spec3d, key="map")
+        else:
+            guess = ss.get("ex_guess") if config.predict else None
+            cross = compute_cross(shown.config, arm=cached_arm)
+            payload = map_payload(
+                cross,
+                window=shown.window,
+                axis_labels=scape.axis_labels,
+                walls=scape.walls(dict(config.params), shown.window),
+                image=image,
+                guess=guess if isinstance(guess, tuple) else None,
+                present=present,
+                wall_color=WALL_COLOR,
+                colour_scale=SURFACE_COLORSCALE,
+                height=height - 140,
+            )
+            cliffs_map(
+                payload,
+                key="ex_map",
+                on_commit=commit_map,
+                on_click=apply_map_click,
+                on_reset=reset_landscape,
             )
 
     st.subheader("Sweep inside the figure")

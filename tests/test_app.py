@@ -34,8 +34,41 @@ def plot_view(at: AppTest, key: str) -> dict | None:
     return None
 
 
+def map_component(at: AppTest) -> dict | None:
+    """The payload of the Explorer's map component (ui/cliffs_map.py), if the page has one."""
+    for element in at.get("bidi_component"):
+        if element.proto.component_name == "cliffs_map":
+            return json.loads(element.proto.json)
+    return None
+
+
+def drawn_map(payload: dict) -> dict:
+    """The map component's view as the traces these tests read: each path of the view (name,
+    points, style), the wall, the guess."""
+    from landscapes.views.map_payload import view_points
+
+    points = view_points(payload)
+    data = [
+        {
+            "name": e["label"],
+            "x": points[e["mode"]][:, 0].tolist(),
+            "y": points[e["mode"]][:, 1].tolist(),
+            "line": {"color": e["color"], "dash": e["dash"]},
+            "marker": {"symbol": e["marker"]},
+        }
+        for e in payload["paths"]
+    ]
+    data += [{"name": "the wall (analytic)"}] * bool(payload["walls"])
+    data += [{"name": "your guess"}] * bool(payload["guess"])
+    return {"data": data}
+
+
 def map_spec(at: AppTest) -> dict:
-    """The page's main figure: the Explorer's map, else the first chart (the 3-D view, the home map)."""
+    """The page's main figure: the Explorer's map (the component's view, or the 3-D plot), else
+    the first chart (the home map)."""
+    payload = map_component(at)
+    if payload is not None:
+        return drawn_map(payload)
     view = plot_view(at, "map")
     if view is not None:
         return view

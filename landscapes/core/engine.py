@@ -274,7 +274,8 @@ class Trajectory:
     optimizer_options: Mapping[str, float] = field(default_factory=dict)
     noise: Mapping[str, float] | None = None
     clip_threshold: np.ndarray | None = None
-    spiked: np.ndarray | None = None
+    # None only as an argument: __post_init__ fills in all False.
+    spiked: np.ndarray = None  # pyright: ignore[reportAssignmentType]
 
     def __post_init__(self):
         k = len(self.update)

@@ -92,7 +92,7 @@ class ZClip:
         self.mean = self.var = None
 
     def factor(self, norm):
-        if self.mean is None:  # warming up
+        if self.mean is None or self.var is None:  # warming up
             self.warm.append(norm)
             if len(self.warm) == self.warmup:
                 self.mean, self.var = float(np.mean(self.warm)), float(np.var(self.warm))

@@ -99,7 +99,7 @@ def _imports(helpers: tuple[str, ...], *framework: str) -> list[str]:
     """The import lines a snippet needs: the framework's, and what its pasted helpers use."""
     source = helper_source(*helpers) if helpers else ""
     first = [line for line, used in (("import math", "math." in source),) if used]
-    third = sorted({*framework, *(["import numpy as np"] if "np." in source else [])})
+    third: list[str] = sorted({*framework, *(["import numpy as np"] if "np." in source else [])})
     return [*first, *([""] if first else []), *third]
 
 

@@ -367,7 +367,8 @@ def runs_from_json(text: str) -> ExportedRuns:
                     [math.inf if v is None else float(v) for v in meta["clip_threshold"]], dtype=dtype
                 )
             ),
-            spiked=None if meta.get("spiked") is None else np.array(meta["spiked"], dtype=bool),
+            # files before version 4 carry no noise: no step spiked
+            spiked=np.array(meta.get("spiked") or [False] * len(table.update), dtype=bool),
         )
     config = document.get("config")
     return ExportedRuns(runs=runs, config=None if config is None else _config_from_dict(config))

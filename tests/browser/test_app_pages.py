@@ -9,6 +9,7 @@ import pytest
 
 from landscapes.views.config import url_number
 
+from .map_helpers import click_map_at, map_state
 from .streamlit_helpers import (
     expect_rerun,
     goto,
@@ -62,22 +63,6 @@ def click_data_point(page, chart_index: int, x: float, y: float, trace_name: str
     return box
 
 
-def click_map_at(page, chart_key: str, x: float, y: float) -> None:
-    """Clicks the chart drawn with `chart_key` at data point (x, y), anywhere in its plot area."""
-    chart = page.locator(f".st-key-{chart_key} .js-plotly-plot")
-    chart.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
-    px, py = chart.evaluate(
-        """(el, [x, y]) => {
-            const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis, rect = el.getBoundingClientRect();
-            return [rect.left + xa._offset + xa.d2p(x), rect.top + ya._offset + ya.d2p(y)];
-        }""",
-        [x, y],
-    )
-    page.mouse.move(px, py)
-    page.mouse.click(px, py)
-
-
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_loads_cleanly(page, app_url, console_errors, path):
     goto(page, app_url, path)
@@ -88,39 +73,17 @@ def test_every_page_loads_cleanly(page, app_url, console_errors, path):
 
 def test_moving_a_slider_changes_the_chart_and_the_link(page, app_url, console_errors):
     goto(page, app_url, "/explorer")
-    before = plotly_chart(page, 0)
+    before = map_state(page)
     with expect_rerun(page):
         slider(page, "threshold c (log scale)").press("ArrowLeft")
-    after = plotly_chart(page, 0)
-    norm_before = next(t for t in before["data"] if t.get("name") == "norm clipping")
-    norm_after = next(t for t in after["data"] if t.get("name") == "norm clipping")
-    assert norm_before["x"] != norm_after["x"]
+    after = map_state(page)
+    assert before["paths"]["norm"] != after["paths"]["norm"] and after["c"] == "0.8"
     assert parse_qs(urlparse(page.url).query)["c"] == ["0.8"]
     assert not has_exception(page) and console_errors == []
 
 
-def test_the_learners_view_of_the_map_survives_a_change(page, app_url, console_errors):
-    goto(page, app_url, "/explorer")
-    ranges = "() => { const l = document.querySelector('.st-key-map .js-plotly-plot')._fullLayout;"
-    ranges += " return [l.xaxis.range, l.yaxis.range]; }"
-    home = page.evaluate(ranges)
-    # Pan the map by dragging it, as a learner would.
-    box = page.locator(".st-key-map .nsewdrag").bounding_box()
-    page.mouse.move(box["x"] + 200, box["y"] + 200)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 120, box["y"] + 260, steps=6)
-    page.mouse.up()
-    page.wait_for_timeout(300)
-    panned = page.evaluate(ranges)
-    assert panned != home
-    before = plotly_chart(page, 0)
-    with expect_rerun(page):
-        slider(page, "steps").press("ArrowRight")
-    after = plotly_chart(page, 0)
-    assert before["data"] != after["data"]  # the paths changed...
-    kept = page.evaluate(ranges)  # ...and the view stayed where the learner put it
-    assert kept[0] == pytest.approx(panned[0]) and kept[1] == pytest.approx(panned[1])
-    assert console_errors == []
+# The Plotly map's zoom and pan (and the test that they survived a change) went with the Plotly
+# map: the Explorer's 2-D map is the canvas component now (ui/cliffs_map.js), with a fixed window.
 
 
 def test_a_shared_link_applies_its_settings(page, app_url, console_errors):
@@ -129,12 +92,12 @@ def test_a_shared_link_applies_its_settings(page, app_url, console_errors):
         app_url,
         "/explorer?landscape=ravine&steepness=100&start=3,2.5&lr=1.2&c=1&steps=200&paths=none,norm",
     )
-    chart = plotly_chart(page, 0)
-    assert chart["layout"]["xaxis"]["title"]["text"].startswith("u ")
-    assert {"no clipping", "norm clipping"} <= names(chart) and "value clipping" not in names(chart)
+    state = map_state(page)
+    assert state["axes"][0].startswith("u ")
+    assert set(state["paths"]) == {"none", "norm"}
     assert page.get_by_text("Ravine under a cliff").first.is_visible()
-    arrows = [a for a in chart["layout"]["annotations"] if "thrown to" in a.get("text", "")]
-    assert arrows and arrows[0]["text"].startswith("step 2:")
+    arrows = [text for text in state["exits"] if "thrown to" in text]
+    assert arrows and arrows[0].startswith("step 2:")
     assert console_errors == []
 
 
@@ -152,18 +115,16 @@ def test_clicking_the_map_moves_the_start(page, app_url, console_errors):
     goto(page, app_url, "/explorer")
     # Anywhere on the map, not only on drawn points: a spot between any grid.
     with expect_rerun(page):
-        click_map_at(page, "map", 5.4321, -3.0123)
+        click_map_at(page, 5.4321, -3.0123)
     wait_for_app(page)
-    start = next(t for t in plotly_chart(page, 0)["data"] if t.get("name") == "start")
+    x, y = map_state(page)["start"]
     # One screen pixel is about 0.005 in w and b on this map.
-    assert start["x"][0] == pytest.approx(5.4321, abs=0.01)
-    assert start["y"][0] == pytest.approx(-3.0123, abs=0.01)
+    assert x == pytest.approx(5.4321, abs=0.01)
+    assert y == pytest.approx(-3.0123, abs=0.01)
     # The link carries the start exactly (shortest round-trip form of each float).
-    assert parse_qs(urlparse(page.url).query)["start"] == [
-        f"{url_number(start['x'][0])},{url_number(start['y'][0])}"
-    ]
-    # A drag pans the map: it does not move the start.
-    box = page.locator(".st-key-map .nsewdrag").bounding_box()
+    assert parse_qs(urlparse(page.url).query)["start"] == [f"{url_number(x)},{url_number(y)}"]
+    # A drag on the map is not a click: it does not move the start.
+    box = page.locator("[data-testid='cliffs-map'] canvas").bounding_box()
     runs = page.evaluate("() => window.__cliffs.finished")
     page.mouse.move(box["x"] + 100, box["y"] + 100)
     page.mouse.down()
@@ -176,12 +137,12 @@ def test_clicking_the_map_moves_the_start(page, app_url, console_errors):
 
 def test_in_figure_sweep_ships_frames(page, app_url, console_errors):
     goto(page, app_url, "/explorer?scrub=c&steps=40")
-    sweep = plotly_chart(page, 1)
+    sweep = plotly_chart(page, 0)  # the map is the canvas component: the sweep is the first Plotly chart
     assert len(sweep["frames"]) == 45
     # Scrub inside the figure with the slider's own step (its label and animation
     # options): no rerun; the paths and the note on each path's fate follow.
     runs_before = page.evaluate("() => window.__cliffs.finished")
-    sweep_el = "document.querySelectorAll('.js-plotly-plot')[1]"
+    sweep_el = "document.querySelectorAll('.js-plotly-plot')[0]"
     note = f"() => {sweep_el}.querySelector('.annotation-text').textContent"
     note_before = page.evaluate(note)
     step = page.evaluate(
@@ -204,13 +165,13 @@ def test_in_figure_sweep_ships_frames(page, app_url, console_errors):
 
 def test_predict_then_reveal(page, app_url, console_errors):
     goto(page, app_url, "/explorer?predict=1")
-    assert "no clipping" not in names(plotly_chart(page, 0))
+    assert "none" not in map_state(page)["paths"]
     assert page.get_by_text("Predict, then reveal.").is_visible()
     with expect_rerun(page):
-        click_map_at(page, "map", 6.0, -1.5)
+        click_map_at(page, 6.0, -1.5)
     wait_for_app(page)
-    chart = plotly_chart(page, 0)
-    assert {"no clipping", "your guess"} <= names(chart)
+    state = map_state(page)
+    assert "none" in state["paths"] and state["guess"] == pytest.approx([6.0, -1.5], abs=0.01)
     success = page.locator("[data-testid='stAlertContentSuccess']").inner_text()
     assert "The unclipped path ended at (39, 53.4)" in success and "away" in success
     assert console_errors == []

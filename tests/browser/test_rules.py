@@ -8,30 +8,23 @@ import pytest
 
 from landscapes.core.clipping import CLIP_SPECS
 
-from .streamlit_helpers import expect_rerun, goto, has_exception, plotly_chart
+from .map_helpers import map_state
+from .streamlit_helpers import expect_rerun, goto, has_exception
 
 pytestmark = pytest.mark.browser
 
 FIVE = ("none", "norm", "agc", "autoclip", "zclip")
 
 
-def path_trace(chart: dict, mode: str) -> dict:
-    """The line of rule ``mode``'s path on the Explorer map (its label, drawn as lines)."""
-    label = CLIP_SPECS[mode].label
-    return next(t for t in chart["data"] if t.get("name") == label and "lines" in t.get("mode", ""))
-
-
 def test_a_link_with_five_rules_draws_five_paths_in_their_styles(page, app_url, console_errors):
     goto(page, app_url, f"/explorer?paths={','.join(FIVE)}&opt_autoclip=threshold:50")
-    chart = plotly_chart(page, 0)
+    state = map_state(page)
     for mode in FIVE:
-        trace = path_trace(chart, mode)
         spec = CLIP_SPECS[mode]
-        assert trace["line"]["color"] == spec.color and trace["line"]["dash"] == spec.dash
-        assert len(trace["x"]) >= 2  # a drawn path, not an empty trace
-    paths = {t.get("name") for t in chart["data"] if "lines" in t.get("mode", "")}
-    assert {CLIP_SPECS[m].label for m in FIVE} <= paths
-    assert "value clipping" not in paths
+        style = state["styles"][mode]
+        assert style["color"] == spec.color and style["dash"] == spec.dash and style["label"] == spec.label
+        assert len(state["paths"][mode]) >= 2  # a drawn path, not an empty one
+    assert set(state["paths"]) == set(FIVE)
     query = parse_qs(urlparse(page.url).query)
     assert query["paths"] == [",".join(FIVE)] and query["opt_autoclip"] == ["threshold:50"]
     assert not has_exception(page) and console_errors == []
@@ -39,7 +32,7 @@ def test_a_link_with_five_rules_draws_five_paths_in_their_styles(page, app_url, 
 
 def test_a_rules_own_control_changes_its_path_and_the_link(page, app_url, console_errors):
     goto(page, app_url, "/explorer?paths=none,zclip")
-    before = path_trace(plotly_chart(page, 0), "zclip")
+    before = map_state(page)["paths"]["zclip"]
     expander = page.locator("[data-testid='stSidebar'] [data-testid='stExpander'] summary")
     expander.filter(has_text="ZClip (z-score)").first.click()  # open its settings
     box = page.get_by_label("warmup", exact=True)
@@ -47,7 +40,7 @@ def test_a_rules_own_control_changes_its_path_and_the_link(page, app_url, consol
     with expect_rerun(page):
         box.fill("3")
         box.press("Enter")
-    after = path_trace(plotly_chart(page, 0), "zclip")
-    assert (before["x"], before["y"]) != (after["x"], after["y"])
+    after = map_state(page)["paths"]["zclip"]
+    assert before != after
     assert parse_qs(urlparse(page.url).query)["opt_zclip"] == ["warmup:3"]
     assert not has_exception(page) and console_errors == []

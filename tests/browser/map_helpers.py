@@ -1,0 +1,43 @@
+"""Reading and driving the Explorer's map component (ui/cliffs_map.js) from a browser test."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAP = "[data-testid='cliffs-map']"
+
+
+def map_state(page: Any) -> dict:
+    """What the map draws now, from its documented data- attributes."""
+    return page.evaluate(
+        """(sel) => { const d = document.querySelector(sel).dataset;
+            return {paths: JSON.parse(d.paths), lr: d.lr, c: d.c, step: Number(d.step),
+                    draws: Number(d.draws), playing: d.playing === 'true', view: d.view,
+                    styles: JSON.parse(d.styles), start: JSON.parse(d.start), guess: JSON.parse(d.guess),
+                    exits: JSON.parse(d.exits), axes: JSON.parse(d.axes), plot: JSON.parse(d.plot)}; }""",
+        MAP,
+    )
+
+
+def click_map_at(page: Any, x: float, y: float) -> None:
+    """Clicks the map at data point (x, y)."""
+    canvas = page.locator(f"{MAP} canvas")
+    canvas.scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
+    box = canvas.bounding_box()
+    plot = map_state(page)["plot"]
+    (x0, x1), (y0, y1) = plot["window"]
+    px = box["x"] + plot["left"] + (x - x0) / (x1 - x0) * plot["width"]
+    py = box["y"] + plot["top"] + (y1 - y) / (y1 - y0) * plot["height"]
+    page.mouse.move(px, py)
+    page.mouse.click(px, py)
+
+
+def thumb_x(box: dict, index: float, count: int) -> float:
+    """Where a native range input puts value ``index`` of ``count`` (its thumb is ~16 px wide)."""
+    return box["x"] + 8 + (box["width"] - 16) * index / (count - 1)
+
+
+def labelled(label: str) -> str:
+    return json.dumps(label)

@@ -1,0 +1,600 @@
+// The Explorer's map as an instrument: drag the learning rate or the threshold c, step and
+// play the descent, switch paths on and off, all in the browser with no server round trip.
+//
+// Python (landscapes/views/map_payload.py) sends, for the current view, a cross of runs:
+// every learning rate of the slider at the current c and every c at the current learning
+// rate, for each visible rule, as float32 bytes. Dragging a slider picks another run of the
+// cross and redraws (Canvas 2D over the loss image: a redraw costs a few milliseconds).
+// Releasing a slider (or ~400 ms after the last key) sends the value to Python as the
+// trigger "commit"; the page reruns, the sidebar, the link, the narration and the table
+// follow, and a new cross arrives around the new point. Its centre is the run already on
+// screen, so the new view draws the same picture once (no flash, no second draw).
+//
+// Readable from the page (tests, benchmarks): the root has data-testid="cliffs-map" and
+//   data-paths   JSON {mode: [[x, y], ...]}: each shown path's points up to the shown step,
+//                in data coordinates (the float32 values sent; the canvas cuts them at the
+//                border, a step from outside to outside is not drawn);
+//   data-lr, data-c, data-step, data-playing, data-view: the values drawn;
+//   data-styles  JSON {mode: {label, color, dash, marker}}; data-start, data-guess: [x, y];
+//   data-exits   JSON [label, ...]: the texts at the border where paths leave the map;
+//   data-plot    JSON {left, top, width, height, window}: the plot area in CSS pixels of the
+//                canvas, and its data window (so a test can click at a data point);
+//   data-draws   the number of draws so far; data-drawn-at: performance.now() of the last.
+
+const PLOT_MARGIN = { l: 58, r: 12, t: 10, b: 44 };
+const DASHES = {
+  solid: [],
+  dot: [2, 4],
+  dash: [8, 5],
+  longdash: [14, 6],
+  dashdot: [8, 4, 2, 4],
+  longdashdot: [14, 5, 2, 5],
+};
+const SPEEDS = [
+  ["0.25×", 4],
+  ["1×", 15],
+  ["4×", 60],
+  ["16×", 240],
+]; // steps per second
+const KEY_COMMIT_MS = 400;
+
+function decode(b64) {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+function g3(v) {
+  // Python's f"{v:.3g}" for the numbers on the map
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-4)) {
+    const [m, e] = v.toExponential(2).split("e");
+    const exp = Number(e);
+    return `${Number(m)}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  }
+  return String(Number(v.toPrecision(3)));
+}
+
+function niceTicks(lo, hi, count) {
+  const span = hi - lo;
+  const raw = span / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => span / s <= count) || 10 * mag;
+  const ticks = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * span; v += step) ticks.push(Math.abs(v) < 1e-12 * span ? 0 : v);
+  return ticks;
+}
+
+function el(tag, attrs = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text) node.textContent = text;
+  return node;
+}
+
+// --- building the component once -------------------------------------------------------
+
+function build(parent) {
+  const root = el("div", { class: "cliffs-map", "data-testid": "cliffs-map", tabindex: "0",
+    role: "group", "aria-label": "descent map: drag learning rate and threshold c, play the steps" });
+  const legend = el("div", { class: "cm-legend", role: "toolbar", "aria-label": "paths" });
+  const stage = el("div", { class: "cm-stage" });
+  const canvas = el("canvas", { class: "cm-canvas", role: "img" });
+  const status = el("div", { class: "cm-status", role: "status", "aria-live": "polite" });
+  stage.append(canvas, status);
+  const bar = el("div", { class: "cm-colourbar", "aria-hidden": "true" });
+  const sliders = el("div", { class: "cm-sliders" });
+  const play = el("div", { class: "cm-play" });
+  root.append(legend, stage, bar, sliders, play);
+  parent.appendChild(root);
+
+  const m = { root, legend, stage, canvas, status, bar, sliders, play, hidden: new Set(), draws: 0,
+    step: 0, playing: false, speed: 1, dragging: null, view: null, keyTimer: null };
+  root.__map = m;
+
+  m.lr = slider(m, "learning rate", "lr");
+  m.c = slider(m, "threshold c", "c");
+  sliders.append(m.lr.row, m.c.row);
+
+  // playback: Home, -1, play/pause, +1, End, the step slider, speed, reset
+  const button = (label, aria, onClick) => {
+    const b = el("button", { type: "button", class: "cm-btn", "aria-label": aria, title: aria }, label);
+    b.addEventListener("click", (event) => { event.stopPropagation(); onClick(); });
+    return b;
+  };
+  m.first = button("«", "first step", () => setStep(m, 0, true));
+  m.back = button("−1", "one step back", () => setStep(m, m.step - 1, true));
+  m.toggle = button("▶", "play", () => togglePlay(m));
+  m.fwd = button("+1", "one step on", () => setStep(m, m.step + 1, true));
+  m.last = button("»", "last step", () => setStep(m, m.data.steps, true));
+  m.stepInput = el("input", { type: "range", min: "0", max: "1", value: "1", step: "1", class: "cm-range",
+    "aria-label": "step" });
+  m.stepInput.addEventListener("input", () => setStep(m, Number(m.stepInput.value), true));
+  m.stepText = el("span", { class: "cm-value cm-steptext" });
+  m.speedSelect = el("select", { class: "cm-speed", "aria-label": "speed" });
+  SPEEDS.forEach(([label], i) => m.speedSelect.append(el("option", { value: String(i) }, label)));
+  m.speedSelect.value = "1";
+  m.speedSelect.addEventListener("change", () => { m.speed = Number(m.speedSelect.value); });
+  m.reset = button("↺ Reset", "reset this landscape", () => m.trigger && m.trigger("reset", Date.now()));
+  m.reset.classList.add("cm-reset");
+  const stepGroup = el("span", { class: "cm-stepgroup" });
+  stepGroup.append(el("span", { class: "cm-label" }, "step"), m.stepInput, m.stepText);
+  play.append(m.first, m.back, m.toggle, m.fwd, m.last, stepGroup, m.speedSelect, m.reset);
+
+  // keyboard on the map: arrows one step, space play/pause, Home/End
+  root.addEventListener("keydown", (event) => {
+    const t = event.target;
+    if (t !== root && t !== canvas) return; // the sliders and buttons keep their own keys
+    const keys = { ArrowLeft: () => setStep(m, m.step - 1, true), ArrowRight: () => setStep(m, m.step + 1, true),
+      " ": () => togglePlay(m), Home: () => setStep(m, 0, true), End: () => setStep(m, m.data.steps, true) };
+    if (keys[event.key]) { event.preventDefault(); keys[event.key](); }
+  });
+
+  // a click (not a drag) on the plot area: the start (or the guess) goes there
+  let down = null;
+  canvas.addEventListener("pointerdown", (event) => { down = { x: event.clientX, y: event.clientY }; });
+  canvas.addEventListener("pointerup", (event) => {
+    const start = down;
+    down = null;
+    if (!start || !m.data || Math.hypot(event.clientX - start.x, event.clientY - start.y) > 4) return;
+    const box = canvas.getBoundingClientRect();
+    const p = m.plot;
+    const px = event.clientX - box.left, py = event.clientY - box.top;
+    if (px < p.l || px > p.l + p.w || py < p.t || py > p.t + p.h) return;
+    const [[x0, x1], [y0, y1]] = m.data.window;
+    if (m.trigger) m.trigger("click", { x: x0 + ((px - p.l) / p.w) * (x1 - x0), y: y1 - ((py - p.t) / p.h) * (y1 - y0) });
+  });
+
+  new ResizeObserver(() => { if (m.data) { size(m); draw(m, "resize"); } }).observe(stage);
+  return root;
+}
+
+function slider(m, name, which) {
+  const row = el("div", { class: "cm-slider" });
+  const label = el("label", { class: "cm-label" }, name);
+  const input = el("input", { type: "range", min: "0", max: "1", value: "0", step: "1", class: "cm-range",
+    "aria-label": name });
+  const value = el("span", { class: "cm-value" });
+  const id = `cm-${which}-${Math.random().toString(36).slice(2, 8)}`;
+  input.id = id;
+  label.setAttribute("for", id);
+  row.append(label, input, value);
+  const s = { row, input, value, which, keyboard: false };
+  input.addEventListener("pointerdown", () => { s.keyboard = false; m.dragging = which; });
+  input.addEventListener("keydown", () => { s.keyboard = true; m.dragging = which; });
+  input.addEventListener("input", () => {
+    const i = Number(input.value);
+    if (which === "lr") m.lrIdx = i; else m.cIdx = i;
+    m.dragging = which;
+    showSliders(m);
+    draw(m, "drag");
+  });
+  input.addEventListener("change", () => {
+    clearTimeout(m.keyTimer);
+    m.keyTimer = setTimeout(() => commit(m), s.keyboard ? KEY_COMMIT_MS : 0);
+  });
+  return s;
+}
+
+function commit(m) {
+  m.dragging = null;
+  if (!m.data || !m.trigger) return;
+  if (m.lrIdx === m.data.lr_index && m.cIdx === m.data.c_index) return; // nothing moved
+  m.committed = [m.lrIdx, m.cIdx];
+  m.trigger("commit", { lr: m.data.lr_values[m.lrIdx], c: m.data.c_values[m.cIdx] });
+}
+
+function showSliders(m) {
+  const d = m.data;
+  for (const [s, idx, labels] of [[m.lr, m.lrIdx, d.lr_labels], [m.c, m.cIdx, d.c_labels]]) {
+    s.input.max = String(labels.length - 1);
+    if (Number(s.input.value) !== idx) s.input.value = String(idx);
+    s.input.setAttribute("aria-valuetext", labels[idx]);
+    s.value.textContent = labels[idx];
+  }
+  // c moves no path of a rule it does not touch: say so when only those are shown
+  const cMatters = d.paths.some((p) => p.uses_c && !m.hidden.has(p.mode));
+  m.c.row.classList.toggle("cm-muted", !cMatters);
+  m.root.dataset.lr = d.lr_labels[m.lrIdx];
+  m.root.dataset.c = d.c_labels[m.cIdx];
+}
+
+// --- a new view from Python ---------------------------------------------------------
+
+function adopt(m, data) {
+  const steps = data.steps;
+  m.data = data;
+  m.view = data.view;
+  m.paths = data.paths.map((p) => ({
+    ...p,
+    xy: new Float32Array(decode(p.points).buffer),
+    bits: p.clipped ? decode(p.clipped) : null,
+  }));
+  for (const mode of [...m.hidden]) if (!data.paths.some((p) => p.mode === mode)) m.hidden.delete(mode);
+  if (!m.dragging) {
+    m.lrIdx = data.lr_index;
+    m.cIdx = data.c_index;
+  }
+  m.committed = null;
+  if (!m.playing) m.step = steps;
+  m.step = Math.min(m.step, steps);
+  m.stepInput.max = String(steps);
+  m.root.classList.toggle("present", !!data.present);
+  const ds = m.root.dataset;
+  ds.view = data.view;
+  ds.styles = JSON.stringify(Object.fromEntries(data.paths.map((p) =>
+    [p.mode, { label: p.label, color: p.color, dash: p.dash, marker: p.marker }])));
+  ds.start = JSON.stringify(data.start);
+  ds.guess = JSON.stringify(data.guess);
+  ds.axes = JSON.stringify(data.axis_labels);
+  if (!m.img || m.imgSrc !== data.image) {
+    m.imgSrc = data.image;
+    m.img = new Image();
+    m.img.onload = () => draw(m, "image");
+    m.img.src = data.image;
+  }
+  buildLegend(m);
+  buildColourBar(m);
+  showSliders(m);
+  size(m);
+}
+
+function buildLegend(m) {
+  m.legend.replaceChildren();
+  for (const p of m.paths) {
+    const b = el("button", { type: "button", class: "cm-chip", "aria-pressed": String(!m.hidden.has(p.mode)),
+      "data-mode": p.mode, title: `show or hide ${p.label}` });
+    const swatch = el("span", { class: "cm-swatch" });
+    swatch.style.borderTop = `3px ${p.dash === "solid" ? "solid" : p.dash === "dot" ? "dotted" : "dashed"} ${p.color}`;
+    b.append(swatch, document.createTextNode(p.label));
+    b.style.color = p.color;
+    b.addEventListener("click", (event) => {
+      event.stopPropagation();
+      if (m.hidden.has(p.mode)) m.hidden.delete(p.mode); else m.hidden.add(p.mode);
+      b.setAttribute("aria-pressed", String(!m.hidden.has(p.mode)));
+      showSliders(m);
+      draw(m, "toggle");
+    });
+    m.legend.append(b);
+  }
+  const key = (text, css) => {
+    const k = el("span", { class: "cm-key" });
+    const s = el("span", { class: "cm-swatch" });
+    s.style.cssText = css;
+    k.append(s, document.createTextNode(text));
+    return k;
+  };
+  if (m.data.walls.length) m.legend.append(key("the wall (analytic)", `border-top: 3px dashed ${m.data.wall_color}`));
+  m.legend.append(key("start", "border:0;width:auto;height:auto", "★"));
+  m.legend.lastChild.firstChild.textContent = "★";
+  if (m.data.guess) m.legend.append(key("your guess", "border:0;width:auto;height:auto"));
+  if (m.data.guess) m.legend.lastChild.firstChild.textContent = "✕";
+}
+
+function buildColourBar(m) {
+  const d = m.data;
+  const [zmin, zmax] = d.colour_range;
+  const stops = d.colour_scale.map(([s, c]) => `${c} ${(100 * s).toFixed(1)}%`).join(", ");
+  m.bar.replaceChildren();
+  const strip = el("div", { class: "cm-strip" });
+  strip.style.background = `linear-gradient(to right, ${stops})`;
+  const ticks = el("div", { class: "cm-ticks" });
+  for (const [v, text] of d.colour_ticks) {
+    const t = el("span", {}, text);
+    t.style.left = `${(100 * (v - zmin)) / (zmax - zmin)}%`;
+    ticks.append(t);
+  }
+  m.bar.append(el("span", { class: "cm-label" }, "loss"), strip, ticks);
+  m.bar.style.setProperty("--cm-left", `${PLOT_MARGIN.l}px`);
+}
+
+function size(m) {
+  const width = Math.max(200, Math.round(m.stage.clientWidth || m.root.clientWidth || 600));
+  const narrow = width < 480;
+  const wanted = narrow ? Math.round(width * 1.0) : Math.min(m.data.height, Math.round(width * 0.92));
+  const dpr = window.devicePixelRatio || 1;
+  if (m.canvas.width !== Math.round(width * dpr) || m.canvas.height !== Math.round(wanted * dpr)) {
+    m.canvas.width = Math.round(width * dpr);
+    m.canvas.height = Math.round(wanted * dpr);
+    m.canvas.style.height = `${wanted}px`;
+  }
+  const margin = narrow ? { l: 46, r: 8, t: 8, b: 38 } : PLOT_MARGIN;
+  m.plot = { l: margin.l, t: margin.t, w: width - margin.l - margin.r, h: wanted - margin.t - margin.b,
+    W: width, H: wanted, dpr, narrow };
+  m.root.classList.toggle("narrow", narrow);
+}
+
+// --- drawing ---------------------------------------------------------------------------
+
+function runOf(m, p) {
+  // the lr arm while the learning rate is moved, else the c arm (its centre is the view's run)
+  return m.lrIdx !== m.data.lr_index ? p.lr_runs[m.lrIdx] : p.c_runs[m.cIdx];
+}
+
+function clippedAt(m, p, r, k) {
+  if (!p.bits || k < 0 || k >= m.data.steps) return false;
+  const bit = r * m.data.steps + k;
+  return (p.bits[bit >> 3] >> (7 - (bit & 7))) & 1;
+}
+
+function inside(d, x, y) {
+  const [[x0, x1], [y0, y1]] = d.window;
+  return x >= x0 && x <= x1 && y >= y0 && y <= y1;
+}
+
+// Where the segment from (ax, ay) (inside) to (bx, by) crosses the window's border.
+function border(d, ax, ay, bx, by) {
+  const [[x0, x1], [y0, y1]] = d.window;
+  const dx = bx - ax, dy = by - ay;
+  let t = 1;
+  if (dx > 0) t = Math.min(t, (x1 - ax) / dx); else if (dx < 0) t = Math.min(t, (x0 - ax) / dx);
+  if (dy > 0) t = Math.min(t, (y1 - ay) / dy); else if (dy < 0) t = Math.min(t, (y0 - ay) / dy);
+  if (!Number.isFinite(t)) t = 0;
+  t = Math.max(0, t);
+  return [ax + t * dx, ay + t * dy];
+}
+
+function marker(ctx, shape, x, y, r) {
+  ctx.beginPath();
+  switch (shape) {
+    case "square": ctx.rect(x - r, y - r, 2 * r, 2 * r); break;
+    case "diamond": ctx.moveTo(x, y - 1.3 * r); ctx.lineTo(x + 1.3 * r, y); ctx.lineTo(x, y + 1.3 * r); ctx.lineTo(x - 1.3 * r, y); ctx.closePath(); break;
+    case "triangle-up": ctx.moveTo(x, y - 1.3 * r); ctx.lineTo(x + 1.2 * r, y + r); ctx.lineTo(x - 1.2 * r, y + r); ctx.closePath(); break;
+    case "triangle-down": ctx.moveTo(x, y + 1.3 * r); ctx.lineTo(x + 1.2 * r, y - r); ctx.lineTo(x - 1.2 * r, y - r); ctx.closePath(); break;
+    case "star": star(ctx, x, y, 1.4 * r); return;
+    default: ctx.arc(x, y, r, 0, 2 * Math.PI);
+  }
+}
+
+function star(ctx, x, y, r) {
+  ctx.beginPath();
+  for (let i = 0; i < 10; i++) {
+    const a = -Math.PI / 2 + (i * Math.PI) / 5;
+    const rr = i % 2 ? r * 0.45 : r;
+    if (i) ctx.lineTo(x + rr * Math.cos(a), y + rr * Math.sin(a)); else ctx.moveTo(x + rr * Math.cos(a), y + rr * Math.sin(a));
+  }
+  ctx.closePath();
+}
+
+function exitLabel(d, i, ax, ay, bx, by) {
+  const [[x0, x1], [y0, y1]] = d.window;
+  const thrown = Math.hypot(bx - ax, by - ay) > Math.max(x1 - x0, y1 - y0);
+  return { thrown, text: `step ${i}: ${thrown ? "thrown to" : "left the map, to"} (${g3(bx)}, ${g3(by)})` };
+}
+
+function draw(m, why) {
+  const d = m.data;
+  if (!d || !m.plot) return;
+  const { l, t, w, h, W, H, dpr, narrow } = m.plot;
+  const ctx = m.canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, W, H);
+  const [[x0, x1], [y0, y1]] = d.window;
+  const sx = (x) => l + ((x - x0) / (x1 - x0)) * w;
+  const sy = (y) => t + ((y1 - y) / (y1 - y0)) * h;
+  const font = d.present ? (narrow ? 13 : 17) : narrow ? 11 : 13;
+
+  if (m.img && m.img.complete && m.img.naturalWidth) ctx.drawImage(m.img, l, t, w, h);
+  else { ctx.fillStyle = "#f4f1ea"; ctx.fillRect(l, t, w, h); }
+
+  // axes
+  ctx.strokeStyle = "#444"; ctx.lineWidth = 1; ctx.setLineDash([]);
+  ctx.strokeRect(l + 0.5, t + 0.5, w, h);
+  ctx.fillStyle = "#222"; ctx.font = `${font}px sans-serif`;
+  ctx.textAlign = "center"; ctx.textBaseline = "top";
+  for (const v of niceTicks(x0, x1, narrow ? 4 : 7)) {
+    ctx.beginPath(); ctx.moveTo(sx(v), t + h); ctx.lineTo(sx(v), t + h + 4); ctx.stroke();
+    ctx.fillText(g3(v), sx(v), t + h + 6);
+  }
+  ctx.fillText(d.axis_labels[0], l + w / 2, t + h + 8 + font);
+  ctx.textAlign = "right"; ctx.textBaseline = "middle";
+  for (const v of niceTicks(y0, y1, narrow ? 4 : 7)) {
+    ctx.beginPath(); ctx.moveTo(l, sy(v)); ctx.lineTo(l - 4, sy(v)); ctx.stroke();
+    ctx.fillText(g3(v), l - 6, sy(v));
+  }
+  ctx.save(); ctx.translate(12, t + h / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = "center";
+  ctx.fillText(d.axis_labels[1], 0, 0); ctx.restore();
+
+  ctx.save();
+  ctx.beginPath(); ctx.rect(l, t, w, h); ctx.clip();
+  // the walls
+  ctx.strokeStyle = d.wall_color; ctx.lineWidth = 2.5; ctx.setLineDash([12, 6]);
+  for (const wall of d.walls) {
+    ctx.beginPath();
+    wall.forEach(([x, y], i) => (i ? ctx.lineTo(sx(x), sy(y)) : ctx.moveTo(sx(x), sy(y))));
+    ctx.stroke();
+  }
+
+  const drawn = {};
+  const exits = [];
+  const events = [];
+  const S = d.steps;
+  for (const p of m.paths) {
+    if (m.hidden.has(p.mode)) continue;
+    const r = runOf(m, p);
+    const n = Math.min(p.lengths[r], m.step + 1);
+    const xy = p.xy, o = r * (S + 1) * 2;
+    const pts = [];
+    for (let k = 0; k < n; k++) pts.push([xy[o + 2 * k], xy[o + 2 * k + 1]]);
+    drawn[p.mode] = pts;
+    // the path: each step inside, cut at the border where it leaves or re-enters
+    ctx.strokeStyle = p.color; ctx.lineWidth = 2.5; ctx.setLineDash(DASHES[p.dash] || []);
+    ctx.beginPath();
+    let exit = null;
+    let pen = false; // one continuous line while the path stays on the map (its dashes run on)
+    for (let k = 1; k < n; k++) {
+      const [ax, ay] = pts[k - 1], [bx, by] = pts[k];
+      const ia = inside(d, ax, ay), ib = inside(d, bx, by);
+      if (ia && ib) {
+        if (!pen) ctx.moveTo(sx(ax), sy(ay));
+        ctx.lineTo(sx(bx), sy(by));
+        pen = true;
+      } else if (ia) {
+        const [cx, cy] = border(d, ax, ay, bx, by);
+        if (!pen) ctx.moveTo(sx(ax), sy(ay));
+        ctx.lineTo(sx(cx), sy(cy));
+        pen = false;
+        if (!exit) exit = { k, cx, cy, bx, by, ...exitLabel(d, k, ax, ay, bx, by) };
+      } else if (ib) {
+        const [cx, cy] = border(d, bx, by, ax, ay);
+        ctx.moveTo(sx(cx), sy(cy)); ctx.lineTo(sx(bx), sy(by));
+        pen = true;
+      } else pen = false;
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+    // a marker at every point, rings where clipping fired
+    ctx.fillStyle = p.color;
+    for (let k = 0; k < n; k++) {
+      const [x, y] = pts[k];
+      if (!inside(d, x, y)) continue;
+      marker(ctx, p.marker, sx(x), sy(y), 2.6); ctx.fill();
+      if (k < m.step && clippedAt(m, p, r, k)) {
+        ctx.strokeStyle = p.color; ctx.lineWidth = 1.6;
+        ctx.beginPath(); ctx.arc(sx(x), sy(y), 6.5, 0, 2 * Math.PI); ctx.stroke();
+      }
+    }
+    // the head: where the path is at the shown step
+    const [hx, hy] = pts[n - 1];
+    if (inside(d, hx, hy)) {
+      ctx.lineWidth = 1.5; ctx.strokeStyle = "white";
+      marker(ctx, p.marker, sx(hx), sy(hy), 6.5); ctx.fill(); ctx.stroke();
+    }
+    // the step just taken was clipped: highlight it as it happens
+    const last = n - 2;
+    if (m.step > 0 && m.step < S + 1 && n === m.step + 1 && clippedAt(m, p, r, last)) {
+      const [cx, cy] = pts[last];
+      if (inside(d, cx, cy)) {
+        ctx.strokeStyle = p.color; ctx.lineWidth = 3;
+        ctx.beginPath(); ctx.arc(sx(cx), sy(cy), 12, 0, 2 * Math.PI); ctx.stroke();
+      }
+      events.push(`${p.label} clipped step ${last}`);
+    }
+    if (exit) {
+      exits.push({ p, ...exit });
+      if (exit.k === m.step) events.push(`${p.label} ${exit.thrown ? "is thrown to" : "leaves the map, to"} (${g3(exit.bx)}, ${g3(exit.by)})`);
+    }
+    if (p.lengths[r] < S + 1 && n === p.lengths[r] && m.step >= n - 1 && m.step < S + 1 && n - 1 === m.step) {
+      events.push(`${p.label} stopped: a number stopped being finite`);
+    }
+  }
+  ctx.restore();
+
+  // the start, and the learner's guess
+  const [stx, sty] = d.start;
+  ctx.fillStyle = "black"; ctx.strokeStyle = "white"; ctx.lineWidth = 1.5;
+  star(ctx, sx(stx), sy(sty), 10); ctx.fill(); ctx.stroke();
+  if (d.guess) {
+    const [gx, gy] = d.guess;
+    ctx.strokeStyle = "black"; ctx.lineWidth = 3;
+    ctx.beginPath(); ctx.moveTo(sx(gx) - 8, sy(gy) - 8); ctx.lineTo(sx(gx) + 8, sy(gy) + 8);
+    ctx.moveTo(sx(gx) + 8, sy(gy) - 8); ctx.lineTo(sx(gx) - 8, sy(gy) + 8); ctx.stroke();
+    ctx.fillStyle = "black"; ctx.textAlign = "center"; ctx.textBaseline = "bottom";
+    ctx.fillText("your guess", sx(gx), sy(gy) - 10);
+  }
+
+  // where paths leave the map: an arrow on the border and what happened (paths that left
+  // together share one label)
+  const groups = [];
+  for (const e of exits) {
+    const same = groups.find((g) => g[0].k === e.k && Math.abs(g[0].cx - e.cx) < 1e-9 && Math.abs(g[0].cy - e.cy) < 1e-9);
+    if (same) same.push(e); else groups.push([e]);
+  }
+  ctx.font = `${font}px sans-serif`;
+  const placed = [];
+  const exitTexts = [];
+  for (const g of groups) {
+    const e = g[0];
+    const bx = sx(e.cx), by = sy(e.cy);
+    const who = g.length > 1 ? (g.length === exits.length && exits.length === m.paths.filter((p) => !m.hidden.has(p.mode)).length ? "all paths" : g.map((x) => x.p.label).join(" & ")) : "";
+    const lines = who ? [`step ${e.k} (${who}):`, e.text.replace(/^step \d+: /, "")] : [e.text];
+    exitTexts.push(lines.join(" "));
+    const tw = Math.max(...lines.map((s) => ctx.measureText(s).width)) + 8;
+    const th = lines.length * (font + 3) + 4;
+    // inside the plot, pulled in from the border point, below earlier labels
+    let lx = Math.min(Math.max(bx - tw / 2, l + 4), l + w - tw - 4);
+    let ly = Math.min(Math.max(by + (by < t + h / 2 ? 26 : -26 - th), t + 4), t + h - th - 4);
+    for (const q of placed) if (lx < q.x + q.w && q.x < lx + tw && ly < q.y + q.h && q.y < ly + th) ly = q.y + q.h + 4;
+    placed.push({ x: lx, y: ly, w: tw, h: th });
+    const colour = g.length === 1 ? e.p.color : "#333";
+    ctx.strokeStyle = colour; ctx.lineWidth = 2.5;
+    ctx.beginPath(); ctx.moveTo(lx + tw / 2, by < ly ? ly : ly + th); ctx.lineTo(bx, by); ctx.stroke();
+    ctx.fillStyle = colour;
+    ctx.beginPath(); ctx.arc(bx, by, 4, 0, 2 * Math.PI); ctx.fill();
+    ctx.fillStyle = "rgba(255,255,255,0.92)"; ctx.fillRect(lx, ly, tw, th);
+    ctx.strokeRect(lx, ly, tw, th);
+    ctx.fillStyle = colour; ctx.textAlign = "left"; ctx.textBaseline = "top";
+    lines.forEach((s, i) => ctx.fillText(s, lx + 4, ly + 3 + i * (font + 3)));
+  }
+
+  // what the page exposes
+  m.stepInput.value = String(m.step);
+  m.stepInput.setAttribute("aria-valuetext", `step ${m.step} of ${S}`);
+  m.stepText.textContent = `${m.step} / ${S}`;
+  m.toggle.textContent = m.playing ? "❚❚" : "▶";
+  m.toggle.setAttribute("aria-label", m.playing ? "pause" : "play");
+  if (why === "step") m.status.textContent = events.length ? `Step ${m.step}: ${events.join("; ")}.` : "";
+  else if (why !== "resize" && why !== "image") m.status.textContent = "";
+  m.canvas.setAttribute("aria-label", `descent map at learning rate ${d.lr_labels[m.lrIdx]}, threshold c ${d.c_labels[m.cIdx]}, step ${m.step}`);
+  const ds = m.root.dataset;
+  ds.paths = JSON.stringify(drawn);
+  ds.exits = JSON.stringify(exitTexts);
+  ds.plot = JSON.stringify({ left: l, top: t, width: w, height: h, window: d.window });
+  ds.step = String(m.step);
+  ds.playing = String(m.playing);
+  m.draws += 1;
+  ds.draws = String(m.draws);
+  ds.drawnAt = String(performance.now());
+}
+
+// --- playback --------------------------------------------------------------------------
+
+function setStep(m, k, stop) {
+  if (!m.data) return;
+  if (stop && m.playing) pause(m);
+  const next = Math.max(0, Math.min(m.data.steps, Math.round(k)));
+  if (next === m.step && !m.playing) { draw(m, "step"); return; }
+  m.step = next;
+  draw(m, "step");
+}
+
+function pause(m) {
+  m.playing = false;
+  cancelAnimationFrame(m.raf);
+}
+
+function togglePlay(m) {
+  if (!m.data) return;
+  if (m.playing) { pause(m); draw(m, "step"); return; }
+  if (m.step >= m.data.steps) m.step = 0;
+  m.playing = true;
+  let last = performance.now(), carry = 0;
+  const tick = (now) => {
+    if (!m.playing || !m.root.isConnected) return;
+    carry += ((now - last) / 1000) * SPEEDS[m.speed][1];
+    last = now;
+    if (carry >= 1) {
+      const n = Math.floor(carry);
+      carry -= n;
+      m.step = Math.min(m.data.steps, m.step + n);
+      if (m.step >= m.data.steps) m.playing = false;
+      draw(m, "step");
+    }
+    if (m.playing) m.raf = requestAnimationFrame(tick);
+  };
+  draw(m, "step");
+  m.raf = requestAnimationFrame(tick);
+}
+
+// --- entry: called on every script run with the view's data -------------------------------
+
+export default function ({ data, parentElement, setTriggerValue }) {
+  const root = parentElement.querySelector(".cliffs-map") || build(parentElement);
+  const m = root.__map;
+  m.trigger = setTriggerValue;
+  if (!data || data.view === m.view) return; // the same view: nothing to redraw
+  adopt(m, data);
+  draw(m, "view");
+}
