@@ -100,9 +100,7 @@ def test_every_cell_of_the_cross_is_simulate_at_float32(mode, shared):
     "config",
     [
         cf.ExplorerConfig(steps=30, dtype="float32"),
-        cf.ExplorerConfig(
-            steps=30, noise={"sigma": 0.5, "spike_prob": 0.1, "spike_scale": 30.0, "seed": 3}
-        ),
+        cf.ExplorerConfig(steps=30, noise={"sigma": 0.5, "spike_prob": 0.1, "spike_scale": 30.0, "seed": 3}),
     ],
     ids=["float32", "noise"],
 )
@@ -188,6 +186,21 @@ def test_the_payload_fits_the_issues_budget():
     image = ("data:image/png;base64," + "A" * 20_000, -4.0, -0.4)  # about the real background's size
     assert payload_bytes(payload_of(cf.ExplorerConfig(), image=image)) <= MAX_BYTES_DEFAULT
     assert payload_bytes(payload_of(cf.ExplorerConfig(steps=1000), image=image)) <= MAX_BYTES_LONG
+
+
+def test_the_readme_states_the_payload_sizes():
+    """The README's sizes are the payload's (with an image about the size of the real background)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"about (\d+) KB at the defaults, ([\d.]+) MB at 1000 steps", readme)
+    assert found, "the README states the map payload's sizes"
+    image = ("data:image/png;base64," + "A" * 20_000, -4.0, -0.4)
+    small = payload_bytes(payload_of(cf.ExplorerConfig(), image=image)) / 1000
+    large = payload_bytes(payload_of(cf.ExplorerConfig(steps=1000), image=image)) / 1e6
+    assert abs(small - float(found[1])) <= 0.1 * small, small
+    assert abs(large - float(found[2])) <= 0.1 * large, large
 
 
 def test_hidden_rules_are_not_sent_and_the_view_key_changes_with_them():
