@@ -256,3 +256,18 @@ def test_a_new_decay_or_number_format_is_a_new_view_for_the_component():
         )
     }
     assert len(views) == 4
+
+
+def test_the_pages_runs_and_the_in_figure_sweep_run_at_the_views_decay():
+    """run_modes (narration, table) and sweep_setting (the in-figure slider) use the view's decay too."""
+    from landscapes.views.explorer import sweep_setting
+
+    config = cf.ExplorerConfig(steps=30, lr=0.05, optimizer="adamw", weight_decay=0.4, paths=("norm",))
+    expected = reference(config, "norm", config.lr, config.threshold)
+    assert reference(replace(config, weight_decay=0.01), "norm", config.lr, config.threshold).params[
+        -1
+    ].tolist() != (expected.params[-1].tolist())
+    np.testing.assert_array_equal(run_modes(config).runs["norm"].params, expected.params)
+    sweep = sweep_setting(config, "c")
+    at_c = sweep.runs["norm"][sweep.values.index(config.threshold)]
+    np.testing.assert_array_equal(at_c.params, expected.params)
