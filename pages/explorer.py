@@ -14,7 +14,7 @@ from landscapes import figures
 from landscapes.core.clipping import CLIP_SPECS, MODE_LABELS
 from landscapes.figures.explorer import SURFACE_COLORSCALE
 from landscapes.figures.palette import WALL_COLOR
-from landscapes.lessons.narrate import narrate, number_format_notes
+from landscapes.lessons.narrate import narrate, number_format_notes, weight_decay_notes
 from landscapes.lessons.snippets import snippet_modes
 from landscapes.views import config as cf
 from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
@@ -184,9 +184,27 @@ def teaching_toggles() -> None:
         right.number_input("seed", min_value=0, max_value=2**32 - 1, key="ex_noise_seed", step=1)
 
 
+def weight_decay_control() -> None:
+    """AdamW's decoupled weight decay: only AdamW has one, so the control shows only for it."""
+    if ss.get("ex_opt") != "adamw":
+        return
+    low, high = cf.WEIGHT_DECAY_RANGE
+    st.number_input(
+        "weight decay (AdamW)",
+        min_value=low,
+        max_value=high,
+        key="ex_wd",
+        step=0.01,
+        format="%g",
+        help="AdamW pulls the parameters towards 0 by lr·wd·θ on every step, next to Adam's step for the "
+        "(clipped) gradient. Clipping never shortens that pull. 0 is plain Adam.",
+    )
+
+
 def controls() -> None:
     with st.sidebar:
         ui.descent_controls("ex_", on_landscape_change)
+        weight_decay_control()
         scape = cf.get_landscape(ss.ex_landscape)
         st.caption("Start point: type it, or click anywhere on the map.")
         (x0, x1), (y0, y1) = scape.window
@@ -403,6 +421,8 @@ def render() -> None:
         else:
             st.markdown("\n\n".join(narrate(result)))
         for line in number_format_notes(shown):  # float32 only: computed from the runs
+            st.caption(line)
+        for line in weight_decay_notes(shown):  # AdamW only: computed from the shown runs
             st.caption(line)
         if config.landscape == "pascanu" and not present:
             w, b = config.start

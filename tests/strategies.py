@@ -23,9 +23,7 @@ def _setting_values(option) -> st.SearchStrategy:
 def rule_settings(draw, mode: str) -> dict[str, float]:
     """Any subset of rule ``mode``'s settings (its own threshold and options), each any valid value."""
     return {
-        option.name: draw(_setting_values(option))
-        for option in cf.rule_settings(mode)
-        if draw(st.booleans())
+        option.name: draw(_setting_values(option)) for option in cf.rule_settings(mode) if draw(st.booleans())
     }
 
 
@@ -52,7 +50,7 @@ def explorer_configs(draw) -> cf.ExplorerConfig:
         lr=draw(st.sampled_from(cf.LR_CHOICES)),
         threshold=draw(st.sampled_from(cf.THRESHOLD_CHOICES)),
         steps=draw(st.integers(*cf.STEPS_RANGE)),
-        optimizer=draw(st.sampled_from(["sgd", "momentum", "adam"])),
+        optimizer=draw(st.sampled_from(["sgd", "momentum", "adam", "adamw"])),
         paths=paths,
         rule_options={mode: draw(rule_settings(mode)) for mode in paths},
         view3d=draw(st.booleans()),
@@ -61,6 +59,8 @@ def explorer_configs(draw) -> cf.ExplorerConfig:
         predict=draw(st.booleans()),
         dtype=draw(st.sampled_from(cf.DTYPES)),
         noise=draw(st.none() | noise_settings()),
+        # Any decay in the app's range (kept only for AdamW: other optimizers have none).
+        weight_decay=draw(st.floats(*cf.WEIGHT_DECAY_RANGE, allow_subnormal=False)),
     )
 
 

@@ -220,3 +220,61 @@ def test_the_sweeps_page_does_not_carry_the_teaching_toggles():
     view, notices = cf.sweep_from_query(cf.to_query(noisy))
     assert notices == [] and view.explorer.dtype == "float64" and view.explorer.noise is None
     assert not {"dtype", "noise"} & set(cf.sweep_to_query(cf.SweepView(explorer=noisy)))
+
+
+# --- AdamW's weight decay ----------------------------------------------------------------------
+
+
+def test_weight_decay_travels_exactly_only_for_adamw_and_the_default_is_not_written():
+    assert "wd" not in cf.to_query(cf.ExplorerConfig(optimizer="adamw"))
+    odd = cf.ExplorerConfig(optimizer="adamw", weight_decay=0.1 + 0.2)
+    assert cf.to_query(odd)["wd"] == "0.30000000000000004"
+    assert cf.from_query(cf.to_query(odd)) == (odd, [])
+    assert odd.optimizer_options == {"weight_decay": 0.30000000000000004}
+    # Other optimizers have no decay: the value keeps the default, the link does not carry it.
+    adam = cf.ExplorerConfig(optimizer="adam", weight_decay=0.3)
+    assert adam.weight_decay == cf.DEFAULT_WEIGHT_DECAY and adam.optimizer_options == {}
+    assert adam == cf.ExplorerConfig(optimizer="adam") and "wd" not in cf.to_query(adam)
+    zero = cf.ExplorerConfig(optimizer="adamw", weight_decay=0.0)
+    assert cf.to_query(zero)["wd"] == "0" and cf.from_query(cf.to_query(zero)) == (zero, [])
+
+
+def test_bad_weight_decay_becomes_a_notice():
+    config, notices = cf.from_query({"opt": "adamw", "wd": "2"})
+    assert (
+        config.weight_decay == cf.WEIGHT_DECAY_RANGE[1] and len(notices) == 1 and "Weight decay" in notices[0]
+    )
+    config, notices = cf.from_query({"opt": "adamw", "wd": "-0.1"})
+    assert config.weight_decay == 0.0 and len(notices) == 1
+    config, notices = cf.from_query({"opt": "adamw", "wd": "lots"})
+    assert config.weight_decay == cf.DEFAULT_WEIGHT_DECAY and "not a number" in notices[0]
+    config, notices = cf.from_query({"opt": "adam", "wd": "0.2"})
+    assert config.optimizer_options == {} and notices == [
+        "Weight decay wd='0.2' ignored: only AdamW has one."
+    ]
+
+
+@given(st.text(max_size=20), st.sampled_from(["adamw", "adam", "sgd"]))
+def test_any_weight_decay_text_never_raises_and_stays_valid(raw, optimizer):
+    config, notices = cf.from_query({"opt": optimizer, "wd": raw})
+    low, high = cf.WEIGHT_DECAY_RANGE
+    assert low <= config.weight_decay <= high
+    assert all(isinstance(n, str) and n for n in notices)
+
+
+def test_the_sweeps_page_does_not_carry_the_decay():
+    """The Sweeps maps run AdamW at its default decay, so their link and view say so."""
+    decayed = cf.ExplorerConfig(optimizer="adamw", weight_decay=0.2)
+    view, notices = cf.sweep_from_query(cf.to_query(decayed))
+    assert notices == [] and view.explorer.weight_decay == cf.DEFAULT_WEIGHT_DECAY
+    assert "wd" not in cf.sweep_to_query(cf.SweepView(explorer=decayed))
+    widgets = cf.sweep_widget_values(cf.SweepView(explorer=decayed))
+    back = cf.sweep_from_widget_values(widgets.get, decayed)
+    assert back.explorer.optimizer == "adamw" and back.explorer.weight_decay == cf.DEFAULT_WEIGHT_DECAY
+
+
+def test_a_decay_widget_not_drawn_reads_as_the_default():
+    values = cf.explorer_widget_values(cf.ExplorerConfig(optimizer="adamw", weight_decay=0.25))
+    assert cf.explorer_from_widget_values(values.get).weight_decay == 0.25
+    values["wd"] = None  # Streamlit dropped the widget's state
+    assert cf.explorer_from_widget_values(values.get).weight_decay == cf.DEFAULT_WEIGHT_DECAY

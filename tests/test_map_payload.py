@@ -58,6 +58,7 @@ def reference(config: cf.ExplorerConfig, mode: str, lr: float, c: float) -> ls.T
         threshold=c if uses_c(mode) else config.threshold_of(mode),
         optimizer=config.optimizer,
         clip_options=config.clip_options_of(mode),
+        optimizer_options=config.optimizer_options,
         dtype=config.dtype,
         noise=config.noise_settings,
         **config.params,
@@ -101,13 +102,14 @@ def test_every_cell_of_the_cross_is_simulate_at_float32(mode, shared):
     [
         cf.ExplorerConfig(steps=30, dtype="float32"),
         cf.ExplorerConfig(steps=30, noise={"sigma": 0.5, "spike_prob": 0.1, "spike_scale": 30.0, "seed": 3}),
+        cf.ExplorerConfig(steps=30, lr=0.05, optimizer="adamw", weight_decay=0.4),
     ],
-    ids=["float32", "noise"],
+    ids=["float32", "noise", "adamw-decay"],
 )
 def test_the_cross_runs_in_the_views_number_format_and_with_its_noise(config):
-    """The map must draw the runs the narration describes: same dtype, same noise draws."""
+    """The map must draw the runs the narration describes: same dtype, same noise draws, same decay."""
     payload = payload_of(config)
-    plain = replace(config, dtype="float64", noise=None)
+    plain = replace(config, dtype="float64", noise=None, weight_decay=cf.DEFAULT_WEIGHT_DECAY)
     for mode in config.paths:
         e = entry(payload, mode)
         points = unpack_points(e, payload["steps"])
@@ -149,6 +151,12 @@ def test_views_on_one_arm_share_its_runs():
     assert arm_config(replace(view, present=True), "norm", "c") == arm_config(view, "norm", "c")
     assert arm_config(replace(view, steps=59), "norm", "c") == arm_config(view, "norm", "c")  # both 60
     assert arm_config(replace(view, steps=61), "norm", "c").steps == 80
+    # AdamW's decay changes every arm (and the cache key the page builds from the arm's link)
+    adamw = replace(view, optimizer="adamw")
+    decayed = replace(adamw, weight_decay=0.2)
+    for arm in ("lr", "c"):
+        assert arm_config(decayed, "norm", arm) != arm_config(adamw, "norm", arm)
+        assert cf.to_query(arm_config(decayed, "norm", arm))["wd"] == "0.2"
     # and an arm computed for one view is the other's, cell for cell
     values = tuple(cf.THRESHOLD_CHOICES)
     for a, b in zip(arm_runs(view, "norm", "c", values), arm_runs(moved_c, "norm", "c", values), strict=True):
@@ -232,3 +240,34 @@ def test_take_away_names_each_paths_outcome_from_the_runs():
     assert f"no clipping is thrown off the map at step {inside.index(False)}" in sentence
     assert wild.final_loss > tolerance
     assert sentence.endswith(".") and ". " not in sentence  # one sentence
+
+
+def test_a_new_decay_or_number_format_is_a_new_view_for_the_component():
+    """The component redraws only when the payload's ``view`` changes: every setting that changes
+    the runs must change it."""
+    base = cf.ExplorerConfig(steps=20, optimizer="adamw", lr=0.05)
+    views = {
+        payload_of(config)["view"]
+        for config in (
+            base,
+            replace(base, weight_decay=0.3),
+            replace(base, dtype="float32"),
+            replace(base, noise={"sigma": 0.1}),
+        )
+    }
+    assert len(views) == 4
+
+
+def test_the_pages_runs_and_the_in_figure_sweep_run_at_the_views_decay():
+    """run_modes (narration, table) and sweep_setting (the in-figure slider) use the view's decay too."""
+    from landscapes.views.explorer import sweep_setting
+
+    config = cf.ExplorerConfig(steps=30, lr=0.05, optimizer="adamw", weight_decay=0.4, paths=("norm",))
+    expected = reference(config, "norm", config.lr, config.threshold)
+    assert reference(replace(config, weight_decay=0.01), "norm", config.lr, config.threshold).params[
+        -1
+    ].tolist() != (expected.params[-1].tolist())
+    np.testing.assert_array_equal(run_modes(config).runs["norm"].params, expected.params)
+    sweep = sweep_setting(config, "c")
+    at_c = sweep.runs["norm"][sweep.values.index(config.threshold)]
+    np.testing.assert_array_equal(at_c.params, expected.params)

@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 import numpy as np
+import optax
 import pytest
 
 import landscapes as ls
@@ -335,3 +336,45 @@ def test_the_history_chart_marks_each_spiked_step():
     quiet = figures.history_figure(run_modes(replace(config, noise=None)))
     assert "shapes" not in quiet["layout"]
     assert not [t for t in quiet["data"] if t.get("name") == "spiked step (gradient noise)"]
+
+
+def test_adamw_claims():
+    """Every claim of the AdamW preset, from its runs and the same runs without decay (plain Adam)."""
+    item = cf.preset("adamw")
+    config = item.config
+    wd, lr = config.weight_decay, config.lr
+    assert config.optimizer == "adamw" and "AdamW" in item.label
+    assert f"lr = {lr:g}" in item.caption and f"weight decay {wd:g}" in item.caption
+    assert config.start == cf.ExplorerConfig().start  # "the catapult start"
+    window, tolerance = config.scape.window, tolerance_of(config)
+    (x0, x1), (y0, y1) = window
+    decayed = run_modes(config).runs
+    gaps, pulls = [], []
+    for mode in config.paths:
+        run = decayed[mode]
+        # no decay is plain Adam, computed here with the engine's Adam (not AdamW at 0)
+        adam = ls.simulate(
+            config.landscape, config.start, lr, config.steps, mode, config.threshold, "adam", **config.params
+        )
+        pulls.append(np.linalg.norm(lr * wd * run.params[:-1], axis=1))
+        gaps.append(float(np.linalg.norm(run.params[-1] - adam.params[-1])))
+        # "slides along the ravine towards the origin": ends nearer (0, 0), at a training loss
+        assert np.linalg.norm(run.params[-1]) < np.linalg.norm(adam.params[-1])
+        assert run_outcome(run, window, tolerance) == "trains"
+        # "all on the map": both end points
+        for end in (run.params[-1], adam.params[-1]):
+            assert x0 <= end[0] <= x1 and y0 <= end[1] <= y1
+    pull = np.concatenate(pulls)
+    assert (round(pull.min(), 3), round(pull.max(), 3)) == (0.004, 0.005) and "0.004 to 0.005" in item.caption
+    assert (round(min(gaps), 2), round(max(gaps), 2)) == (0.79, 0.95) and "0.79 to 0.95 away" in item.caption
+    # "Norm clipping fires on 3 steps: it cuts the gradient there, yet the decay's pull is applied in full."
+    norm = decayed["norm"]
+    assert norm.n_clipped == 3 and "fires on 3 steps" in item.caption
+    assert np.all(norm.grad_norm[norm.clipped] > config.threshold)
+    tx = optax.chain(optax.clip_by_global_norm(config.threshold), optax.scale_by_adam())
+    state = tx.init(norm.params[0])
+    for k in range(norm.steps_taken):
+        direction, state = tx.update(norm.grad[k], state, norm.params[k])
+        np.testing.assert_allclose(
+            norm.update[k], -lr * np.asarray(direction) - lr * wd * norm.params[k], rtol=1e-12, atol=1e-15
+        )

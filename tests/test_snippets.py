@@ -26,7 +26,7 @@ CONFIGS = [
     ExplorerConfig(paths=ls.SNIPPET_MODES[:5]),
     ExplorerConfig(optimizer="momentum", lr=0.05, threshold=0.5, steps=200),
     ExplorerConfig(optimizer="adam", lr=0.001, threshold=2.5, steps=1000),
-    ExplorerConfig(optimizer="adamw", lr=0.02, threshold=3.0, steps=80),
+    ExplorerConfig(optimizer="adamw", lr=0.02, threshold=3.0, steps=80, weight_decay=0.1 + 0.2),
     ExplorerConfig(
         lr=1e-05,
         threshold=123.456,
@@ -76,7 +76,7 @@ def test_every_snippet_compiles_and_carries_the_numbers(i, framework, mode):
     if config.optimizer == "momentum":
         assert ls.lessons.snippets.DEFAULT_MOMENTUM in literals
     if config.optimizer == "adamw":
-        assert ls.lessons.snippets.DEFAULT_WEIGHT_DECAY in literals
+        assert config.weight_decay in literals  # the view's decay, not the default
     assert f"{config.steps} steps" in snippet.code
     assert config.landscape in snippet.code
     # What the snippet says is hand-written is pasted in verbatim, and only then.
@@ -136,7 +136,9 @@ def test_pytorch_optimizers():
     assert "torch.optim.SGD(model.parameters(), lr=0.5)" in _code(0, "pytorch", "norm")
     assert "momentum=0.9" in _code(1, "pytorch", "norm")
     assert "torch.optim.Adam(model.parameters(), lr=0.001)" in _code(2, "pytorch", "norm")
-    assert "torch.optim.AdamW(model.parameters(), lr=0.02, weight_decay=0.01)" in _code(3, "pytorch", "norm")
+    assert "torch.optim.AdamW(model.parameters(), lr=0.02, weight_decay=0.30000000000000004)" in _code(
+        3, "pytorch", "norm"
+    )
 
 
 def _call_keywords(code, name):
@@ -164,7 +166,7 @@ def test_keras_uses_the_global_rule(i):
     if config.optimizer in ("adam", "adamw"):
         assert norm["epsilon"] == 1e-8
     if config.optimizer == "adamw":
-        assert norm["weight_decay"] == 0.01  # not Keras's own default of 0.004
+        assert norm["weight_decay"] == config.weight_decay  # the view's, not Keras's default of 0.004
     assert "each variable" in _code(i, "keras", "norm")  # why not clipnorm
     # A rule Keras lacks: a subclass whose apply() acts, compiled eagerly (the rule keeps Python state).
     zclip = _code(i, "keras", "zclip")
@@ -193,6 +195,7 @@ def _engine_run(config, mode):
         config.threshold_of(mode),
         config.optimizer,
         clip_options=config.clip_options_of(mode),
+        optimizer_options=config.optimizer_options,
         **config.params,
     )
 
@@ -253,12 +256,21 @@ def test_the_optax_snippet_reproduces_the_app_for_every_rule(mode):
     [
         (replace(ExplorerConfig().with_landscape("ravine"), steps=40, lr=0.05, optimizer="momentum"), "norm"),
         (replace(ExplorerConfig().with_landscape("staircase"), steps=40, lr=0.05, optimizer="adam"), "value"),
-        (replace(ExplorerConfig().with_landscape("staircase"), steps=40, lr=0.05, optimizer="adamw"), "norm"),
+        (
+            replace(
+                ExplorerConfig().with_landscape("staircase"),
+                steps=40,
+                lr=0.05,
+                optimizer="adamw",
+                weight_decay=0.3,
+            ),
+            "norm",
+        ),
         (
             replace(ExplorerConfig().with_landscape("ravine"), steps=30, lr=0.05, optimizer="adam"),
             "clip_update",
         ),
-        (replace(ExplorerConfig(), steps=30, optimizer="adamw", lr=0.02), "skip"),
+        (replace(ExplorerConfig(), steps=30, optimizer="adamw", lr=0.02, weight_decay=0.25), "skip"),
     ],
     ids=["ravine-momentum", "staircase-adam", "staircase-adamw", "ravine-adam-after", "adamw-skip"],
 )

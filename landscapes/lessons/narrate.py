@@ -112,9 +112,7 @@ def number_format_notes(result: ExplorerRuns) -> list[str]:
         end32 = outcome(run32, result.window, tolerance)
         end64 = outcome(run64, result.window, tolerance)
         if run32.diverged_at is not None:
-            lines.append(
-                f"{_label(mode)}: in float32 it {run32.reason}; in float64 the same run: {end64}."
-            )
+            lines.append(f"{_label(mode)}: in float32 it {run32.reason}; in float64 the same run: {end64}.")
         elif end32 != end64:
             lines.append(f"{_label(mode)}: in float32: {end32}; in float64: {end64}.")
         else:
@@ -280,4 +278,103 @@ def narrate(result: ExplorerRuns) -> list[str]:
                 )
     tolerance = tolerance_of(config)
     lines += [_ending(mode, runs[mode], result.window, tolerance) for mode in config.paths if mode in runs]
+    return lines
+
+
+# --- AdamW: the decay moves the minimum, and clipping does not touch it ------------------
+
+
+def decay_parts(run: Trajectory, weight_decay: float) -> tuple[np.ndarray, np.ndarray]:
+    """An AdamW run's steps split into the gradient's part and the decay's part, from the run itself.
+
+    AdamW's step from θ_k is ``-lr·(Adam's direction) - lr·wd·θ_k``: the decay part is
+    ``-lr·wd·θ_k`` (the parameters before the step), the gradient's part what is left of the
+    update. Returns ``(gradient_part, decay_part)``, each (k, 2).
+    """
+    decay = -run.lr * weight_decay * np.asarray(run.params[:-1], dtype=float)
+    return np.asarray(run.update, dtype=float) - decay, decay
+
+
+def _decay_example_mode(result: ExplorerRuns) -> str | None:
+    """The rule whose run shows the decay on a clipped step: norm clipping if it fired, else the
+    first shown rule that clips the gradient and fired (None when no such run clipped a step)."""
+    shown = [m for m in result.config.paths if m in result.runs]
+    candidates = ["norm", *(m for m in shown if m != "norm")]
+    for mode in candidates:
+        run = result.runs.get(mode)
+        if (
+            mode != "none"
+            and run is not None
+            and CLIP_SPECS[mode].placement == "gradient"
+            and run.n_clipped > 0
+        ):
+            return mode
+    return None
+
+
+def weight_decay_notes(result: ExplorerRuns) -> list[str]:
+    """For an AdamW view: where the shown paths end with this decay and with none (the decay moves
+    where the descent settles), and one clipped step split into its gradient part and its decay
+    part (clipping acts on the gradient only). Empty for any other optimizer."""
+    config = result.config
+    if config.optimizer != "adamw":
+        return []
+    wd = config.weight_decay
+    lr = config.lr
+    shown = tuple(m for m in config.paths if m in result.runs)
+    if wd == 0:
+        return [
+            "**Weight decay is 0**: AdamW takes exactly Adam's steps. Raise it to see the decay pull "
+            "the parameters towards (0, 0) and move where the descent settles."
+        ]
+    lines = []
+    if shown:
+        free = run_modes(replace(config, weight_decay=0.0), shown)
+        ends = []
+        for mode in shown:
+            run, plain = result.runs[mode], free.runs[mode]
+            if run.diverged_at is not None or plain.diverged_at is not None:
+                continue
+            a, b = run.params[-1], plain.params[-1]
+            gap = float(np.linalg.norm(a - b))
+            ends.append(f"{MODE_LABELS[mode]} ends at {_pt(a)} instead of {_pt(b)}, {_num(gap)} away")
+        if ends:
+            lines.append(
+                "**The decay moves where the descent settles.** On every step AdamW also pulls the "
+                f"parameters towards (0, 0) by lr·wd·θ (here lr·wd = {_num(lr * wd)}), whatever the "
+                f"gradient. With weight decay {_num(wd)} rather than none (wd = 0, which is exactly Adam): "
+                + "; ".join(ends)
+                + "."
+            )
+    mode = _decay_example_mode(result)
+    if mode is not None:
+        run = result.runs[mode]
+        gradient_part, decay_part = decay_parts(run, wd)
+        clipped = np.flatnonzero(run.clipped)
+        k = int(clipped[np.argmax(run.grad_norm[clipped])])
+        shown_note = "" if mode in shown else " (not drawn)"
+        to = ""
+        if not CLIP_SPECS[mode].stateful:
+            g = np.asarray(
+                clip_gradient(run.grad[k], mode, config.threshold_of(mode), config.clip_options_of(mode))
+            )
+            to = f" to length {_num(float(np.linalg.norm(g)))}"
+        lines.append(
+            f"**Clipping acts on the gradient, not on the decay.** With {MODE_LABELS[mode]}{shown_note}, "
+            f"clipping fired on {run.n_clipped} of {run.steps_taken} steps. At step {k} it cut the gradient "
+            f"(|g| = {_num(float(run.grad_norm[k]))}){to}; the step taken, {_vector(run.update[k])}, is "
+            f"Adam's step for the clipped gradients, {_vector(gradient_part[k])}, plus the decay's pull "
+            f"−lr·wd·θ = {_vector(decay_part[k])}, of length lr·wd·|θ| = "
+            f"{_num(float(np.linalg.norm(decay_part[k])))}: applied in full, as on every step that was "
+            "not clipped."
+        )
+    others = []
+    if "clip_update" in shown:
+        others.append("clipping after the optimizer clips AdamW's whole direction, the decay included")
+    if "skip" in shown and result.runs["skip"].n_clipped:
+        others.append(
+            f"skipping drops the whole step, the decay included ({result.runs['skip'].n_clipped} steps here)"
+        )
+    if others:
+        lines.append(f"The exceptions: {'; '.join(others)}.")
     return lines

@@ -52,7 +52,7 @@ _FACTOR_RULES = ("norm_torch", "normalize", "agc", "autoclip", "zclip")
 
 #: The heavy-ball coefficient the engine uses unless told otherwise.
 DEFAULT_MOMENTUM: float = inspect.signature(simulate).parameters["momentum"].default
-#: AdamW's decoupled weight decay in the app (optax's adamw, and what the snippets pass on).
+#: AdamW's decoupled weight decay by default (optax's adamw); a snippet passes on its view's own.
 DEFAULT_WEIGHT_DECAY: float = OPTIMIZER_OPTIONS["adamw"]["weight_decay"]
 
 
@@ -142,7 +142,7 @@ def _header(framework: str, config: ExplorerConfig, mode: str, momentum: float) 
     if config.optimizer == "momentum":
         optimizer += f" ({_num(momentum)})"
     if config.optimizer == "adamw":
-        optimizer += f", weight decay {_num(DEFAULT_WEIGHT_DECAY)}"
+        optimizer += f", weight decay {_num(config.weight_decay)}"
     params = ", ".join(f"{k}={v:g}" for k, v in config.params.items())
     where = config.landscape + (f" ({params})" if params else "")
     start = f"({config.start[0]:g}, {config.start[1]:g})"
@@ -328,7 +328,7 @@ def _torch_optimizer(config: ExplorerConfig, momentum: float) -> list[str]:
         "adamw": [
             "# Decoupled weight decay, as optax.adamw: it is never clipped.",
             f"optimizer = torch.optim.AdamW(model.parameters(), lr={lr}, "
-            f"weight_decay={_num(DEFAULT_WEIGHT_DECAY)})",
+            f"weight_decay={_num(config.weight_decay)})",
         ],
     }[config.optimizer]
 
@@ -447,8 +447,8 @@ def _keras_optimizer(
             f"optimizer = {make}(learning_rate={lr}, epsilon=1e-08{clip_arg})",
         ],
         "adamw": [
-            "# Keras's AdamW defaults to weight_decay=0.004: pass the app's (optax's) value.",
-            f"optimizer = {make}(learning_rate={lr}, weight_decay={_num(DEFAULT_WEIGHT_DECAY)}, "
+            "# Keras's AdamW defaults to weight_decay=0.004: pass this view's value.",
+            f"optimizer = {make}(learning_rate={lr}, weight_decay={_num(config.weight_decay)}, "
             f"epsilon=1e-08{clip_arg})",
         ],
     }[config.optimizer]
@@ -563,7 +563,7 @@ def _tf_optimizer(config: ExplorerConfig, momentum: float) -> list[str]:
         "adam": [f"optimizer = tf.keras.optimizers.Adam(learning_rate={lr}, epsilon=1e-08)"],
         "adamw": [
             f"optimizer = tf.keras.optimizers.AdamW(learning_rate={lr}, "
-            f"weight_decay={_num(DEFAULT_WEIGHT_DECAY)}, epsilon=1e-08)"
+            f"weight_decay={_num(config.weight_decay)}, epsilon=1e-08)"
         ],
     }[config.optimizer]
 
@@ -647,7 +647,7 @@ def _optax_base(config: ExplorerConfig, momentum: float) -> str:
         "sgd": f"optax.sgd(learning_rate={lr})",
         "momentum": f"optax.sgd(learning_rate={lr}, momentum={_num(momentum)})",
         "adam": f"optax.adam(learning_rate={lr})",
-        "adamw": f"optax.adamw(learning_rate={lr}, weight_decay={_num(DEFAULT_WEIGHT_DECAY)})",
+        "adamw": f"optax.adamw(learning_rate={lr}, weight_decay={_num(config.weight_decay)})",
     }[config.optimizer]
 
 
@@ -658,7 +658,7 @@ def _optax_direction(config: ExplorerConfig, momentum: float) -> list[str]:
         "adam": ["    optax.scale_by_adam(),  # Adam's direction"],
         "adamw": [
             "    optax.scale_by_adam(),  # Adam's direction,",
-            f"    optax.add_decayed_weights({_num(DEFAULT_WEIGHT_DECAY)}),  # plus the decoupled decay",
+            f"    optax.add_decayed_weights({_num(config.weight_decay)}),  # plus the decoupled decay",
         ],
     }[config.optimizer]
 
