@@ -404,3 +404,22 @@ def test_every_registered_optimizer_from_a_link_runs(optimizer):
     at = explorer({"opt": optimizer, "paths": "none,norm,clip_update"})
     assert_clean(at)
     assert at.session_state["ex_opt"] == optimizer and at.query_params["opt"] == optimizer
+
+
+def test_the_weight_decay_control_shows_for_adamw_only_and_reaches_the_link():
+    at = explorer()
+    assert not [n for n in at.number_input if n.key == "ex_wd"]  # plain descent: no decay control
+    at.button(key="ex_preset_adamw").click().run()
+    assert_clean(at)
+    expected = cf.preset("adamw").config
+    assert at.number_input(key="ex_wd").value == expected.weight_decay
+    assert float(at.query_params["wd"]) == expected.weight_decay
+    at.number_input(key="ex_wd").set_value(0.1).run()
+    assert_clean(at)
+    assert float(at.query_params["wd"]) == 0.1
+    assert any("0.1" in m.value and "decay" in m.value for m in [*at.markdown, *at.caption])
+    at.session_state["ex_opt"] = "adam"
+    at.run()
+    assert_clean(at)
+    assert not [n for n in at.number_input if n.key == "ex_wd"]
+    assert "wd" not in at.query_params

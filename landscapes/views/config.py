@@ -624,6 +624,22 @@ class Preset:
     config: ExplorerConfig
 
 
+#: The "noisy data" preset's gradient noise: no Gaussian part, a spike (x 100) on one step in twenty.
+NOISY_DATA_NOISE = {"sigma": 0.0, "spike_prob": 0.05, "spike_scale": 100.0, "seed": 0}
+
+#: The AdamW preset: the catapult start, a learning rate Adam can walk with, and a decay strong enough to
+#: move every end point visibly while the paths stay on the map.
+ADAMW_PRESET = Preset(
+    "adamw",
+    "AdamW: the decay is not clipped",
+    "The catapult start with AdamW (lr = 0.05, weight decay 0.02). On every step the decay pulls the "
+    "parameters towards (0, 0) by lr·wd·θ, 0.004 to 0.005 here, whatever the gradient: every path "
+    "slides along the ravine towards the origin and ends 0.79 to 0.95 away from where the same run ends "
+    "without decay (plain Adam), all on the map. Norm clipping fires on 3 steps: it cuts the gradient "
+    "there, yet the decay's pull is applied in full. Clipping acts on the gradient, never on the decay.",
+    ExplorerConfig(optimizer="adamw", lr=0.05, steps=200, weight_decay=0.02),
+)
+
 PRESETS: tuple[Preset, ...] = (
     Preset(
         "catapult",
@@ -671,14 +687,6 @@ PRESETS: tuple[Preset, ...] = (
             steps=100,
         ),
     ),
-)
-
-
-#: The "noisy data" preset's gradient noise: no Gaussian part, a spike (x 100) on one step in twenty.
-NOISY_DATA_NOISE = {"sigma": 0.0, "spike_prob": 0.05, "spike_scale": 100.0, "seed": 0}
-
-PRESETS = (
-    *PRESETS,
     Preset(
         "noisy",
         "Noisy data: clipping against gradient spikes",
@@ -695,22 +703,8 @@ PRESETS = (
             noise=NOISY_DATA_NOISE,
         ),
     ),
+    ADAMW_PRESET,
 )
-
-
-#: The AdamW preset: the catapult start, a learning rate Adam can walk with, and a decay strong enough to
-#: move every end point visibly while the paths stay on the map.
-ADAMW_PRESET = Preset(
-    "adamw",
-    "AdamW: the decay is not clipped",
-    "The catapult start with AdamW (lr = 0.05, weight decay 0.02). On every step the decay pulls the "
-    "parameters towards (0, 0) by lr·wd·θ, 0.004 to 0.005 here, whatever the gradient: every path "
-    "slides along the ravine towards the origin and ends 0.79 to 0.95 away from where the same run ends "
-    "without decay (plain Adam), all on the map. Norm clipping fires on 3 steps: it cuts the gradient "
-    "there, yet the decay's pull is applied in full. Clipping acts on the gradient, never on the decay.",
-    ExplorerConfig(optimizer="adamw", lr=0.05, steps=200, weight_decay=0.02),
-)
-PRESETS = (*PRESETS, ADAMW_PRESET)
 
 
 def preset(key: str) -> Preset:
