@@ -607,7 +607,17 @@ def _keep_where(mask, new, old):
     return jnp.where(mask.reshape(mask.shape + (1,) * (new.ndim - 1)), new, old)
 
 
-_STATIC = ("rules", "optimizer", "centralize", "T", "batch", "capacity", "eval_every", "record_params", "task")
+_STATIC = (
+    "rules",
+    "optimizer",
+    "centralize",
+    "T",
+    "batch",
+    "capacity",
+    "eval_every",
+    "record_params",
+    "task",
+)
 _init_training = jax.jit(_init_core, static_argnames=_STATIC)
 _advance_training = jax.jit(_advance_core, static_argnames=_STATIC, donate_argnums=())
 _heldout_all = jax.jit(_heldout_losses)
@@ -761,7 +771,7 @@ class NetworkTraining:
 
     def runs(self) -> list[NetworkRun]:
         """Each run as measured so far (a finished run also has its final held-out loss)."""
-        i, params, _, status, taken, hist, evals, recs, path = (
+        _, params, _, status, taken, hist, evals, recs, path = (
             jax.tree.map(np.asarray, v) for v in self._carry
         )
         done = self.done
@@ -782,7 +792,9 @@ class NetworkTraining:
                 radius = np.append(radius, spectral_radius(params["W_rec"][r]))
             gnorm_at = float(hist[k, r, 1]) if (st != OK and k < capacity) else math.nan
             threshold = dict(zip(PARAM_NAMES, lv, strict=True)) if isinstance(s.threshold, Mapping) else lv[0]
-            reason = _describe(st, k, steps, gnorm_at) if (st != OK or done) else f"{k} of {steps} steps so far"
+            reason = (
+                _describe(st, k, steps, gnorm_at) if (st != OK or done) else f"{k} of {steps} steps so far"
+            )
             out.append(
                 NetworkRun(
                     loss=h[:, 0],

@@ -31,7 +31,7 @@ import numpy as np
 from . import _jaxsetup  # noqa: F401  (float64 on)
 from .network import PARAM_NAMES, NetworkRun, rnn_loss, rnn_task_batch
 
-#: The smallest grid side the page uses (the issue asks for at least 64 x 64; odd sides put theta_k on the grid).
+#: The smallest grid side the page uses (at least 64 x 64; an odd side puts theta_k on the grid).
 MIN_RESOLUTION = 64
 
 Tensors = dict[str, np.ndarray]
@@ -203,11 +203,16 @@ def network_loss_slice(
     steps_after = np.arange(k, last + 1)
     path_loss = np.array(
         [
-            float(_loss_and_grad({n: jnp.asarray(history[n][j], jnp.float64) for n in PARAM_NAMES},
-                                 jnp.asarray(x), jnp.asarray(y))[0])
+            float(
+                _loss_and_grad(
+                    {n: jnp.asarray(history[n][j], jnp.float64) for n in PARAM_NAMES},
+                    jnp.asarray(x),
+                    jnp.asarray(y),
+                )[0]
+            )
             for j in steps_after
         ]
-    )  # fmt: skip
+    )
     if span is None:
         reach = float(np.max(np.abs(coords[:, 0]))) if len(coords) > 1 else 0.0
         reach = max(reach, float(np.max(np.abs(coords[:, 1]))) * d2_norm if len(coords) > 1 else 0.0)

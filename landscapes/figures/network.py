@@ -43,7 +43,9 @@ def _dash(run: NetworkRun) -> str:
     return "dash" if run.scope == "per_tensor" else "solid"
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *, height: int, font_size: int) -> go.Figure:
+def _layout(
+    fig: go.Figure, title: str, x_title: str, y_title: str, *, height: int, font_size: int
+) -> go.Figure:
     fig.update_layout(
         template=_TEMPLATE,
         title={"text": title, "y": 0.97, "yanchor": "top", "font": {"size": font_size + 3}},
@@ -79,43 +81,65 @@ def _diverged_marker(run: NetworkRun, y: np.ndarray, color: str, label: str, sho
 
 
 def network_loss_figure(
-    runs: Sequence[NetworkRun], labels: Sequence[str], *, steps: int | None = None, height: int = 380,
+    runs: Sequence[NetworkRun],
+    labels: Sequence[str],
+    *,
+    steps: int | None = None,
+    height: int = 380,
     font_size: int = 13,
-) -> go.Figure:  # fmt: skip
+) -> go.Figure:
     """Training loss (thin) and held-out loss (markers) of every run, log scale, with the solved line."""
     fig = go.Figure()
     shown_diverged = False
     for run, label, color in zip(runs, labels, run_colors(runs), strict=True):
         fig.add_trace(
             go.Scatter(
-                x=np.arange(run.steps_taken), y=run.loss, mode="lines", name=f"{label}: training",
-                line={"color": color, "width": 1, "dash": _dash(run)}, opacity=0.45, legendgroup=label,
+                x=np.arange(run.steps_taken),
+                y=run.loss,
+                mode="lines",
+                name=f"{label}: training",
+                line={"color": color, "width": 1, "dash": _dash(run)},
+                opacity=0.45,
+                legendgroup=label,
             )
-        )  # fmt: skip
+        )
         fig.add_trace(
             go.Scatter(
-                x=run.heldout_steps, y=run.heldout_loss, mode="lines+markers", name=f"{label}: held-out",
-                line={"color": color, "width": 2.5, "dash": _dash(run)}, marker={"size": 6}, legendgroup=label,
+                x=run.heldout_steps,
+                y=run.heldout_loss,
+                mode="lines+markers",
+                name=f"{label}: held-out",
+                line={"color": color, "width": 2.5, "dash": _dash(run)},
+                marker={"size": 6},
+                legendgroup=label,
             )
-        )  # fmt: skip
+        )
         if run.diverged:
             fig.add_trace(_diverged_marker(run, run.loss, color, label, not shown_diverged))
             shown_diverged = True
     fig.add_trace(
         go.Scatter(
-            x=_x_range(runs, steps), y=[SOLVED_LOSS, SOLVED_LOSS], mode="lines", name=f"solved: below {SOLVED_LOSS:g}",
-            line={"color": ACCENT, "dash": "dot", "width": 1.5}, hoverinfo="skip",
+            x=_x_range(runs, steps),
+            y=[SOLVED_LOSS, SOLVED_LOSS],
+            mode="lines",
+            name=f"solved: below {SOLVED_LOSS:g}",
+            line={"color": ACCENT, "dash": "dot", "width": 1.5},
+            hoverinfo="skip",
         )
-    )  # fmt: skip
+    )
     fig.update_yaxes(type="log")
     fig.update_xaxes(range=_x_range(runs, steps))
     return _layout(fig, "Loss", "step", "mean squared error (log)", height=height, font_size=font_size)
 
 
 def network_grad_norm_figure(
-    runs: Sequence[NetworkRun], labels: Sequence[str], *, steps: int | None = None, height: int = 380,
+    runs: Sequence[NetworkRun],
+    labels: Sequence[str],
+    *,
+    steps: int | None = None,
+    height: int = 380,
     font_size: int = 13,
-) -> go.Figure:  # fmt: skip
+) -> go.Figure:
     """The global raw gradient norm of every run (log), its rule's threshold, and its spikes."""
     fig = go.Figure()
     shown_spikes = False
@@ -123,60 +147,101 @@ def network_grad_norm_figure(
         x = np.arange(run.steps_taken)
         fig.add_trace(
             go.Scatter(
-                x=x, y=run.grad_norm, mode="lines", name=label, legendgroup=label,
+                x=x,
+                y=run.grad_norm,
+                mode="lines",
+                name=label,
+                legendgroup=label,
                 line={"color": color, "width": 1.5, "dash": _dash(run)},
             )
-        )  # fmt: skip
+        )
         level = np.asarray(run.clip_threshold, float)
         if run.scope == "global" and np.isfinite(level).any() and run.clip not in ("agc",):
             fig.add_trace(
                 go.Scatter(
-                    x=x, y=np.where(np.isfinite(level), level, np.nan), mode="lines", name=f"{label}: threshold",
-                    legendgroup=label, line={"color": color, "width": 1, "dash": "dot"}, hoverinfo="skip",
+                    x=x,
+                    y=np.where(np.isfinite(level), level, np.nan),
+                    mode="lines",
+                    name=f"{label}: threshold",
+                    legendgroup=label,
+                    line={"color": color, "width": 1, "dash": "dot"},
+                    hoverinfo="skip",
                 )
-            )  # fmt: skip
+            )
         spikes = gradient_spikes(run.grad_norm)
         if len(spikes):
             fig.add_trace(
                 go.Scatter(
-                    x=spikes, y=run.grad_norm[spikes], mode="markers", name="spike (> 10× the run's median)",
-                    legendgroup="spikes", showlegend=not shown_spikes,
-                    marker={"symbol": "triangle-up", "size": 9, "color": color, "line": {"color": "#000000", "width": 1}},
+                    x=spikes,
+                    y=run.grad_norm[spikes],
+                    mode="markers",
+                    name="spike (> 10× the run's median)",
+                    legendgroup="spikes",
+                    showlegend=not shown_spikes,
+                    marker={
+                        "symbol": "triangle-up",
+                        "size": 9,
+                        "color": color,
+                        "line": {"color": "#000000", "width": 1},
+                    },
                 )
-            )  # fmt: skip
+            )
             shown_spikes = True
     fig.update_yaxes(type="log")
     fig.update_xaxes(range=_x_range(runs, steps))
-    return _layout(fig, "Global gradient norm (before clipping)", "step", "‖g‖ (log)", height=height,
-                   font_size=font_size)  # fmt: skip
+    return _layout(
+        fig, "Global gradient norm (before clipping)", "step", "‖g‖ (log)", height=height, font_size=font_size
+    )
 
 
 def network_tensor_norms_figure(
-    runs: Sequence[NetworkRun], labels: Sequence[str], *, steps: int | None = None, height: int | None = None,
+    runs: Sequence[NetworkRun],
+    labels: Sequence[str],
+    *,
+    steps: int | None = None,
+    height: int | None = None,
     font_size: int = 13,
-) -> go.Figure:  # fmt: skip
+) -> go.Figure:
     """Each tensor's raw gradient norm, one panel per run (log), the same tensor colours in every panel."""
     n = max(1, len(runs))
     cols = 2 if n > 1 else 1
     rows = (n + cols - 1) // cols
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(labels) or [""], shared_xaxes=True,
-                        vertical_spacing=0.14, horizontal_spacing=0.08)  # fmt: skip
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=list(labels) or [""],
+        shared_xaxes=True,
+        vertical_spacing=0.14,
+        horizontal_spacing=0.08,
+    )
     for r, run in enumerate(runs):
         row, col = r // cols + 1, r % cols + 1
         for name in PARAM_NAMES:
             fig.add_trace(
                 go.Scatter(
-                    x=np.arange(run.steps_taken), y=run.tensor_norms[name], mode="lines", name=name,
-                    legendgroup=name, showlegend=r == 0, line={"color": TENSOR_COLORS[name], "width": 1.3},
+                    x=np.arange(run.steps_taken),
+                    y=run.tensor_norms[name],
+                    mode="lines",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=r == 0,
+                    line={"color": TENSOR_COLORS[name], "width": 1.3},
                 ),
-                row=row, col=col,
-            )  # fmt: skip
+                row=row,
+                col=col,
+            )
     fig.update_yaxes(type="log")
     fig.update_xaxes(range=_x_range(runs, steps))
     for annotation in fig.layout.annotations:
         annotation.font = {"size": font_size}
-    return _layout(fig, "Gradient norm of each tensor (before clipping)", "", "", height=height or 260 * rows + 120,
-                   font_size=font_size)  # fmt: skip
+    return _layout(
+        fig,
+        "Gradient norm of each tensor (before clipping)",
+        "",
+        "",
+        height=height or 260 * rows + 120,
+        font_size=font_size,
+    )
 
 
 def clipped_share(run: NetworkRun, window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -191,10 +256,14 @@ def clipped_share(run: NetworkRun, window: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def network_clipped_figure(
-    runs: Sequence[NetworkRun], labels: Sequence[str], *, steps: int | None = None, height: int = 340,
+    runs: Sequence[NetworkRun],
+    labels: Sequence[str],
+    *,
+    steps: int | None = None,
+    height: int = 340,
     font_size: int = 13,
-) -> go.Figure:  # fmt: skip
-    """The share of steps each rule changed, per window of ~1/20 of the run; the whole run's share in the legend."""
+) -> go.Figure:
+    """The share of steps each rule changed per window (~1/20 of the run); the whole run's in the legend."""
     total = steps if steps is not None else max((r.steps_requested for r in runs), default=20)
     window = max(1, total // 20)
     fig = go.Figure()
@@ -205,81 +274,128 @@ def network_clipped_figure(
         overall = run.n_clipped / run.steps_taken if run.steps_taken else 0.0
         fig.add_trace(
             go.Scatter(
-                x=x, y=100 * y, mode="lines+markers", name=f"{label}: {100 * overall:.0f} % of steps",
-                line={"color": color, "width": 2, "dash": _dash(run), "shape": "hvh"}, marker={"size": 5},
+                x=x,
+                y=100 * y,
+                mode="lines+markers",
+                name=f"{label}: {100 * overall:.0f} % of steps",
+                line={"color": color, "width": 2, "dash": _dash(run), "shape": "hvh"},
+                marker={"size": 5},
             )
-        )  # fmt: skip
+        )
     fig.update_yaxes(range=[-3, 103])
     fig.update_xaxes(range=_x_range(runs, steps))
-    return _layout(fig, f"Share of clipped steps (per {window} steps)", "step", "% of steps clipped",
-                   height=height, font_size=font_size)  # fmt: skip
+    return _layout(
+        fig,
+        f"Share of clipped steps (per {window} steps)",
+        "step",
+        "% of steps clipped",
+        height=height,
+        font_size=font_size,
+    )
 
 
 def network_radius_figure(
-    runs: Sequence[NetworkRun], labels: Sequence[str], *, steps: int | None = None, height: int = 340,
+    runs: Sequence[NetworkRun],
+    labels: Sequence[str],
+    *,
+    steps: int | None = None,
+    height: int = 340,
     font_size: int = 13,
-) -> go.Figure:  # fmt: skip
+) -> go.Figure:
     """The spectral radius of ``W_rec`` over training (where the held-out loss is measured); 1 marked."""
     fig = go.Figure()
     for run, label, color in zip(runs, labels, run_colors(runs), strict=True):
         fig.add_trace(
             go.Scatter(
-                x=run.heldout_steps, y=run.rec_radius, mode="lines+markers", name=label,
-                line={"color": color, "width": 2, "dash": _dash(run)}, marker={"size": 5},
+                x=run.heldout_steps,
+                y=run.rec_radius,
+                mode="lines+markers",
+                name=label,
+                line={"color": color, "width": 2, "dash": _dash(run)},
+                marker={"size": 5},
             )
-        )  # fmt: skip
+        )
     fig.add_trace(
         go.Scatter(
-            x=_x_range(runs, steps), y=[1.0, 1.0], mode="lines", name="radius 1", hoverinfo="skip",
+            x=_x_range(runs, steps),
+            y=[1.0, 1.0],
+            mode="lines",
+            name="radius 1",
+            hoverinfo="skip",
             line={"color": _NEUTRAL, "dash": "dot", "width": 1},
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(range=_x_range(runs, steps))
-    return _layout(fig, "Spectral radius of W_rec", "step", "largest |eigenvalue|", height=height,
-                   font_size=font_size)  # fmt: skip
+    return _layout(
+        fig, "Spectral radius of W_rec", "step", "largest |eigenvalue|", height=height, font_size=font_size
+    )
 
 
-def network_slice_figure(sl: NetworkSlice, label: str, *, height: int = 520, font_size: int = 13) -> go.Figure:
+def network_slice_figure(
+    sl: NetworkSlice, label: str, *, height: int = 520, font_size: int = 13
+) -> go.Figure:
     """The slice as a map of log10(loss), with the run's next steps projected on it (numbered)."""
     z = np.log10(np.maximum(np.asarray(sl.loss, float), 1e-12)).astype(np.float32)
     fig = go.Figure()
     fig.add_trace(
         go.Heatmap(
-            x=sl.alphas, y=sl.betas, z=z, colorscale="Viridis", name="log10 loss",
+            x=sl.alphas,
+            y=sl.betas,
+            z=z,
+            colorscale="Viridis",
+            name="log10 loss",
             colorbar={"title": {"text": "log10 loss", "side": "right"}, "len": 0.9},
             hovertemplate="α %{x:.3g}<br>β %{y:.3g}<br>log10 loss %{z:.3f}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.add_trace(
         go.Contour(
-            x=sl.alphas, y=sl.betas, z=z, showscale=False, contours={"coloring": "none"}, ncontours=14,
-            line={"color": "rgba(255,255,255,0.55)", "width": 1}, hoverinfo="skip", name="contours",
+            x=sl.alphas,
+            y=sl.betas,
+            z=z,
+            showscale=False,
+            contours={"coloring": "none"},
+            ncontours=14,
+            line={"color": "rgba(255,255,255,0.55)", "width": 1},
+            hoverinfo="skip",
+            name="contours",
         )
-    )  # fmt: skip
+    )
     fig.add_trace(
         go.Scatter(
-            x=sl.path[:, 0], y=sl.path[:, 1], mode="lines+markers+text", name=f"{label}: steps {sl.step} onwards",
-            text=[str(s) for s in sl.path_steps], textposition="top right", textfont={"color": "#FFFFFF", "size": font_size},
-            line={"color": "#FFFFFF", "width": 2}, marker={"size": 9, "color": "#E69F00", "line": {"color": "#000", "width": 1}},
+            x=sl.path[:, 0],
+            y=sl.path[:, 1],
+            mode="lines+markers+text",
+            name=f"{label}: steps {sl.step} onwards",
+            text=[str(s) for s in sl.path_steps],
+            textposition="top right",
+            textfont={"color": "#FFFFFF", "size": font_size},
+            line={"color": "#FFFFFF", "width": 2},
+            marker={"size": 9, "color": "#E69F00", "line": {"color": "#000", "width": 1}},
             customdata=np.stack([sl.path_loss, sl.path_off_plane], axis=1),
             hovertemplate="step %{text}<br>loss of step's batch %{customdata[0]:.3g}"
             "<br>off the plane %{customdata[1]:.3g}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(range=[float(sl.alphas[0]), float(sl.alphas[-1])])
     fig.update_yaxes(range=[float(sl.betas[0]), float(sl.betas[-1])])
     return _layout(
-        fig, f"The loss around step {sl.step} (the largest gradient spike)" if sl.step is not None else "",
-        "α: along the spike's gradient (distance)", "β: filter-normalised random direction", height=height,
+        fig,
+        f"The loss around step {sl.step} (the largest gradient spike)" if sl.step is not None else "",
+        "α: along the spike's gradient (distance)",
+        "β: filter-normalised random direction",
+        height=height,
         font_size=font_size,
     )
 
 
 def slice_run_index(runs: Sequence[NetworkRun]) -> int | None:
-    """The run whose largest gradient spike is the largest of all (None if no run took a step)."""
+    """The run the slice opens on: of the runs that did not diverge (else of all), the one whose
+    largest gradient spike is the largest (None if no run took a step)."""
+    pool = [r for r, run in enumerate(runs) if not run.diverged] or list(range(len(runs)))
     best, best_norm = None, -np.inf
-    for r, run in enumerate(runs):
-        k = spike_step(run)
-        if k is not None and run.grad_norm[k] > best_norm:
-            best, best_norm = r, float(run.grad_norm[k])
+    for r in pool:
+        k = spike_step(runs[r])
+        if k is not None and runs[r].grad_norm[k] > best_norm:
+            best, best_norm = r, float(runs[r].grad_norm[k])
     return best

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..core.clipping import CLIP_SPECS, check_clip, clip_modes
-from ..core.network import TASKS
+from ..core.network import TASKS, NetworkRun, NetworkTraining, RuleSetting, start_training
 from ..core.optimizers import OPTIMIZERS
 from .config import QueryReader, WidgetGet, _fmt, _number, threshold_symbol, url_number
 
@@ -189,7 +189,10 @@ def _read_rule(read: QueryReader, k: int) -> RuleChoice | None:
         opt = opt.strip()
         if not sep or opt not in known:
             has = ", ".join(known) or "none"
-            read.notices.append(f"Rule {k} ({spec.label}): {item!r} is not 'name:value' for an option it has ({has}); ignored.")
+            read.notices.append(
+                f"Rule {k} ({spec.label}): {item!r} is not 'name:value' for an option it has "
+                f"({has}); ignored."
+            )
             continue
         number = _number(text)
         try:
@@ -217,9 +220,15 @@ def network_from_query(query: Mapping[str, object]) -> tuple[NetworkConfig, list
             read.notices.append(f"Unknown preset {preset_key!r}; using the default settings.")
     task = read.choice("task", "task", TASKS, base.task)
     rules = tuple(r for k in range(1, MAX_RULES + 1) if (r := _read_rule(read, k)) is not None)
-    extra = [k for k in read.query if str(k).startswith("rule") and str(k)[4:].isdigit() and int(str(k)[4:]) > MAX_RULES]
+    extra = [
+        k
+        for k in read.query
+        if str(k).startswith("rule") and str(k)[4:].isdigit() and int(str(k)[4:]) > MAX_RULES
+    ]
     if extra:
-        read.notices.append(f"At most {MAX_RULES} rules train side by side; {', '.join(sorted(map(str, extra)))} left out.")
+        read.notices.append(
+            f"At most {MAX_RULES} rules train side by side; {', '.join(sorted(map(str, extra)))} left out."
+        )
     if not rules:
         if any(str(k).startswith("rule") for k in read.query):
             read.notices.append("No usable rule in the link; training the default rules.")
@@ -289,7 +298,9 @@ def network_widget_values(config: NetworkConfig) -> dict[str, object]:
         opts = dict(rule.options) if rule else {}
         for mode in network_rules():
             for option in CLIP_SPECS[mode].options:
-                value = opts.get(option.name, option.default) if (rule and rule.clip == mode) else option.default
+                value = (
+                    opts.get(option.name, option.default) if (rule and rule.clip == mode) else option.default
+                )
                 values[f"o{k}_{mode}_{option.name}"] = value
     return values
 
@@ -327,3 +338,54 @@ def network_from_widget_values(get: WidgetGet) -> NetworkConfig:
         rules=tuple(rules) or NetworkConfig().rules,
         present=bool(get("present")),
     )
+
+
+# ---------------------------------------------------------------------------
+# Settings -> training
+
+
+def run_labels(config: NetworkConfig) -> list[str]:
+    """Each rule's legend name; a rule listed twice with the same settings gets its slot number."""
+    labels = [rule.label for rule in config.rules]
+    return [f"{lab} (#{k})" if labels.count(lab) > 1 else lab for k, lab in enumerate(labels, start=1)]
+
+
+def rule_settings_of(config: NetworkConfig) -> list[RuleSetting]:
+    """The core's RuleSetting of each rule (all with the config's seed and learning rate)."""
+    return [
+        RuleSetting(
+            r.clip,
+            r.threshold if CLIP_SPECS[r.clip].uses_threshold else None,
+            dict(r.options),
+            r.scope,
+            config.seed,
+        )
+        for r in config.rules
+    ]
+
+
+def eval_every(config: NetworkConfig) -> int:
+    """The held-out loss is measured 20 times per run (and at the end)."""
+    return max(1, config.steps // 20)
+
+
+def start_network_training(config: NetworkConfig) -> NetworkTraining:
+    """The page's training of ``config``: every rule side by side, parameters recorded (for the slice)."""
+    return start_training(
+        rule_settings_of(config), task=config.task, T=config.T, hidden=config.hidden, batch=NET_BATCH,
+        steps=config.steps, lr=config.lr, optimizer=config.optimizer, rec_scale=config.rec_scale,
+        eval_every=eval_every(config), record_params=True,
+    )  # fmt: skip
+
+
+def train_network(config: NetworkConfig, chunks: int = 1, on_chunk=None) -> list[NetworkRun]:
+    """Trains ``config`` in ``chunks`` pieces, calling ``on_chunk(runs, training)`` after each one
+    but the last; the runs are the same however many chunks (see ``NetworkTraining``)."""
+    training = start_network_training(config)
+    size = max(1, -(-config.steps // max(1, chunks)))
+    while True:
+        training.advance(size)
+        if training.done:
+            return training.runs()
+        if on_chunk is not None:
+            on_chunk(training.runs(), training)
