@@ -64,9 +64,11 @@ def _x_range(runs: Sequence[NetworkRun], steps: int | None) -> list[float]:
     return [0, max(1, total)]
 
 
-def _diverged_marker(run: NetworkRun, y: np.ndarray, color: str, label: str, show_legend: bool) -> go.Scatter:
+def _diverged_marker(
+    run: NetworkRun, y: np.ndarray, color: str, label: str, show_legend: bool, cap: float = np.inf
+) -> go.Scatter:
     k = int(run.diverged_at or 0)
-    last = float(y[k - 1]) if 0 < k <= len(y) else float("nan")
+    last = min(float(y[k - 1]), cap) if 0 < k <= len(y) else float("nan")
     return go.Scatter(
         x=[max(k - 1, 0)],
         y=[last],
@@ -88,9 +90,14 @@ def network_loss_figure(
     height: int = 380,
     font_size: int = 13,
 ) -> go.Figure:
-    """Training loss (thin) and held-out loss (markers) of every run, log scale, with the solved line."""
+    """Training loss (thin) and held-out loss (markers) of every run, log scale, with the solved line.
+
+    The axis stops at ``loss_axis_top`` (a run that blew up would squash the others into a line);
+    a diverged run's cross sits at its last loss or at the top of the axis, whichever is lower.
+    """
     fig = go.Figure()
     shown_diverged = False
+    cap = loss_axis_top(runs)
     for run, label, color in zip(runs, labels, run_colors(runs), strict=True):
         fig.add_trace(
             go.Scatter(
@@ -115,7 +122,7 @@ def network_loss_figure(
             )
         )
         if run.diverged:
-            fig.add_trace(_diverged_marker(run, run.loss, color, label, not shown_diverged))
+            fig.add_trace(_diverged_marker(run, run.loss, color, label, not shown_diverged, cap))
             shown_diverged = True
     fig.add_trace(
         go.Scatter(
@@ -127,9 +134,17 @@ def network_loss_figure(
             hoverinfo="skip",
         )
     )
-    fig.update_yaxes(type="log")
+    values = np.concatenate([np.asarray(r.loss, float) for r in runs] + [np.array([SOLVED_LOSS])])
+    low = float(np.min(values[np.isfinite(values) & (values > 0)]))
+    fig.update_yaxes(type="log", range=[np.log10(low) - 0.2, np.log10(cap) + 0.1])
     fig.update_xaxes(range=_x_range(runs, steps))
     return _layout(fig, "Loss", "step", "mean squared error (log)", height=height, font_size=font_size)
+
+
+def loss_axis_top(runs: Sequence[NetworkRun]) -> float:
+    """The top of the loss axis: 30 times the largest of the runs' median training losses (at least 1)."""
+    medians = [float(np.median(r.loss)) for r in runs if r.steps_taken]
+    return max([1.0, *(30.0 * m for m in medians if np.isfinite(m))])
 
 
 def network_grad_norm_figure(
@@ -367,13 +382,14 @@ def network_slice_figure(
             y=sl.path[:, 1],
             mode="lines+markers+text",
             name=f"{label}: steps {sl.step} onwards",
-            text=[str(s) for s in sl.path_steps],
+            # Only the first and last steps are numbered: the ones between can sit close together.
+            text=[str(s) if i in (0, len(sl.path_steps) - 1) else "" for i, s in enumerate(sl.path_steps)],
             textposition="top right",
             textfont={"color": "#FFFFFF", "size": font_size},
             line={"color": "#FFFFFF", "width": 2},
             marker={"size": 9, "color": "#E69F00", "line": {"color": "#000", "width": 1}},
-            customdata=np.stack([sl.path_loss, sl.path_off_plane], axis=1),
-            hovertemplate="step %{text}<br>loss of step's batch %{customdata[0]:.3g}"
+            customdata=np.stack([sl.path_loss, sl.path_off_plane, sl.path_steps], axis=1),
+            hovertemplate="step %{customdata[2]}<br>loss of step's batch %{customdata[0]:.3g}"
             "<br>off the plane %{customdata[1]:.3g}<extra></extra>",
         )
     )
