@@ -115,7 +115,9 @@ def sidebar() -> None:
                 p.title, key=f"net_preset_{p.key}", on_click=apply_preset, args=(p.key,), width="stretch"
             )
         st.subheader("Network and task")
-        st.selectbox("task", ls.NETWORK_TASKS, key="net_task", format_func=lambda t: nc.TASK_LABELS.get(t, t))
+        st.selectbox(
+            "task", ls.NETWORK_TASKS, key="net_task", format_func=lambda t: nc.TASK_LABELS.get(str(t), str(t))
+        )
         st.slider("sequence length T", *nc.NET_T_RANGE, key="net_T")
         st.slider("hidden units", *nc.NET_HIDDEN_RANGE, key="net_H")
         st.number_input(

@@ -38,7 +38,7 @@ from .status import BAD_GRAD, BAD_LOSS, BAD_PARAMS, OK
 from .validation import check_optimizer_settings, positive_number
 
 #: The parameter tensors, in the order every per-tensor array uses.
-PARAM_NAMES = ("W_in", "W_rec", "b", "W_out", "b_out")
+PARAM_NAMES: tuple[str, ...] = ("W_in", "W_rec", "b", "W_out", "b_out")
 #: The tasks ``rnn_task_batch`` knows.
 TASKS = ("adding", "temporal_order")
 #: "Solved": the held-out loss below this (predicting the constant 1 scores about 1/6).
@@ -313,84 +313,90 @@ def _norm_rule_state(mode, c, opts, dtype, capacity):
     kwargs = dict(opts)
     if spec.history:
         kwargs["capacity"] = capacity
+    if spec.transform is None:
+        raise ValueError(f"clipping rule {mode!r} has no transform to carry its state")
     return spec.transform(c, **kwargs)
 
 
-def _rule(mode, scope, levels, opts, dtype, capacity, probe=False):
+def _placement(mode: str) -> str:
+    """Where a rule acts: on the gradient, as a gate on the whole step, or on the optimizer's direction."""
+    return {"skip": "gate", "clip_update": "direction"}.get(mode, "gradient")
+
+
+def _rule(mode, scope, levels, opts, dtype, capacity):
     """(init(params), clip(grads, state, params) -> (grads', state, fired, level), placement).
 
     ``level`` is the rule's effective global threshold at the step (inf for none).
     """
     spec = CLIP_SPECS[mode]
-    if probe:
-        return {"skip": "gate", "clip_update": "direction"}.get(mode, "gradient")
     inf = jnp.asarray(jnp.inf, dtype)
     if not spec.stateful:
 
-        def init(params):
+        def init_stateless(params):
             return ()
 
-        def clip(grads, state, params):
+        def clip_stateless(grads, state, params):
             out, fired = _apply_stateless(grads, mode, scope, levels, opts)
             level = levels[0] if spec.uses_threshold else inf
             return out, state, fired, level
 
-        return init, clip, "gradient"
+        return init_stateless, clip_stateless, "gradient"
     if mode == "agc":
 
-        def init(params):
+        def init_agc(params):
             return ()
 
-        def clip(grads, state, params):
+        def clip_agc(grads, state, params):
             out, fired = agc_unitwise(grads, params, levels[0], opts["eps"])
             return out, state, fired, levels[0]
 
-        return init, clip, "gradient"
+        return init_agc, clip_agc, "gradient"
     if mode in _NORM_STATE_RULES:
         names = ("all",) if scope == "global" else PARAM_NAMES
         txs = [_norm_rule_state(mode, levels[k], opts, dtype, capacity) for k in range(len(names))]
 
-        def init(params):
+        def init_norm_state(params):
             return tuple(tx.init(jnp.zeros(2, dtype)) for tx in txs)
 
-        def clip(grads, state, params):
+        def clip_norm_state(grads, state, params):
             groups = [list(PARAM_NAMES)] if scope == "global" else [[n] for n in PARAM_NAMES]
             out, new_state, fired = dict(grads), [], jnp.zeros((), bool)
             for tx, st, group in zip(txs, state, groups, strict=True):
                 n = _flat_norm([grads[g] for g in group])
                 stand_in = jnp.stack([n, jnp.zeros((), dtype)])
                 clipped, st = tx.update(stand_in, st, None)
-                factor = jnp.where(n > 0, clipped[0] / jnp.where(n > 0, n, 1.0), 1.0)
+                clipped_norm = jnp.asarray(clipped)[0]  # the transform returns the stand-in's array
+                factor = jnp.where(n > 0, clipped_norm / jnp.where(n > 0, n, 1.0), 1.0)
                 for g in group:
                     out[g] = jnp.where(factor != 1.0, grads[g] * factor, grads[g])
                 fired = fired | (factor != 1.0)
                 new_state.append(st)
             # The effective threshold is the global one's; per tensor there are five (not recorded).
-            level = new_state[0].threshold if scope == "global" else inf
+            level = getattr(new_state[0], "threshold") if scope == "global" else inf  # noqa: B009
             return out, tuple(new_state), fired, level
 
-        return init, clip, "gradient"
+        return init_norm_state, clip_norm_state, "gradient"
     if mode == "skip":
 
-        def init(params):
+        def init_skip(params):
             return ()
 
-        def clip(grads, state, params):
+        def clip_skip(grads, state, params):
             n = _flat_norm([grads[g] for g in PARAM_NAMES])
             skip = ~(n <= levels[0])
             return grads, state, skip, levels[0]
 
-        return init, clip, "gate"
+        return init_skip, clip_skip, "gate"
     if mode == "clip_update":
 
-        def init(params):
+        def init_direction(params):
             return ()
 
-        def clip(direction, state, params):
+        def clip_direction(direction, state, params):
             out, fired = _apply_stateless(direction, "norm", scope, levels, {})
             return out, state, fired, levels[0]
 
-        return init, clip, "direction"
+        return init_direction, clip_direction, "direction"
     raise ValueError(f"clipping rule {mode!r} has no network form")
 
 
@@ -424,11 +430,7 @@ def _programs(rules, optimizer, centralize, T, batch, capacity, dtype, momentum,
 
     def make(group_members):
         """The per-run step of one group: vmapped over that group's runs."""
-        rule_parts = [
-            (mode, scope, _rule(mode, scope, None, None, dtype, capacity, probe=True))
-            for mode, scope in group_members
-        ]
-        placement = rule_parts[0][2]
+        placement = _placement(group_members[0][0])
 
         def rules_of(level, opt):
             return [
@@ -859,9 +861,9 @@ def start_training(
             raise ValueError(f"scope must be 'global' or 'per_tensor', got {s.scope!r}")
         check_clip(s.clip, None, default=True)
         levels = _thresholds(s.clip, s.threshold, s.scope)
-        opts = check_clip_options(s.clip, s.clip_options)
+        rule_opts = check_clip_options(s.clip, s.clip_options)
         run_lr = positive_number("learning rate", lr if s.lr is None else s.lr)
-        checked.append((s, levels, opts, run_lr))
+        checked.append((s, levels, rule_opts, run_lr))
     capacity = max(16, 1 << max(0, steps - 1).bit_length())
     inits = [init_rnn(hidden, s.seed, rec_scale, "float64") for s, *_ in checked]
     params0 = {n: jnp.asarray(np.stack([p[n] for p in inits]), dt) for n in PARAM_NAMES}

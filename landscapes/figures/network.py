@@ -247,8 +247,7 @@ def network_tensor_norms_figure(
             )
     fig.update_yaxes(type="log")
     fig.update_xaxes(range=_x_range(runs, steps))
-    for annotation in fig.layout.annotations:
-        annotation.font = {"size": font_size}
+    fig.update_annotations(font={"size": font_size})
     return _layout(
         fig,
         "Gradient norm of each tensor (before clipping)",
