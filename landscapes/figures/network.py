@@ -218,15 +218,16 @@ def network_tensor_norms_figure(
     font_size: int = 13,
 ) -> go.Figure:
     """Each tensor's raw gradient norm, one panel per run (log), the same tensor colours in every panel."""
+    # One column: side by side, the panels' titles run into each other on a phone.
     n = max(1, len(runs))
-    cols = 2 if n > 1 else 1
-    rows = (n + cols - 1) // cols
+    cols = 1
+    rows = n
     fig = make_subplots(
         rows=rows,
         cols=cols,
         subplot_titles=list(labels) or [""],
         shared_xaxes=True,
-        vertical_spacing=0.14,
+        vertical_spacing=0.3 / rows,
         horizontal_spacing=0.08,
     )
     for r, run in enumerate(runs):
@@ -253,7 +254,7 @@ def network_tensor_norms_figure(
         "Gradient norm of each tensor (before clipping)",
         "",
         "",
-        height=height or 260 * rows + 120,
+        height=height or 200 * rows + 130,
         font_size=font_size,
     )
 
@@ -373,6 +374,7 @@ def network_slice_figure(
             line={"color": "rgba(255,255,255,0.55)", "width": 1},
             hoverinfo="skip",
             name="contours",
+            showlegend=False,
         )
     )
     fig.add_trace(
@@ -396,7 +398,7 @@ def network_slice_figure(
     fig.update_yaxes(range=[float(sl.betas[0]), float(sl.betas[-1])])
     return _layout(
         fig,
-        f"The loss around step {sl.step} (the largest gradient spike)" if sl.step is not None else "",
+        f"Loss around step {sl.step} (largest spike)" if sl.step is not None else "",
         "α: along the spike's gradient (distance)",
         "β: filter-normalised random direction",
         height=height,

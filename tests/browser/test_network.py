@@ -29,7 +29,7 @@ def test_the_network_trains_live_then_shows_its_charts_and_the_slice(page, app_u
     assert len(charts) == 6
     titles = [c["layout"]["title"]["text"] for c in charts]
     assert titles[0] == "Loss" and titles[1].startswith("Global gradient norm")
-    assert titles[-1].startswith("The loss around step")
+    assert titles[-1].startswith("Loss around step")
     heat = charts[-1]["data"][0]
     assert heat["type"] == "heatmap" and len(heat["z"]) == 65 and len(heat["z"][0]) == 65
     loss_names = {t.get("name") for t in charts[0]["data"]}
