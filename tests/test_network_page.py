@@ -301,3 +301,15 @@ def test_a_preset_button_sets_its_settings():
     clean(at)
     assert at.query_params["scope2"] == "per_tensor" and at.query_params["opt"] == "sgd"
     assert any("Per-tensor against global" in i.value for i in at.info)
+
+
+def test_homes_line_about_this_page_is_true(preset_runs):
+    import importlib
+
+    home = importlib.import_module("pages.home")
+    (notice,) = [n for path, *_, n in home.LINKS if path == "pages/network.py"]
+    assert "up to four clipping rules" in notice and nc.MAX_RULES == 4
+    assert "adding problem" in notice and nc.NetworkConfig().task == "adding"
+    # "watch its gradient norm spike": at the page's defaults (preset a) every run has marked spikes.
+    assert nc.which_preset(nc.NetworkConfig()).key == "explode"
+    assert all(len(ls.gradient_spikes(run.grad_norm)) for run in preset_runs["explode"])
