@@ -9,6 +9,7 @@ PAGES = [
     st.Page("pages/explorer.py", title="Cliff Explorer", icon=":material/explore:", url_path="explorer"),
     st.Page("pages/sweeps.py", title="Sweeps", icon=":material/grid_on:", url_path="sweeps"),
     st.Page("pages/rnn.py", title="Inside the RNN", icon=":material/memory:", url_path="rnn"),
+    st.Page("pages/network.py", title="A real network", icon=":material/hub:", url_path="network"),
     st.Page("pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
 ]
 

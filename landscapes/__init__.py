@@ -205,3 +205,26 @@ __all__ += [
     "train_rnn",
     "train_rnn_many",
 ]
+
+# The page side of issue 13: resumable training, the second task, the loss slice at a spike.
+from .core.network import TASKS as NETWORK_TASKS  # noqa: E402
+from .core.network import NetworkTraining, start_training, temporal_order_windows  # noqa: E402
+from .core.network_slice import (  # noqa: E402
+    NetworkSlice,
+    filter_normalized_direction,
+    gradient_spikes,
+    network_loss_slice,
+    spike_step,
+)
+
+__all__ += [
+    "NETWORK_TASKS",
+    "NetworkSlice",
+    "NetworkTraining",
+    "filter_normalized_direction",
+    "gradient_spikes",
+    "network_loss_slice",
+    "spike_step",
+    "start_training",
+    "temporal_order_windows",
+]

@@ -34,6 +34,13 @@ LINKS = (
         "steps T.",
     ),
     (
+        "pages/network.py",
+        "A real network",
+        ":material/hub:",
+        "a small RNN trained live on Pascanu's adding problem with up to four clipping rules side by "
+        "side: watch its gradient norm spike, then look at the cliff in a slice of its own loss.",
+    ),
+    (
         "pages/learn.py",
         "Learn",
         ":material/school:",

@@ -306,3 +306,117 @@ def test_heldout_loss_is_recorded_every_k_steps_and_at_the_end():
     assert run.heldout_loss[0] == pytest.approx(start, rel=1e-5)
     assert run.rec_radius[0] == pytest.approx(1.0, rel=1e-6)
     assert run.solved == (run.heldout_loss[-1] < ls.SOLVED_LOSS)
+
+
+# ---------------------------------------------------------------------------
+# Resumable training: chunks equal one call bit for bit
+
+
+def _assert_runs_identical(a, b):
+    for name in (
+        "loss",
+        "grad_norm",
+        "clipped",
+        "clip_threshold",
+        "heldout_steps",
+        "heldout_loss",
+        "rec_radius",
+    ):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    for n in network.PARAM_NAMES:
+        np.testing.assert_array_equal(a.tensor_norms[n], b.tensor_norms[n])
+        np.testing.assert_array_equal(a.params[n], b.params[n])
+        if a.param_history is not None:
+            np.testing.assert_array_equal(a.param_history[n], b.param_history[n])
+    assert (a.diverged_at, a.reason) == (b.diverged_at, b.reason)
+
+
+@pytest.mark.parametrize("chunks", [[5, 13, 1, 100], [37], [1] * 10 + [50]])
+def test_a_chunked_run_equals_the_one_call_run_bit_for_bit(chunks):
+    settings = [ls.RuleSetting("none"), ls.RuleSetting("norm", 0.5), ls.RuleSetting("autoclip", 10.0)]
+    kw = dict(T=T, hidden=H, batch=B, steps=37, lr=0.3, rec_scale=1.5, eval_every=7, record_params=True)
+    whole = ls.train_rnn_many(settings, **kw)
+    training = ls.start_training(settings, **kw)
+    for n in chunks:
+        assert not training.done
+        training.advance(n)
+    assert training.done and training.step == 37
+    for a, b in zip(whole, training.runs(), strict=True):
+        _assert_runs_identical(a, b)
+
+
+def test_a_run_read_mid_training_is_the_prefix_of_the_finished_run():
+    kw = dict(T=T, hidden=H, batch=B, steps=30, lr=0.2, eval_every=5)
+    training = ls.start_training([ls.RuleSetting("norm", 0.5)], **kw)
+    (part,) = training.advance(12).runs()
+    (whole,) = training.advance(100).runs()
+    assert part.steps_taken == 12 and part.reason == "12 of 30 steps so far" and not part.diverged
+    np.testing.assert_array_equal(part.loss, whole.loss[:12])
+    np.testing.assert_array_equal(part.heldout_loss, whole.heldout_loss[:3])  # steps 0, 5, 10
+    assert whole.reason == "completed all 30 steps" and len(whole.heldout_loss) == 7
+
+
+def test_a_diverged_training_is_done_before_its_last_step():
+    training = ls.start_training(
+        [ls.RuleSetting("none")], T=T, hidden=H, batch=B, steps=200, lr=50.0, rec_scale=4.0
+    )
+    while not training.done:
+        training.advance(7)
+    (run,) = training.runs()
+    assert run.diverged and training.step < 200
+    alone = ls.train_rnn(T=T, hidden=H, batch=B, steps=200, lr=50.0, rec_scale=4.0)
+    assert alone.diverged_at == run.diverged_at
+
+
+# ---------------------------------------------------------------------------
+# The temporal order task
+
+
+@given(
+    T=st.integers(2, 150),
+    batch=st.integers(1, 16),
+    seed=st.integers(0, 2**31 - 1),
+    step=st.integers(0, 10**6),
+)
+def test_temporal_order_batch_marks_two_symbols_in_their_windows_and_targets_their_order(
+    T, batch, seed, step
+):
+    x, y = ls.rnn_task_batch("temporal_order", T, batch, seed, step)
+    assert x.shape == (batch, T, 2) and y.shape == (batch,)
+    v, m = x[..., 0], x[..., 1]
+    assert set(np.unique(v)) <= {0.0, 1.0} and set(np.unique(m)) <= {0.0, 1.0}
+    (a0, a1), (b0, b1) = ls.temporal_order_windows(T)
+    assert 0 <= a0 < a1 <= b0 < b1 <= T
+    assert np.all(m.sum(axis=1) == 2)
+    assert np.all(m[:, a0:a1].sum(axis=1) == 1) and np.all(m[:, b0:b1].sum(axis=1) == 1)
+    first = (v[:, a0:a1] * m[:, a0:a1]).sum(axis=1)
+    second = (v[:, b0:b1] * m[:, b0:b1]).sum(axis=1)
+    np.testing.assert_allclose(y, (2 * first + second) / 3, rtol=0, atol=1e-15)
+    x2, _ = ls.rnn_task_batch("temporal_order", T, batch, seed, step)
+    assert np.array_equal(x, x2)
+
+
+def test_temporal_order_windows_follow_hochreiter_at_T_100_and_order_matters():
+    assert ls.temporal_order_windows(100) == ((10, 20), (50, 60))
+    x, y = ls.rnn_task_batch("temporal_order", 100, 4000, 0, 0)
+    # All four classes occur, about equally often; XY (1/3) and YX (2/3) are told apart.
+    classes, counts = np.unique(np.round(3 * y).astype(int), return_counts=True)
+    assert classes.tolist() == [0, 1, 2, 3] and counts.min() > 800
+    # Predicting the constant 1/2 scores 5/36 on the fixed held-out batch, within sampling error.
+    _, hy = ls.rnn_heldout_batch("temporal_order", 100)
+    assert np.mean((hy - 0.5) ** 2) == pytest.approx(5 / 36, abs=0.01)
+    # The distractors are fair coins too: only the markers tell the two symbols apart.
+    v, m = x[..., 0], x[..., 1]
+    assert abs(v[m == 0].mean() - 0.5) < 0.01
+
+
+def test_temporal_order_training_matches_the_reference_step_by_step_in_float64():
+    init = ls.init_rnn(H, seed=2, rec_scale=1.2)
+    run = ls.train_rnn(task="temporal_order", T=12, hidden=H, batch=B, steps=15, lr=0.3, clip="norm",
+                       threshold=0.5, seed=2, rec_scale=1.2, dtype="float64", record_params=True)  # fmt: skip
+    replay = ref.train(init, T=12, batch=B, seed=2, steps=15, lr=0.3, clip_mode="norm", threshold=0.5,
+                       task="temporal_order")  # fmt: skip
+    np.testing.assert_allclose(run.loss, replay["loss"], rtol=1e-9)
+    np.testing.assert_allclose(
+        run.param_history["W_rec"][-1], replay["params"][-1]["W_rec"], rtol=1e-9, atol=1e-12
+    )

@@ -38,9 +38,9 @@ from .status import BAD_GRAD, BAD_LOSS, BAD_PARAMS, OK
 from .validation import check_optimizer_settings, positive_number
 
 #: The parameter tensors, in the order every per-tensor array uses.
-PARAM_NAMES = ("W_in", "W_rec", "b", "W_out", "b_out")
+PARAM_NAMES: tuple[str, ...] = ("W_in", "W_rec", "b", "W_out", "b_out")
 #: The tasks ``rnn_task_batch`` knows.
-TASKS = ("adding",)
+TASKS = ("adding", "temporal_order")
 #: "Solved": the held-out loss below this (predicting the constant 1 scores about 1/6).
 SOLVED_LOSS = 0.04
 #: The size of the fixed held-out batch.
@@ -121,6 +121,35 @@ def _adding(key, *, T, batch):
     return jnp.stack([u, marks], axis=-1), target
 
 
+def temporal_order_windows(T: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Where the temporal order task puts its two relevant symbols: ``[lo, hi)`` for each.
+
+    Hochreiter & Schmidhuber's placement (10-20 % and 50-60 % of the
+    sequence), each window at least one step wide.
+    """
+    a = T // 10
+    b = T // 2
+    return (a, max(2 * T // 10, a + 1)), (b, max(6 * T // 10, b + 1))
+
+
+@partial(jax.jit, static_argnames=("T", "batch"))
+def _temporal_order(key, *, T, batch):
+    k_v, k_i, k_j = jax.random.split(key, 3)
+    (a0, a1), (b0, b1) = temporal_order_windows(T)
+    v = jax.random.bernoulli(k_v, 0.5, (batch, T)).astype(jnp.float64)
+    i = jax.random.randint(k_i, (batch,), a0, a1)
+    j = jax.random.randint(k_j, (batch,), b0, b1)
+    t = jnp.arange(T)[None, :]
+    marks = ((t == i[:, None]) | (t == j[:, None])).astype(jnp.float64)
+    first = jnp.take_along_axis(v, i[:, None], 1)[:, 0]
+    second = jnp.take_along_axis(v, j[:, None], 1)[:, 0]
+    return jnp.stack([v, marks], axis=-1), (2.0 * first + second) / 3.0
+
+
+#: Each task's batch maker ``(key, T=, batch=) -> (x, target)`` (both jitted, float64).
+_TASK_MAKERS = {"adding": _adding, "temporal_order": _temporal_order}
+
+
 def _task_key(seed, step):
     return jax.random.fold_in(jax.random.PRNGKey(seed), step)
 
@@ -134,23 +163,34 @@ def _check_task(task: str, T: object) -> int:
 def rnn_task_batch(task: str, T: int, batch: int, seed: int, step: int) -> tuple[np.ndarray, np.ndarray]:
     """The batch a run with ``seed`` trains on at ``step``: ``(x (batch, T, 2), target (batch,))``, float64.
 
-    The adding problem (Hochreiter & Schmidhuber 1997; Pascanu et al. 2013,
-    §4): ``x_t = (u_t, m_t)``, ``u_t ~ U(0, 1)``, exactly two markers
-    ``m_t = 1``, one at a step in ``[0, T // 2)`` and one in ``[T // 2, T)``;
-    the target is the sum of the two marked ``u``. The key is
-    ``fold_in(PRNGKey(seed), step)`` (threefry), so the batch depends only on
-    (task, T, batch, seed, step).
+    ``"adding"`` (Hochreiter & Schmidhuber 1997; Pascanu et al. 2013, §4):
+    ``x_t = (u_t, m_t)``, ``u_t ~ U(0, 1)``, exactly two markers ``m_t = 1``,
+    one at a step in ``[0, T // 2)`` and one in ``[T // 2, T)``; the target
+    is the sum of the two marked ``u``.
+
+    ``"temporal_order"`` (same sources): ``x_t = (v_t, m_t)`` with every
+    ``v_t`` a random symbol, X = 0 or Y = 1 (fair coin); the two relevant
+    ones are marked ``m_t = 1``, the first in ``temporal_order_windows(T)[0]``
+    (10-20 % of the sequence), the second in ``[1]`` (50-60 %); every other
+    symbol is a distractor. The target is the class of the ordered pair,
+    ``(2 v_first + v_second) / 3``: XX = 0, XY = 1/3, YX = 2/3, YY = 1 (order
+    matters: XY and YX differ). Its loss is the same mean squared error and
+    "solved" the same held-out loss below ``SOLVED_LOSS``; predicting the
+    constant 1/2 scores 5/36, about 0.139.
+
+    The key is ``fold_in(PRNGKey(seed), step)`` (threefry), so the batch
+    depends only on (task, T, batch, seed, step).
     """
     T = _check_task(task, T)
     batch = _whole("batch", batch, 1, 100_000)
-    x, y = _adding(_task_key(int(seed), int(step)), T=T, batch=batch)
+    x, y = _TASK_MAKERS[task](_task_key(int(seed), int(step)), T=T, batch=batch)
     return np.asarray(x), np.asarray(y)
 
 
 def rnn_heldout_batch(task: str, T: int) -> tuple[np.ndarray, np.ndarray]:
     """The fixed held-out batch of ``HELDOUT_SIZE`` sequences ("solved": its loss below ``SOLVED_LOSS``)."""
     T = _check_task(task, T)
-    x, y = _adding(jax.random.PRNGKey(HELDOUT_SEED), T=T, batch=HELDOUT_SIZE)
+    x, y = _TASK_MAKERS[task](jax.random.PRNGKey(HELDOUT_SEED), T=T, batch=HELDOUT_SIZE)
     return np.asarray(x), np.asarray(y)
 
 
@@ -273,84 +313,90 @@ def _norm_rule_state(mode, c, opts, dtype, capacity):
     kwargs = dict(opts)
     if spec.history:
         kwargs["capacity"] = capacity
+    if spec.transform is None:
+        raise ValueError(f"clipping rule {mode!r} has no transform to carry its state")
     return spec.transform(c, **kwargs)
 
 
-def _rule(mode, scope, levels, opts, dtype, capacity, probe=False):
+def _placement(mode: str) -> str:
+    """Where a rule acts: on the gradient, as a gate on the whole step, or on the optimizer's direction."""
+    return {"skip": "gate", "clip_update": "direction"}.get(mode, "gradient")
+
+
+def _rule(mode, scope, levels, opts, dtype, capacity):
     """(init(params), clip(grads, state, params) -> (grads', state, fired, level), placement).
 
     ``level`` is the rule's effective global threshold at the step (inf for none).
     """
     spec = CLIP_SPECS[mode]
-    if probe:
-        return {"skip": "gate", "clip_update": "direction"}.get(mode, "gradient")
     inf = jnp.asarray(jnp.inf, dtype)
     if not spec.stateful:
 
-        def init(params):
+        def init_stateless(params):
             return ()
 
-        def clip(grads, state, params):
+        def clip_stateless(grads, state, params):
             out, fired = _apply_stateless(grads, mode, scope, levels, opts)
             level = levels[0] if spec.uses_threshold else inf
             return out, state, fired, level
 
-        return init, clip, "gradient"
+        return init_stateless, clip_stateless, "gradient"
     if mode == "agc":
 
-        def init(params):
+        def init_agc(params):
             return ()
 
-        def clip(grads, state, params):
+        def clip_agc(grads, state, params):
             out, fired = agc_unitwise(grads, params, levels[0], opts["eps"])
             return out, state, fired, levels[0]
 
-        return init, clip, "gradient"
+        return init_agc, clip_agc, "gradient"
     if mode in _NORM_STATE_RULES:
         names = ("all",) if scope == "global" else PARAM_NAMES
         txs = [_norm_rule_state(mode, levels[k], opts, dtype, capacity) for k in range(len(names))]
 
-        def init(params):
+        def init_norm_state(params):
             return tuple(tx.init(jnp.zeros(2, dtype)) for tx in txs)
 
-        def clip(grads, state, params):
+        def clip_norm_state(grads, state, params):
             groups = [list(PARAM_NAMES)] if scope == "global" else [[n] for n in PARAM_NAMES]
             out, new_state, fired = dict(grads), [], jnp.zeros((), bool)
             for tx, st, group in zip(txs, state, groups, strict=True):
                 n = _flat_norm([grads[g] for g in group])
                 stand_in = jnp.stack([n, jnp.zeros((), dtype)])
                 clipped, st = tx.update(stand_in, st, None)
-                factor = jnp.where(n > 0, clipped[0] / jnp.where(n > 0, n, 1.0), 1.0)
+                clipped_norm = jnp.asarray(clipped)[0]  # the transform returns the stand-in's array
+                factor = jnp.where(n > 0, clipped_norm / jnp.where(n > 0, n, 1.0), 1.0)
                 for g in group:
                     out[g] = jnp.where(factor != 1.0, grads[g] * factor, grads[g])
                 fired = fired | (factor != 1.0)
                 new_state.append(st)
             # The effective threshold is the global one's; per tensor there are five (not recorded).
-            level = new_state[0].threshold if scope == "global" else inf
+            level = getattr(new_state[0], "threshold") if scope == "global" else inf  # noqa: B009
             return out, tuple(new_state), fired, level
 
-        return init, clip, "gradient"
+        return init_norm_state, clip_norm_state, "gradient"
     if mode == "skip":
 
-        def init(params):
+        def init_skip(params):
             return ()
 
-        def clip(grads, state, params):
+        def clip_skip(grads, state, params):
             n = _flat_norm([grads[g] for g in PARAM_NAMES])
             skip = ~(n <= levels[0])
             return grads, state, skip, levels[0]
 
-        return init, clip, "gate"
+        return init_skip, clip_skip, "gate"
     if mode == "clip_update":
 
-        def init(params):
+        def init_direction(params):
             return ()
 
-        def clip(direction, state, params):
+        def clip_direction(direction, state, params):
             out, fired = _apply_stateless(direction, "norm", scope, levels, {})
             return out, state, fired, levels[0]
 
-        return init, clip, "direction"
+        return init_direction, clip_direction, "direction"
     raise ValueError(f"clipping rule {mode!r} has no network form")
 
 
@@ -362,39 +408,15 @@ def _rule(mode, scope, levels, opts, dtype, capacity, probe=False):
 _COLS = 3 + len(PARAM_NAMES) + 1
 
 
-def _train_core(
-    params0,
-    keys,
-    lrs,
-    levels,
-    opts,
-    steps,
-    momentum,
-    opt_opts,
-    heldout,
-    *,
-    rules,
-    optimizer,
-    centralize,
-    T,
-    batch,
-    capacity,
-    eval_every,
-    record_params=False,
-):
-    """All runs at once: ``params0`` leaves (R, ...), ``keys`` (R, 2), ``lrs`` (R,), ``levels`` (R, 5).
+def _programs(rules, optimizer, centralize, T, batch, capacity, dtype, momentum, opt_opts, task):
+    """The groups of runs and each group's (init_one, step_one), vmapped later over its runs.
 
     ``rules`` (static) is one ``(mode, scope)`` per run. The runs of every
     stateless rule form one group, vmapped together (each run computes every
     member rule and keeps its own, which costs little next to the BPTT);
-    each stateful (mode, scope) is a group of its own. ``opts`` maps
-    ``"mode|scope"`` to that rule's options, one (R,) array each.
+    each stateful (mode, scope) is a group of its own.
     """
-    dtype = params0["W_rec"].dtype
-    n_runs = lrs.shape[0]
-    hx, hy = heldout
-    n_evals = capacity // eval_every + 1
-
+    n_runs = len(rules)
     groups: dict[str, list[int]] = {}
     for r, (mode, scope) in enumerate(rules):
         key = "stateless" if not CLIP_SPECS[mode].stateful else f"{mode}|{scope}"
@@ -408,11 +430,7 @@ def _train_core(
 
     def make(group_members):
         """The per-run step of one group: vmapped over that group's runs."""
-        rule_parts = [
-            (mode, scope, _rule(mode, scope, None, None, dtype, capacity, probe=True))
-            for mode, scope in group_members
-        ]
-        placement = rule_parts[0][2]
+        placement = _placement(group_members[0][0])
 
         def rules_of(level, opt):
             return [
@@ -445,7 +463,7 @@ def _train_core(
 
         def step_one(params, state, key, lr, level, opt, pick, i):
             opt_state, rule_state = state
-            x, y = _adding(jax.random.fold_in(key, i), T=T, batch=batch)
+            x, y = _TASK_MAKERS[task](jax.random.fold_in(key, i), T=T, batch=batch)
             loss, grads = jax.value_and_grad(rnn_loss)(params, x.astype(dtype), y.astype(dtype))
             leaves = [grads[n] for n in PARAM_NAMES]
             norms = jnp.sqrt(_squares(leaves))
@@ -479,23 +497,39 @@ def _train_core(
         return init_one, step_one
 
     programs = {key: make(members[key]) for key in groups}
-    picks = jnp.asarray(which)
+    return groups, programs, jnp.asarray(which)
 
-    def take(tree, idx):
-        return jax.tree.map(lambda a: a[jnp.asarray(idx)], tree)
 
-    def put(tree, idx, values):
-        return jax.tree.map(lambda a, v: a.at[jnp.asarray(idx)].set(v), tree, values)
+def _take(tree, idx):
+    return jax.tree.map(lambda a: a[jnp.asarray(idx)], tree)
 
+
+def _put(tree, idx, values):
+    return jax.tree.map(lambda a, v: a.at[jnp.asarray(idx)].set(v), tree, values)
+
+
+def _heldout_losses(params, heldout):
+    hx, hy = heldout
+    return jax.vmap(lambda p: rnn_loss(p, hx, hy))(params)
+
+
+def _init_core(
+    params0, lrs, levels, opts, momentum, opt_opts, *, rules, optimizer, centralize, T, batch, capacity,
+    eval_every, record_params, task,
+):  # fmt: skip
+    """The carry of a training that has taken no step: ``params0`` leaves (R, ...), ``lrs`` (R,),
+    ``levels`` (R, 5); ``opts`` maps ``"mode|scope"`` to that rule's options, one (R,) array each."""
+    dtype = params0["W_rec"].dtype
+    n_runs = lrs.shape[0]
+    n_evals = capacity // eval_every + 1
+    groups, programs, _ = _programs(
+        rules, optimizer, centralize, T, batch, capacity, dtype, momentum, opt_opts, task
+    )
     states = {}
     for key, idx in groups.items():
         init_one, _ = programs[key]
         ia = idx_arr(idx)
-        states[key] = jax.vmap(init_one)(take(params0, idx), lrs[ia], levels[ia], take(opts, idx))
-
-    def heldout_loss(params):
-        return jax.vmap(lambda p: rnn_loss(p, hx, hy))(params)
-
+        states[key] = jax.vmap(init_one)(_take(params0, idx), lrs[ia], levels[ia], _take(opts, idx))
     hist = jnp.full((capacity, n_runs, _COLS), jnp.nan, dtype)
     evals = jnp.full((n_evals, n_runs), jnp.nan, dtype)
     recs = jnp.full((n_evals, n_runs, *params0["W_rec"].shape[1:]), jnp.nan, dtype)
@@ -507,19 +541,36 @@ def _train_core(
         if record_params
         else {}
     )
+    return (jnp.int32(0), params0, states, status, taken, hist, evals, recs, path)
+
+
+def _advance_core(
+    carry, stop, keys, lrs, levels, opts, momentum, opt_opts, heldout, *, rules, optimizer, centralize,
+    T, batch, capacity, eval_every, record_params, task,
+):  # fmt: skip
+    """The carry after the steps up to ``stop`` (traced: one compile serves every chunk).
+
+    Stepping from ``i`` to ``stop`` in one call or in several gives the same
+    carry bit for bit: every call runs the same compiled loop body.
+    """
+    dtype = carry[1]["W_rec"].dtype
+    n_runs = lrs.shape[0]
+    groups, programs, picks = _programs(
+        rules, optimizer, centralize, T, batch, capacity, dtype, momentum, opt_opts, task
+    )
 
     def running(carry):
         i, _, _, status, *_ = carry
-        return (i < steps) & jnp.any(status == OK)
+        return (i < stop) & jnp.any(status == OK)
 
     def body(carry):
         i, params, states, status, taken, hist, evals, recs, path = carry
 
         def record(ev):
             evals_, recs_ = ev
-            return evals_.at[i // eval_every].set(heldout_loss(params)), recs_.at[i // eval_every].set(
-                params["W_rec"]
-            )
+            return evals_.at[i // eval_every].set(_heldout_losses(params, heldout)), recs_.at[
+                i // eval_every
+            ].set(params["W_rec"])
 
         evals, recs = lax.cond(i % eval_every == 0, record, lambda ev: ev, (evals, recs))
         new_params, new_states = params, dict(states)
@@ -529,14 +580,14 @@ def _train_core(
             _, step_one = programs[key]
             ia = idx_arr(idx)
             p_new, s_new, st, rows = jax.vmap(step_one, in_axes=(0, 0, 0, 0, 0, 0, 0, None))(
-                take(params, idx), states[key], keys[ia], lrs[ia], levels[ia], take(opts, idx), picks[ia], i
+                _take(params, idx), states[key], keys[ia], lrs[ia], levels[ia], _take(opts, idx), picks[ia], i
             )
             ok = status[ia] == OK
             keep = ok & (st == OK)
-            p_old = take(params, idx)
+            p_old = _take(params, idx)
             p_new = jax.tree.map(partial(_keep_where, keep), p_new, p_old)
             s_new = jax.tree.map(partial(_keep_where, keep), s_new, states[key])
-            new_params = put(new_params, idx, p_new)
+            new_params = _put(new_params, idx, p_new)
             new_states[key] = s_new
             new_status = new_status.at[ia].set(jnp.where(ok, st, status[ia]))
             row = row.at[ia].set(rows)
@@ -546,10 +597,7 @@ def _train_core(
         path = {n: v.at[i + 1].set(new_params[n]) for n, v in path.items()}
         return i + 1, new_params, new_states, new_status, taken, hist, evals, recs, path
 
-    carry = (jnp.int32(0), params0, states, status, taken, hist, evals, recs, path)
-    _, params, _, status, taken, hist, evals, recs, path = lax.while_loop(running, body, carry)
-    final_heldout = heldout_loss(params)
-    return params, status, taken, hist, evals, recs, final_heldout, path
+    return lax.while_loop(running, body, carry)
 
 
 def idx_arr(idx):
@@ -561,19 +609,20 @@ def _keep_where(mask, new, old):
     return jnp.where(mask.reshape(mask.shape + (1,) * (new.ndim - 1)), new, old)
 
 
-_train = jax.jit(
-    _train_core,
-    static_argnames=(
-        "rules",
-        "optimizer",
-        "centralize",
-        "T",
-        "batch",
-        "capacity",
-        "eval_every",
-        "record_params",
-    ),
+_STATIC = (
+    "rules",
+    "optimizer",
+    "centralize",
+    "T",
+    "batch",
+    "capacity",
+    "eval_every",
+    "record_params",
+    "task",
 )
+_init_training = jax.jit(_init_core, static_argnames=_STATIC)
+_advance_training = jax.jit(_advance_core, static_argnames=_STATIC, donate_argnums=())
+_heldout_all = jax.jit(_heldout_losses)
 
 
 @dataclass(frozen=True)
@@ -685,6 +734,180 @@ class RuleSetting:
     lr: float | None = None
 
 
+class NetworkTraining:
+    """A batched training in progress: advance it chunk by chunk, read its runs at any point.
+
+    ``start_training`` makes one; ``advance(n)`` takes up to ``n`` more steps
+    (one compiled program serves every chunk size), ``runs()`` gives each
+    run's ``NetworkRun`` so far. However the steps are split into chunks, the
+    runs equal those of one ``train_rnn_many`` call bit for bit (that call is
+    ``start_training`` and one ``advance`` of every step).
+    """
+
+    def __init__(self, checked, inits, static, consts, carry, steps, shared):
+        self._checked = checked
+        self._inits = inits
+        self._static = static
+        self._consts = consts
+        self._carry = carry
+        self._shared = shared
+        self.steps = steps
+
+    @property
+    def step(self) -> int:
+        """How many steps the loop has run (runs that diverged stopped earlier)."""
+        return int(self._carry[0])
+
+    @property
+    def done(self) -> bool:
+        """Every step taken, or every run stopped (diverged)."""
+        return self.step >= self.steps or not bool(np.any(np.asarray(self._carry[3]) == OK))
+
+    def advance(self, n: int) -> NetworkTraining:
+        """Takes up to ``n`` more steps (fewer at the end, none once done); returns self."""
+        n = _whole("n", n, 0, MAX_NETWORK_STEPS)
+        if n and not self.done:
+            stop = jnp.int32(min(self.step + n, self.steps))
+            self._carry = _advance_training(self._carry, stop, *self._consts, **self._static)
+        return self
+
+    def runs(self) -> list[NetworkRun]:
+        """Each run as measured so far (a finished run also has its final held-out loss)."""
+        _, params, _, status, taken, hist, evals, recs, path = (
+            jax.tree.map(np.asarray, v) for v in self._carry
+        )
+        done = self.done
+        final = np.asarray(_heldout_all(self._carry[1], self._consts[-1])) if done else None
+        eval_every, record_params = self._static["eval_every"], self._static["record_params"]
+        capacity, steps, dt = self._static["capacity"], self.steps, self._shared["dtype"]
+        out = []
+        for r, (s, lv, op, run_lr) in enumerate(self._checked):
+            k, st = int(taken[r]), int(status[r])
+            h = hist[:k, r]
+            n_ev = (k - 1) // eval_every + 1 if k else 0
+            ev_steps = np.arange(n_ev) * eval_every
+            ev_loss = evals[:n_ev, r]
+            radius = np.array([spectral_radius(w) for w in recs[:n_ev, r]])
+            if st == OK and final is not None:
+                ev_steps = np.append(ev_steps, k)
+                ev_loss = np.append(ev_loss, final[r])
+                radius = np.append(radius, spectral_radius(params["W_rec"][r]))
+            gnorm_at = float(hist[k, r, 1]) if (st != OK and k < capacity) else math.nan
+            threshold = dict(zip(PARAM_NAMES, lv, strict=True)) if isinstance(s.threshold, Mapping) else lv[0]
+            reason = (
+                _describe(st, k, steps, gnorm_at) if (st != OK or done) else f"{k} of {steps} steps so far"
+            )
+            out.append(
+                NetworkRun(
+                    loss=h[:, 0],
+                    grad_norm=h[:, 1],
+                    tensor_norms={n: h[:, 2 + j] for j, n in enumerate(PARAM_NAMES)},
+                    clipped=h[:, 2 + len(PARAM_NAMES)] != 0,
+                    clip_threshold=h[:, 3 + len(PARAM_NAMES)],
+                    diverged_at=None if st == OK else k,
+                    reason=reason,
+                    init_params={n: np.asarray(self._inits[r][n], dt) for n in PARAM_NAMES},
+                    params={n: params[n][r] for n in PARAM_NAMES},
+                    heldout_steps=ev_steps,
+                    heldout_loss=ev_loss,
+                    rec_radius=radius,
+                    param_history={n: path[n][: k + 1, r] for n in PARAM_NAMES} if record_params else None,
+                    steps_requested=steps,
+                    lr=run_lr,
+                    clip=s.clip,
+                    threshold=threshold,
+                    clip_options=dict(op),
+                    scope=s.scope,
+                    seed=int(s.seed),
+                    **{key: v for key, v in self._shared.items() if key != "dtype"},
+                    dtype=dt.name,
+                )
+            )
+        return out
+
+
+def start_training(
+    settings: list[RuleSetting] | tuple[RuleSetting, ...],
+    *,
+    task: str = "adding",
+    T: int = 50,
+    hidden: int = 32,
+    batch: int = 32,
+    steps: int = 1000,
+    lr: float = 0.05,
+    optimizer: str = "sgd",
+    momentum: float = 0.9,
+    optimizer_options: Mapping[str, object] | None = None,
+    rec_scale: float = 1.0,
+    centralize: bool = False,
+    dtype: str = "float32",
+    eval_every: int = 50,
+    record_params: bool = False,
+) -> NetworkTraining:
+    """A ``NetworkTraining`` of these runs that has taken no step yet (arguments as ``train_rnn_many``)."""
+    T = _check_task(task, T)
+    hidden = _whole("hidden", hidden, 1, 1024)
+    batch = _whole("batch", batch, 1, 4096)
+    steps = _whole("steps", steps, 0, MAX_NETWORK_STEPS)
+    eval_every = _whole("eval_every", eval_every, 1, MAX_NETWORK_STEPS)
+    momentum, dt = check_optimizer_settings(optimizer, momentum, dtype)
+    opt_opts = check_optimizer_options(optimizer, optimizer_options)
+    settings = list(settings)
+    if not settings:
+        raise ValueError("start_training needs at least one RuleSetting")
+    checked = []
+    for s in settings:
+        if s.scope not in SCOPES:
+            raise ValueError(f"scope must be 'global' or 'per_tensor', got {s.scope!r}")
+        check_clip(s.clip, None, default=True)
+        levels = _thresholds(s.clip, s.threshold, s.scope)
+        rule_opts = check_clip_options(s.clip, s.clip_options)
+        run_lr = positive_number("learning rate", lr if s.lr is None else s.lr)
+        checked.append((s, levels, rule_opts, run_lr))
+    capacity = max(16, 1 << max(0, steps - 1).bit_length())
+    inits = [init_rnn(hidden, s.seed, rec_scale, "float64") for s, *_ in checked]
+    params0 = {n: jnp.asarray(np.stack([p[n] for p in inits]), dt) for n in PARAM_NAMES}
+    keys = jnp.stack([jax.random.PRNGKey(int(s.seed)) for s, *_ in checked])
+    lrs = jnp.asarray([c[3] for c in checked], dt)
+    levels = jnp.asarray([c[1] for c in checked], dt)
+    rules = tuple((s.clip, s.scope) for s, *_ in checked)
+    # Each rule's options as (R,) arrays: a run of another rule carries that rule's defaults.
+    opts: dict[str, dict[str, jax.Array]] = {}
+    for mode, scope in dict.fromkeys(rules):
+        defaults = check_clip_options(mode, None)
+        opts[f"{mode}|{scope}"] = {
+            n: jnp.asarray([c[2][n] if (c[0].clip, c[0].scope) == (mode, scope) else v for c in checked], dt)
+            for n, v in defaults.items()
+        }
+    hx, hy = rnn_heldout_batch(task, T)
+    mom = dt.type(momentum)
+    oo = {k: dt.type(v) for k, v in opt_opts.items()}
+    static = {
+        "rules": rules,
+        "optimizer": optimizer,
+        "centralize": bool(centralize),
+        "T": T,
+        "batch": batch,
+        "capacity": capacity,
+        "eval_every": eval_every,
+        "record_params": bool(record_params),
+        "task": task,
+    }
+    carry = _init_training(params0, lrs, levels, opts, mom, oo, **static)
+    consts = (keys, lrs, levels, opts, mom, oo, (jnp.asarray(hx, dt), jnp.asarray(hy, dt)))
+    shared = {
+        "task": task,
+        "T": T,
+        "hidden": hidden,
+        "batch": batch,
+        "optimizer": optimizer,
+        "rec_scale": float(rec_scale),
+        "centralize": bool(centralize),
+        "dtype": dt,
+    }
+    return NetworkTraining(checked, inits, static, consts, carry, steps, shared)
+
+
 def train_rnn_many(
     settings: list[RuleSetting] | tuple[RuleSetting, ...],
     *,
@@ -707,109 +930,16 @@ def train_rnn_many(
 
     Each run is exactly the one ``train_rnn`` makes with its settings (the
     same arithmetic, vmapped); the shared settings are the keyword arguments.
+    ``start_training`` gives the same runs chunk by chunk.
     """
-    T = _check_task(task, T)
-    hidden = _whole("hidden", hidden, 1, 1024)
-    batch = _whole("batch", batch, 1, 4096)
-    steps = _whole("steps", steps, 0, MAX_NETWORK_STEPS)
-    eval_every = _whole("eval_every", eval_every, 1, MAX_NETWORK_STEPS)
-    momentum, dt = check_optimizer_settings(optimizer, momentum, dtype)
-    opt_opts = check_optimizer_options(optimizer, optimizer_options)
-    settings = list(settings)
-    if not settings:
+    if not list(settings):
         return []
-    checked = []
-    for s in settings:
-        if s.scope not in SCOPES:
-            raise ValueError(f"scope must be 'global' or 'per_tensor', got {s.scope!r}")
-        check_clip(s.clip, None, default=True)
-        levels = _thresholds(s.clip, s.threshold, s.scope)
-        opts = check_clip_options(s.clip, s.clip_options)
-        run_lr = positive_number("learning rate", lr if s.lr is None else s.lr)
-        checked.append((s, levels, opts, run_lr))
-    capacity = max(16, 1 << max(0, steps - 1).bit_length())
-    inits = [init_rnn(hidden, s.seed, rec_scale, "float64") for s, *_ in checked]
-    params0 = {n: jnp.asarray(np.stack([p[n] for p in inits]), dt) for n in PARAM_NAMES}
-    keys = jnp.stack([jax.random.PRNGKey(int(s.seed)) for s, *_ in checked])
-    lrs = jnp.asarray([c[3] for c in checked], dt)
-    levels = jnp.asarray([c[1] for c in checked], dt)
-    rules = tuple((s.clip, s.scope) for s, *_ in checked)
-    # Each rule's options as (R,) arrays: a run of another rule carries that rule's defaults.
-    opts: dict[str, dict[str, jax.Array]] = {}
-    for mode, scope in dict.fromkeys(rules):
-        defaults = check_clip_options(mode, None)
-        opts[f"{mode}|{scope}"] = {
-            n: jnp.asarray([c[2][n] if (c[0].clip, c[0].scope) == (mode, scope) else v for c in checked], dt)
-            for n, v in defaults.items()
-        }
-    hx, hy = rnn_heldout_batch(task, T)
-    out = _train(
-        params0,
-        keys,
-        lrs,
-        levels,
-        opts,
-        jnp.int32(steps),
-        dt.type(momentum),
-        {k: dt.type(v) for k, v in opt_opts.items()},
-        (jnp.asarray(hx, dt), jnp.asarray(hy, dt)),
-        rules=rules,
-        optimizer=optimizer,
-        centralize=bool(centralize),
-        T=T,
-        batch=batch,
-        capacity=capacity,
-        eval_every=eval_every,
-        record_params=bool(record_params),
-    )
-    params, status, taken, hist, evals, recs, final, path = (jax.tree.map(np.asarray, v) for v in out)
-    runs = []
-    for r, (s, lv, op, run_lr) in enumerate(checked):
-        k, st = int(taken[r]), int(status[r])
-        h = hist[:k, r]
-        n_ev = (k - 1) // eval_every + 1 if k else 0
-        ev_steps = np.arange(n_ev) * eval_every
-        ev_loss = evals[:n_ev, r]
-        radius = np.array([spectral_radius(w) for w in recs[:n_ev, r]])
-        if st == OK:
-            ev_steps = np.append(ev_steps, k)
-            ev_loss = np.append(ev_loss, final[r])
-            radius = np.append(radius, spectral_radius(params["W_rec"][r]))
-        gnorm_at = float(hist[k, r, 1]) if (st != OK and k < capacity) else math.nan
-        threshold = dict(zip(PARAM_NAMES, lv, strict=True)) if isinstance(s.threshold, Mapping) else lv[0]
-        runs.append(
-            NetworkRun(
-                loss=h[:, 0],
-                grad_norm=h[:, 1],
-                tensor_norms={n: h[:, 2 + j] for j, n in enumerate(PARAM_NAMES)},
-                clipped=h[:, 2 + len(PARAM_NAMES)] != 0,
-                clip_threshold=h[:, 3 + len(PARAM_NAMES)],
-                diverged_at=None if st == OK else k,
-                reason=_describe(st, k, steps, gnorm_at),
-                init_params={n: np.asarray(inits[r][n], dt) for n in PARAM_NAMES},
-                params={n: params[n][r] for n in PARAM_NAMES},
-                heldout_steps=ev_steps,
-                heldout_loss=ev_loss,
-                rec_radius=radius,
-                param_history={n: path[n][: k + 1, r] for n in PARAM_NAMES} if record_params else None,
-                task=task,
-                T=T,
-                hidden=hidden,
-                batch=batch,
-                steps_requested=steps,
-                lr=run_lr,
-                clip=s.clip,
-                threshold=threshold,
-                clip_options=dict(op),
-                scope=s.scope,
-                optimizer=optimizer,
-                rec_scale=float(rec_scale),
-                seed=int(s.seed),
-                dtype=dt.name,
-                centralize=bool(centralize),
-            )
-        )
-    return runs
+    training = start_training(
+        settings, task=task, T=T, hidden=hidden, batch=batch, steps=steps, lr=lr, optimizer=optimizer,
+        momentum=momentum, optimizer_options=optimizer_options, rec_scale=rec_scale,
+        centralize=centralize, dtype=dtype, eval_every=eval_every, record_params=record_params,
+    )  # fmt: skip
+    return training.advance(training.steps).runs()
 
 
 def train_rnn(

@@ -61,9 +61,11 @@ def _norm(arrays) -> float:
     return math.sqrt(sum(float(np.sum(a * a)) for a in arrays))
 
 
-def clip(grads: Params, mode: str, threshold, scope: str = "global") -> Params:
+def clip(grads: Params, mode: str, threshold: float | Mapping[str, float], scope: str = "global") -> Params:
     """``none``, ``value`` or ``norm`` (rescaled to c only where the norm exceeds c), from the formulas."""
-    levels = threshold if isinstance(threshold, Mapping) else dict.fromkeys(PARAM_NAMES, threshold)
+    levels: Mapping[str, float] = (
+        threshold if isinstance(threshold, Mapping) else dict.fromkeys(PARAM_NAMES, float(threshold))
+    )
     if mode == "none":
         return dict(grads)
     if mode == "value":
@@ -89,7 +91,7 @@ def train(
     steps: int,
     lr: float,
     clip_mode: str = "none",
-    threshold=1.0,
+    threshold: float | Mapping[str, float] = 1.0,
     scope: str = "global",
     momentum: float | None = None,
     task: str = "adding",
