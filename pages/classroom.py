@@ -249,7 +249,9 @@ def result_sentences(question: QuestionInfo, guesses, mine=None) -> list[str]:
 
 
 def question_chooser(code: str, secret: str) -> None:
-    sources = ["preset", "link"] + (["explorer"] if isinstance(ss.get("ex_settings"), cf.ExplorerConfig) else [])
+    sources = ["preset", "link"] + (
+        ["explorer"] if isinstance(ss.get("ex_settings"), cf.ExplorerConfig) else []
+    )
     words = {"preset": "a preset", "link": "an Explorer link", "explorer": "my Explorer view"}
     st.radio("Ask about", sources, key="cl_source", horizontal=True, format_func=words.__getitem__)
     source = ss.get("cl_source") or "preset"
@@ -274,7 +276,9 @@ def question_chooser(code: str, secret: str) -> None:
             f"Your Explorer view: {config.scape.title}, start ({config.start[0]:g}, {config.start[1]:g}), "
             f"learning rate {config.lr:g}, c = {config.threshold:g}, {config.steps} steps."
         )
-    st.button("Ask", type="primary", key="cl_ask", on_click=ask, args=(code, secret), icon=":material/campaign:")
+    st.button(
+        "Ask", type="primary", key="cl_ask", on_click=ask, args=(code, secret), icon=":material/campaign:"
+    )
 
 
 @st.fragment(run_every=TEACHER_REFRESH)
@@ -320,7 +324,8 @@ def teacher_page(code: str, secret: str) -> None:
         st.image(classroom.join_qr_png(link, scale=10), width=300 if big else 200)
         st.markdown(f"or open [{link}]({link})")
         if not big:
-            teacher_link = f"{base_url()}{classroom.qr.CLASS_PATH}?{urlencode({'code': view.code, 'teacher': secret})}"
+            private = urlencode({"code": view.code, "teacher": secret})
+            teacher_link = f"{base_url()}{classroom.qr.CLASS_PATH}?{private}"
             with st.expander("Your teacher link (keep it private)", icon=":material/key:"):
                 st.caption(
                     "Only this link can ask, reveal and close the room. Open it on the projector's computer "
@@ -335,7 +340,8 @@ def teacher_page(code: str, secret: str) -> None:
             key="cl_show_names",
             on_change=toggle_names,
             args=(code, secret),
-            help="Off: guesses are anonymous points. Names are never shown to other students before the reveal.",
+            help="Off: guesses are anonymous points. Students never see each other's names or guesses "
+            "before the reveal.",
         )
     with right:
         show_notice()
@@ -345,18 +351,35 @@ def teacher_page(code: str, secret: str) -> None:
         elif view.state == "asked":
             assert question is not None
             st.markdown(f"**Question {question.number}.** {fc.question_sentence(question.config.steps)}")
-            st.button("Reveal", type="primary", key="cl_reveal", on_click=reveal, args=(code, secret),
-                      icon=":material/visibility:")  # fmt: skip
+            st.button(
+                "Reveal",
+                type="primary",
+                key="cl_reveal",
+                on_click=reveal,
+                args=(code, secret),
+                icon=":material/visibility:",
+            )
         else:
             assert question is not None
             for line in result_sentences(question, view.guesses, mine=False):
                 st.markdown(line)
-            st.button("Next question", type="primary", key="cl_next", on_click=next_question, args=(code, secret),
-                      icon=":material/skip_next:")  # fmt: skip
+            st.button(
+                "Next question",
+                type="primary",
+                key="cl_next",
+                on_click=next_question,
+                args=(code, secret),
+                icon=":material/skip_next:",
+            )
         live_view(code, secret, (view.state, number), big)
         if not big:
-            st.button("Close the room", key="cl_close", on_click=close_room, args=(code, secret),
-                      help="Deletes the room with every guess in it.")  # fmt: skip
+            st.button(
+                "Close the room",
+                key="cl_close",
+                on_click=close_room,
+                args=(code, secret),
+                help="Deletes the room with every guess in it.",
+            )
 
 
 # --- the students' page ------------------------------------------------------------------
@@ -378,7 +401,8 @@ def join_form(code: str = "") -> None:
             f"Your name (optional, at most {classroom.MAX_NAME_LENGTH} characters)",
             key="cl_name",
             max_chars=classroom.MAX_NAME_LENGTH,
-            help="Your teacher may show names on the projector; other students never see them before the reveal.",
+            help="Your teacher may show names on the projector; other students never see them before "
+            "the reveal.",
         )
         st.form_submit_button("Join", type="primary", on_click=join, args=("cl_join_code",))
 
@@ -445,7 +469,10 @@ def student_page(code: str, token: str) -> None:
     st.caption(f"You joined room {view.code}{who}.")
     show_notice()
     if view.state == "waiting":
-        st.info("Waiting for your teacher's question… this page updates by itself.", icon=":material/hourglass_top:")
+        st.info(
+            "Waiting for your teacher's question… this page updates by itself.",
+            icon=":material/hourglass_top:",
+        )
     elif view.state == "asked":
         assert question is not None
         st.markdown(f"**Question {question.number}.** {fc.question_sentence(question.config.steps)}")

@@ -189,7 +189,12 @@ def answer_trace(answer: Answer) -> Spec:
         "x": [answer.point[0]],
         "y": [answer.point[1]],
         "mode": "markers",
-        "marker": {"symbol": "x", "size": 20, "color": ANSWER_COLOR, "line": {"color": "white", "width": 1.5}},
+        "marker": {
+            "symbol": "x",
+            "size": 20,
+            "color": ANSWER_COLOR,
+            "line": {"color": "white", "width": 1.5},
+        },
         "name": f"the answer: {word}",
         "hovertemplate": "the answer (%{x:.3f}, %{y:.3f})<extra></extra>",
         "cliponaxis": False,  # an answer on the border is drawn whole
@@ -230,7 +235,13 @@ def class_map_figure(
         "margin": {"l": 64, "r": 16, "t": 56, "b": 56},
         "font": {"size": font_size},
         **map_axes(config.scape, window),
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": font_size - 1}},
+        "legend": {
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0,
+            "x": 0,
+            "font": {"size": font_size - 1},
+        },
         "images": [layout_image],
         "hovermode": "closest",
         "dragmode": False,
