@@ -40,12 +40,15 @@ FALLBACK_BASE = "http://localhost:8501"
 
 CLASS_CSS = """
 <style>
-.class-code { font: 700 4.2rem/1.1 ui-monospace, "DejaVu Sans Mono", monospace; letter-spacing: .18em;
-  color: #1f2937; margin: .1rem 0 .4rem; }
-.class-code-small { font-size: 2.6rem; }
+.class-code-box { container-type: inline-size; }
+/* six characters and their spacing fill at most the column's width (20cqw each) */
+.class-code { font: 700 min(4.2rem, 19cqw)/1.1 ui-monospace, "DejaVu Sans Mono", monospace;
+  letter-spacing: .18em; color: #1f2937; margin: .1rem 0 .4rem; white-space: nowrap; }
+.class-code-small { font-size: min(2.6rem, 19cqw); }
 .class-count { font: 700 3rem/1.1 system-ui, sans-serif; color: #0b6e99; }
-.class-count-label { color: #4b5563; font-size: 1rem; }
-.class-code-big { font-size: 6.5rem; }
+.class-count-label { color: #4b5563; font-size: 1.1rem; }
+.class-count-big .class-count-label { font-size: 1.6rem; }
+.class-code-big { font-size: min(7rem, 19cqw); }
 </style>
 """
 
@@ -205,14 +208,16 @@ def submit(code: str, token: str) -> None:
 def code_html(code: str, size: str = "") -> str:
     """The join code, large enough to read from the back of the room (``size``: "small", "big")."""
     cls = f"class-code class-code-{size}" if size else "class-code"
-    return f'<div data-testid="class-code" class="{cls}">{html.escape(code)}</div>'
+    inner = f'<div data-testid="class-code" class="{cls}">{html.escape(code)}</div>'
+    return f'<div class="class-code-box">{inner}</div>'
 
 
-def count_html(view: TeacherView) -> str:
+def count_html(view: TeacherView, big: bool = False) -> str:
     label = "guess" if view.count == 1 else "guesses"
-    joined = f"{view.students} joined" if view.students != 1 else "1 joined"
+    joined = f"{view.students} joined"
     return (
-        f'<div><span data-testid="class-count" class="class-count">{view.count}</span> '
+        f'<div class="{"class-count-big" if big else ""}">'
+        f'<span data-testid="class-count" class="class-count">{view.count}</span> '
         f'<span class="class-count-label">{label} · {joined}</span></div>'
     )
 
@@ -241,7 +246,7 @@ def result_sentences(question: QuestionInfo, guesses, mine=None) -> list[str]:
     lines = [fc.answer_sentence(answer)]
     if mine is not False:
         lines.append(fc.own_sentence(None if mine is None else (mine.x, mine.y), answer, result.window))
-    lines.append("The class: " + fc.spread_sentence(spread))
+    lines.append(fc.spread_sentence(spread))
     return lines
 
 
@@ -290,13 +295,13 @@ def live_view(code: str, secret: str, seen: tuple, big: bool) -> None:
         st.rerun()  # the room closed: the whole page says so
     if (view.state, view.question.number if view.question else 0) != seen:
         st.rerun()  # asked or revealed elsewhere (another tab): redraw the controls too
-    st.html(count_html(view))
+    st.html(count_html(view, big))
     if view.question is not None:
         question_map(
             view.question,
             view.guesses,
             revealed=view.state == "revealed",
-            height=820 if big else 600,
+            height=700 if big else 600,
             font_size=18 if big else 14,
         )
 
@@ -321,7 +326,7 @@ def teacher_page(code: str, secret: str) -> None:
     with left:
         st.markdown("**Join with this code** at the Class page")
         st.html(code_html(view.code, "big" if big else ""))
-        st.image(classroom.join_qr_png(link, scale=10), width=300 if big else 200)
+        st.image(classroom.join_qr_png(link, scale=10), width=360 if big else 200)
         st.markdown(f"or open [{link}]({link})")
         if not big:
             private = urlencode({"code": view.code, "teacher": secret})
@@ -336,7 +341,7 @@ def teacher_page(code: str, secret: str) -> None:
         if "cl_show_names" not in ss:
             ss.cl_show_names = view.show_names
         st.toggle(
-            "Show names on the projector",
+            "Names on the projector",
             key="cl_show_names",
             on_change=toggle_names,
             args=(code, secret),
@@ -502,8 +507,8 @@ def student_page(code: str, token: str) -> None:
         for line in result_sentences(question, view.class_guesses, mine=view.my_guess):
             st.markdown(line)
         student_map(view)
-        with st.expander("Everyone's guesses", expanded=False):
-            question_map(question, view.class_guesses, revealed=True, height=460, font_size=12)
+        st.subheader("Everyone's guesses")
+        question_map(question, view.class_guesses, revealed=True, height=460, font_size=12)
     watch_room(code, token, (view.state, number))
 
 
