@@ -10,7 +10,7 @@ PAGES = [
     st.Page("pages/sweeps.py", title="Sweeps", icon=":material/grid_on:", url_path="sweeps"),
     st.Page("pages/rnn.py", title="Inside the RNN", icon=":material/memory:", url_path="rnn"),
     st.Page("pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
-    st.Page("pages/classroom.py", title="Class", icon=":material/groups:", url_path="class"),
+    st.Page("pages/class.py", title="Class", icon=":material/groups:", url_path="class"),
 ]
 
 page = st.navigation(PAGES)

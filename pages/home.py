@@ -41,7 +41,7 @@ LINKS = (
         "clipping turns it; then where clipping goes in a training loop and how to choose c.",
     ),
     (
-        "pages/classroom.py",
+        "pages/class.py",
         "Class",
         ":material/groups:",
         "predict, then reveal with a whole class: students click their guess on their phones, the "

@@ -44,7 +44,7 @@ def class_page(query: dict[str, str] | None = None, at: AppTest | None = None) -
     at.run()  # the router first: the Class page's url_path (class) is not its file name
     for key, value in (query or {}).items():
         at.query_params[key] = value
-    at.switch_page("pages/classroom.py")
+    at.switch_page("pages/class.py")
     return at.run()
 
 
@@ -380,7 +380,7 @@ def test_the_explorer_view_becomes_the_question(store):
     at.switch_page("pages/explorer.py").run()
     explorer = at.session_state["ex_settings"]
     at.query_params.clear()
-    at.switch_page("pages/classroom.py").run()
+    at.switch_page("pages/class.py").run()
     at.button(key="cl_start").click().run()
     code, secret = teacher(at)
     assert "my Explorer view" in at.radio(key="cl_source").options
@@ -393,5 +393,5 @@ def test_the_explorer_view_becomes_the_question(store):
     # back from another page, the teacher's room is still theirs (the session keeps the link)
     at.query_params.clear()
     at.switch_page("pages/home.py").run()
-    at.switch_page("pages/classroom.py").run()
+    at.switch_page("pages/class.py").run()
     assert teacher(at) == (code, secret) and "Reveal" in labels(at)

@@ -1,5 +1,10 @@
 """Class: the whole class plays "predict, then reveal" on the same map.
 
+(The file is named after its url_path, ``class``, like every page here: on a fresh server Streamlit
+looks a deep link up among the files in pages/ before app.py's router has run, so a page whose
+file name differs from its path would greet the first visitor of ``/class`` with "Page not
+found".)
+
 The teacher opens a room (its code, join link and QR code go on the projector), asks a question
 (a preset or an Explorer view), watches the guesses arrive as a cloud, then reveals the paths.
 Students join with the code on their phones, click their guess and submit it.
