@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 import landscapes as ls
 from classroom import ClassStore
+from landscapes import figures
 from landscapes.figures import classroom as fc
 from landscapes.views import config as cf
 from landscapes.views.explorer import run_modes
@@ -199,6 +200,17 @@ def test_class_map_hides_the_unclipped_path_until_the_reveal():
     answer = next(t for t in after["data"] if str(t.get("name")).startswith("the answer"))
     point, _ = expected_answer(config)
     assert [answer["x"][0], answer["y"][0]] == pytest.approx(list(point))
+    # a phone gets short legend names and a horizontal colour bar (assets/plotly_view.js merges it)
+    compact = after["layout"]["meta"]["compact"]
+    assert compact["below"] == figures.COMPACT_BELOW and set(map(int, compact["data"])) <= set(
+        range(len(after["data"]))
+    )
+    short = {after["data"][int(i)]["name"]: p["name"] for i, p in compact["data"].items() if "name" in p}
+    assert (
+        short["the class's guesses (2)"] == "guesses (2)"
+        and short["the answer: where it leaves the map"] == "answer"
+    )
+    assert compact["data"]["0"]["marker"]["colorbar"]["orientation"] == "h"
     # nothing of the unclipped run is in the figure before the reveal
     none_points = {(round(float(x), 6), round(float(y), 6)) for x, y in result.runs["none"].params[5:]}
     drawn = {

@@ -21,7 +21,17 @@ from ..core.engine import Trajectory
 from ..core.mesh import Surface
 from ..core.registry import Window
 from ..views.explorer import ExplorerRuns, border_point, exit_events
-from .explorer import Spec, map_axes, path_traces, start_trace, surface_background, surface_image, wall_traces
+from .explorer import (
+    COMPACT_BELOW,
+    Spec,
+    compact_map,
+    map_axes,
+    path_traces,
+    start_trace,
+    surface_background,
+    surface_image,
+    wall_traces,
+)
 
 #: A guess within this share of the map's diagonal counts as close.
 CLOSE_SHARE = 0.10
@@ -246,5 +256,35 @@ def class_map_figure(
         "hovermode": "closest",
         "dragmode": False,
         "uirevision": "class",
+        "meta": {"compact": compact_class_map(data)},
     }
     return {"data": data, "layout": layout}
+
+
+#: The phone layout: a plot about as tall as it is wide, the legend above, the colour bar under it.
+COMPACT_PLOT_HEIGHT = 320
+COMPACT_MARGIN = {"l": 48, "r": 10, "t": 96, "b": 96}
+
+
+def compact_class_map(data: list[Spec]) -> Spec:
+    """The class map's layout below ``COMPACT_BELOW`` pixels (applied by assets/plotly_view.js):
+    the Explorer map's short names and horizontal colour bar, and this figure's own short names."""
+    patches = compact_map(data)["data"]
+    for i, trace in enumerate(data):
+        name = str(trace.get("name", ""))
+        if name.startswith("the class's guesses"):
+            patches[str(i)] = {"name": f"guesses ({len(trace['x'])})"}
+        elif name.startswith("the answer"):
+            patches[str(i)] = {"name": "answer"}
+    return {
+        "below": COMPACT_BELOW,
+        "data": patches,
+        "layout": {
+            "height": COMPACT_PLOT_HEIGHT + COMPACT_MARGIN["t"] + COMPACT_MARGIN["b"],
+            "margin": COMPACT_MARGIN,
+            "font": {"size": 12},
+            "legend": {"font": {"size": 11}, "itemwidth": 30, "tracegroupgap": 0},
+            "xaxis": {"title": {"standoff": 4}},
+            "yaxis": {"title": {"standoff": 2}},
+        },
+    }
