@@ -210,6 +210,11 @@ def submit(code: str, token: str) -> None:
 # --- pieces ------------------------------------------------------------------------------
 
 
+def markdown_text(text: str) -> str:
+    """``text`` shown as it is inside Streamlit's Markdown (no link, emphasis or HTML from a name)."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~:$" else ch for ch in text)
+
+
 def code_html(code: str, size: str = "") -> str:
     """The join code, large enough to read from the back of the room (``size``: "small", "big")."""
     cls = f"class-code class-code-{size}" if size else "class-code"
@@ -474,7 +479,7 @@ def student_page(code: str, token: str) -> None:
     number = question.number if question else 0
     if ss.get("cl_question") != (view.code, number):  # a new question: forget the last click
         ss.cl_question, ss.cl_pending = (view.code, number), None
-    who = f" as {classroom.name_html(view.name)}" if view.name else ""
+    who = f" as {markdown_text(view.name)}" if view.name else ""
     st.html(code_html(view.code, "small"))
     st.caption(f"You joined room {view.code}{who}.")
     show_notice()
@@ -486,34 +491,43 @@ def student_page(code: str, token: str) -> None:
     elif view.state == "asked":
         assert question is not None
         st.markdown(f"**Question {question.number}.** {fc.question_sentence(question.config.steps)}")
-        student_map(view)
-        pending = ss.get("cl_pending")
-        mine = view.my_guess
-        if mine is not None and (pending is None or pending == (mine.x, mine.y)):
-            st.success(
-                f"Your guess ({mine.x:.3g}, {mine.y:.3g}) is in. You may click elsewhere and submit again "
-                "until your teacher reveals the answer.",
-                icon=":material/check_circle:",
+        # Side by side on a wide screen; on a phone the columns stack: the map, then the button.
+        map_col, side_col = st.columns([5, 2], gap="medium")
+        with map_col:
+            student_map(view)
+        with side_col:
+            pending = ss.get("cl_pending")
+            mine = view.my_guess
+            if mine is not None and (pending is None or pending == (mine.x, mine.y)):
+                st.success(
+                    f"Your guess ({mine.x:.3g}, {mine.y:.3g}) is in. You may click elsewhere and submit "
+                    "again until your teacher reveals the answer.",
+                    icon=":material/check_circle:",
+                )
+            elif pending is not None:
+                st.caption(f"Your guess: ({pending[0]:.3g}, {pending[1]:.3g}). Submit it when you are sure.")
+            else:
+                st.caption("Click the map to place your guess.")
+            st.button(
+                "Submit my guess",
+                type="primary",
+                key="cl_submit",
+                on_click=submit,
+                args=(code, token),
+                disabled=pending is None,
+                icon=":material/send:",
             )
-        elif pending is not None:
-            st.caption(f"Your guess: ({pending[0]:.3g}, {pending[1]:.3g}). Submit it when you are sure.")
-        st.button(
-            "Submit my guess",
-            type="primary",
-            key="cl_submit",
-            on_click=submit,
-            args=(code, token),
-            disabled=pending is None,
-            icon=":material/send:",
-        )
     else:
         assert question is not None
         st.markdown(f"**Question {question.number}: the answer.**")
-        for line in result_sentences(question, view.class_guesses, mine=view.my_guess):
-            st.markdown(line)
-        student_map(view)
-        st.subheader("Everyone's guesses")
-        question_map(question, view.class_guesses, revealed=True, height=460, font_size=12)
+        map_col, side_col = st.columns([5, 2], gap="medium")
+        with side_col:
+            for line in result_sentences(question, view.class_guesses, mine=view.my_guess):
+                st.markdown(line)
+        with map_col:
+            student_map(view)
+            st.subheader("Everyone's guesses")
+            question_map(question, view.class_guesses, revealed=True, height=460, font_size=12)
     watch_room(code, token, (view.state, number))
 
 

@@ -321,9 +321,12 @@ def test_student_joins_guesses_and_sees_the_reveal(store):
 def test_student_page_has_no_teacher_controls_and_no_secret(store):
     room = store.create_room()
     store.ask(room.code, room.secret, cf.ExplorerConfig())
-    ticket = store.join(room.code, session="x", name=None)
+    ticket = store.join(room.code, session="x", name="<b>[x](http://e.v)")
     at = class_page(dict(code=room.code, me=ticket.token))
     clean(at)
+    # the name is shown as typed: no tag, no link
+    caption = next(c.value for c in at.caption if c.value.startswith("You joined room"))
+    assert caption.endswith(r"as \<b\>\[x\]\(http\://e\.v\).")
     assert not {"Ask", "Reveal", "Next question", "Close the room", "Start a room"} & set(labels(at))
     assert not [t for t in at.toggle if t.key == "cl_show_names"]
     assert room.secret not in page_text(at)
