@@ -410,3 +410,25 @@ def test_the_explorer_view_becomes_the_question(store):
     at.switch_page("pages/home.py").run()
     at.switch_page("pages/class.py").run()
     assert teacher(at) == (code, secret) and "Reveal" in labels(at)
+
+
+def page_constants() -> dict[str, object]:
+    """The Class page's module-level constants, read without running the page."""
+    import ast
+
+    tree = ast.parse((Path(APP).parent / "pages" / "class.py").read_text())
+    return {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+    }  # fmt: skip
+
+
+def test_the_readme_states_the_class_pages_settings():
+    readme = " ".join((Path(APP).parent / "README.md").read_text().split())
+    constants = page_constants()
+    assert f"rereading it every {constants['TEACHER_REFRESH']:g} s" in readme
+    assert f"checks for the reveal every {constants['STUDENT_REFRESH']:g} s" in readme
+    assert f"within {100 * fc.CLOSE_SHARE:.0f} % of the map's diagonal" in readme
+    assert "`/class`" in readme and "Submit my guess" in readme and "Names on the projector" in readme
