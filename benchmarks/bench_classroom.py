@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -184,9 +185,14 @@ class Session:
             if task is not None:
                 task.cancel()
         if self.ws is not None:
-            await self.ws.close()
+            with contextlib.suppress(TimeoutError, OSError):
+                await asyncio.wait_for(self.ws.close(), timeout=5)
+        for task in (self.poller, self.reader):
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
 
     async def _read(self) -> None:
+        finished = self.finished  # this connection's queue (a reconnect makes a new one)
         try:
             async for raw in self.ws:
                 msg = ForwardMsg()
@@ -199,11 +205,11 @@ class Session:
                 elif kind == "auto_rerun":
                     self.fragments[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
                 elif kind == "script_finished":
-                    await self.finished.put(msg.script_finished)
+                    finished.put_nowait(msg.script_finished)
         except websockets.ConnectionClosed:
             pass
         finally:
-            await self.finished.put(None)  # wakes a waiting run: the connection is gone
+            finished.put_nowait(None)  # wakes a waiting run: the connection is gone
 
     def _send(self, widget_states: list[Any] = (), fragment_id: str = "") -> Any:
         back = BackMsg()
@@ -428,12 +434,16 @@ def by_replica(students: list[Student]) -> dict[str, list[Student]]:
     return groups
 
 
-async def class_under_load(args, info: dict, teacher_page: Any, code: str, secret: str) -> dict[str, Any]:
+async def class_under_load(
+    args, info: dict, teacher_page: Any, code: str, secret: str, figures: dict[str, Any]
+) -> dict[str, Any]:
+    """The class (steps 2-4); ``figures`` fills in as it goes (a timeout still reports them)."""
     base = f"http://127.0.0.1:{info['port']}"
     n = args.students
     students = [Student(i, point_of(i, n), Session(base)) for i in range(n)]
-    figures: dict[str, Any] = {"students": n}
+    figures["students"] = n
     failures: list[str] = []
+    figures["errors"] = failures
 
     async def connect_and_join(s: Student) -> None:
         await s.session.connect(f"code={code}")
@@ -548,9 +558,9 @@ def run_cluster(args) -> dict[str, Any]:
                 result: dict[str, Any] = {}
 
                 def load() -> None:
-                    work = class_under_load(args, info, Proxy(page), code, secret)
+                    work = class_under_load(args, info, Proxy(page), code, secret, result)
                     try:
-                        result.update(asyncio.run(asyncio.wait_for(work, timeout=args.timeout)))
+                        asyncio.run(asyncio.wait_for(work, timeout=args.timeout))
                     except BaseException as error:  # reported, and the cluster is still stopped
                         result["fatal"] = repr(error)
 
@@ -648,7 +658,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=20, help="students acting at the same moment")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds for the cluster part")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the cluster part")
     parser.add_argument("--sqlite-students", type=int, default=5)
     parser.add_argument("--skip-cluster", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
@@ -663,7 +673,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def report_cluster(f: dict[str, Any]) -> None:
     if "fatal" in f:
-        print(f"\n1-4. the class did not finish: {f['fatal']}", flush=True)
+        print(f"\n1-4. the class did not finish: {f['fatal']}; measured so far: {f}", flush=True)
         return
     lines = [
         f"\n1-4. {f['students']} students on the cluster (two replicas behind nginx, PostgreSQL)",
