@@ -407,9 +407,9 @@ def join_form(code: str = "") -> None:
             code = classroom.normalize_code(code)
         except ClassroomError:
             code = ""
-    if code and ss.get("cl_join_code") != code and "cl_join_code_seeded" not in ss:
+    if code and ss.get("cl_join_seeded") != code:  # a join link fills the code in (once per link)
         ss.cl_join_code = code
-        ss.cl_join_code_seeded = True
+        ss.cl_join_seeded = code
     with st.form("cl_join", border=True):
         st.text_input("Room code", key="cl_join_code", max_chars=12, placeholder="the code on the projector")
         st.text_input(
