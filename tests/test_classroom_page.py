@@ -432,3 +432,13 @@ def test_the_readme_states_the_class_pages_settings():
     assert f"checks for the reveal every {constants['STUDENT_REFRESH']:g} s" in readme
     assert f"within {100 * fc.CLOSE_SHARE:.0f} % of the map's diagonal" in readme
     assert "`/class`" in readme and "Submit my guess" in readme and "Names on the projector" in readme
+
+
+def test_the_join_link_fills_the_code_in(store):
+    room = store.create_room()
+    at = class_page({"code": room.code.lower()})
+    clean(at)
+    assert at.text_input(key="cl_join_code").value == room.code
+    at.button[0].click().run()
+    assert "me" in at.query_params and at.query_params["code"] == room.code
+    assert store.teacher_view(room.code, room.secret).students == 1
