@@ -11,6 +11,7 @@ PAGES = [
     st.Page("pages/rnn.py", title="Inside the RNN", icon=":material/memory:", url_path="rnn"),
     st.Page("pages/network.py", title="A real network", icon=":material/hub:", url_path="network"),
     st.Page("pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
+    st.Page("pages/class.py", title="Class", icon=":material/groups:", url_path="class"),
 ]
 
 page = st.navigation(PAGES)

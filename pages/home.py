@@ -47,6 +47,13 @@ LINKS = (
         "value against norm clipping on one vector: norm clipping keeps its direction, value "
         "clipping turns it; then where clipping goes in a training loop and how to choose c.",
     ),
+    (
+        "pages/class.py",
+        "Class",
+        ":material/groups:",
+        "predict, then reveal with a whole class: students click their guess on their phones, the "
+        "projector shows every guess as a cloud, then the real paths appear with how close each came.",
+    ),
 )
 
 
