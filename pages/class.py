@@ -27,8 +27,9 @@ import streamlit as st
 import classroom
 import ui
 from classroom import ClassroomError, ClassStore, QuestionInfo, StudentView, TeacherView
-from landscapes import figures
 from landscapes.figures import classroom as fc
+from landscapes.figures.explorer import SURFACE_COLORSCALE
+from landscapes.figures.palette import WALL_COLOR
 from landscapes.views import config as cf
 from landscapes.views.explorer import ExplorerRuns, run_modes
 from landscapes.views.map_payload import compute_cross, map_payload
@@ -454,8 +455,8 @@ def student_map(view: StudentView) -> None:
         walls=config.scape.walls(dict(config.params), window),
         image=ui.surface_image(config.landscape, params, SURFACE_RESOLUTION),
         guess=guess,
-        wall_color=figures.palette.WALL_COLOR,
-        colour_scale=figures.explorer.SURFACE_COLORSCALE,
+        wall_color=WALL_COLOR,
+        colour_scale=SURFACE_COLORSCALE,
         height=520,
     )
     cliffs_map(
