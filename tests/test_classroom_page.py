@@ -111,8 +111,10 @@ def crossing(inside, outside, window):
 
 
 def expected_answer(config: cf.ExplorerConfig):
+    # every setting of the view: optimizer and its decay, number format, noise (the noisy preset)
     run = ls.simulate(config.landscape, config.start, lr=config.lr, steps=config.steps, clip="none",
-                      **config.params)  # fmt: skip
+                      optimizer=config.optimizer, optimizer_options=config.optimizer_options,
+                      dtype=config.dtype, noise=config.noise_settings, **config.params)  # fmt: skip
     (x0, x1), (y0, y1) = window = config.scape.window
     p = np.asarray(run.params)
     inside = (p[:, 0] >= x0) & (p[:, 0] <= x1) & (p[:, 1] >= y0) & (p[:, 1] <= y1)
