@@ -18,13 +18,19 @@ from landscapes.lessons.narrate import narrate, number_format_notes, weight_deca
 from landscapes.lessons.snippets import snippet_modes
 from landscapes.views import config as cf
 from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
-from landscapes.views.map_payload import arm_config, compute_cross, map_payload, shared_arm_runs, take_away
+from landscapes.views.map_payload import (
+    IMAGE_RESOLUTION,
+    arm_config,
+    compute_cross,
+    map_payload,
+    shared_arm_runs,
+    take_away,
+)
 from ui.cliffs_map import cliffs_map
 
 ui.init_page()
 ss = st.session_state
 
-SURFACE_RESOLUTION = 200  # pixels per side of the map's background image (computed once, cached)
 #: Said wherever per-variable clipping is shown: Keras users do not expect it.
 PER_VARIABLE_NOTE = (
     "Keras' clipnorm clips each variable on its own. Here w and b are two separate scalar variables, "
@@ -370,8 +376,8 @@ def render() -> None:
         st.caption(PER_VARIABLE_NOTE, help="Keras' global_clipnorm is the global norm clipping instead.")
     result = run_modes(config)
     params_key = tuple(sorted(config.params.items()))
-    surface = ui.surface(config.landscape, params_key, SURFACE_RESOLUTION)
-    image = ui.surface_image(config.landscape, params_key, SURFACE_RESOLUTION)
+    surface = ui.surface(config.landscape, params_key, IMAGE_RESOLUTION)
+    image = ui.surface_image(config.landscape, params_key, IMAGE_RESOLUTION)
     # Predict-then-reveal: a guess belongs to one configuration; any change asks for a new one.
     guess_key = replace(config, scrub="")  # settings values are hashable
     if ss.get("ex_guess_key") != guess_key:
@@ -391,11 +397,11 @@ def render() -> None:
         # The presets without the sidebar: one row of buttons above the map.
         for column, item in zip(st.columns(len(cf.PRESETS)), cf.PRESETS, strict=True):
             column.button(
-                item.label,
+                item.button_label,
                 key=f"ex_present_preset_{item.key}",
                 on_click=apply_preset,
                 args=(item.key,),
-                help=item.caption,
+                help=f"{item.label}. {item.caption}",
                 width="stretch",
             )
     map_col, side_col = st.columns([2, 1], gap="medium")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import landscapes as ls
 from landscapes import reference
-from landscapes.core.clipping import vector_norms
+from landscapes.core.clipping import CLIP_SPECS, vector_norms
 
 # XLA on CPU flushes subnormal floats to zero, so they are left out: that is
 # the runtime's arithmetic, not the clipping rule's.
@@ -108,6 +108,7 @@ def test_a_new_rule_is_one_function():
         np.testing.assert_allclose(np.abs(run.update), 0.05)
     finally:
         del ls.CLIP_RULES["sign"]
+        CLIP_SPECS.pop("sign")
 
 
 @given(

@@ -494,6 +494,12 @@ function draw(m, why) {
     ctx.fillStyle = "black"; ctx.textAlign = "center"; ctx.textBaseline = "bottom";
     ctx.fillText("your guess", sx(gx), sy(gy) - 10);
   }
+  // boxes an exit label must not cover: the start and the guess with its label
+  const placed = [{ x: sx(stx) - 12, y: sy(sty) - 12, w: 24, h: 24 }];
+  if (d.guess) {
+    const gw = ctx.measureText("your guess").width;
+    placed.push({ x: sx(d.guess[0]) - Math.max(gw / 2, 10), y: sy(d.guess[1]) - 12 - font, w: Math.max(gw, 20), h: font + 22 });
+  }
 
   // where paths leave the map: an arrow on the border and what happened (paths that left
   // together share one label)
@@ -503,7 +509,6 @@ function draw(m, why) {
     if (same) same.push(e); else groups.push([e]);
   }
   ctx.font = `${font}px sans-serif`;
-  const placed = [];
   const exitTexts = [];
   for (const g of groups) {
     const e = g[0];
@@ -516,7 +521,14 @@ function draw(m, why) {
     // inside the plot, pulled in from the border point, below earlier labels
     let lx = Math.min(Math.max(bx - tw / 2, l + 4), l + w - tw - 4);
     let ly = Math.min(Math.max(by + (by < t + h / 2 ? 26 : -26 - th), t + 4), t + h - th - 4);
-    for (const q of placed) if (lx < q.x + q.w && q.x < lx + tw && ly < q.y + q.h && q.y < ly + th) ly = q.y + q.h + 4;
+    // below (or above, near the bottom) whatever it would cover: earlier labels, the start, the guess
+    const hits = (y) => placed.find((q) => lx < q.x + q.w && q.x < lx + tw && y < q.y + q.h && q.y < y + th);
+    const down = by < t + h / 2;
+    for (let tries = 0, q = hits(ly); q && tries < 12; tries += 1, q = hits(ly)) {
+      const next = down ? q.y + q.h + 4 : q.y - th - 4;
+      if (next < t + 4 || next > t + h - th - 4) break;
+      ly = next;
+    }
     placed.push({ x: lx, y: ly, w: tw, h: th });
     const colour = g.length === 1 ? e.p.color : "#333";
     ctx.strokeStyle = colour; ctx.lineWidth = 2.5;

@@ -225,6 +225,53 @@ def _descend_many(
     )
 
 
+@partial(jax.jit, static_argnames=("landscape", "optimizer", "modes"))
+def _descend_rule_batch(
+    theta0,
+    lrs,
+    thresholds,
+    rule_index,
+    steps,
+    p,
+    momentum,
+    clip_opts,
+    opt_opts,
+    noise,
+    *,
+    landscape,
+    optimizer,
+    modes,
+):
+    """Many runs of one stateless rule (``modes[rule_index]``, the index traced but shared by every
+    run, so the rule switch stays a branch): one compiled program serves every stateless rule."""
+    TRACE_COUNTS[_key(landscape, optimizer, modes, str(theta0.dtype), "batch", noise=noise)] += 1
+
+    def one(lr, threshold):
+        return _descend_core(
+            theta0,
+            lr,
+            threshold,
+            steps,
+            p,
+            momentum,
+            clip_opts,
+            opt_opts,
+            noise,
+            landscape=landscape,
+            optimizer=optimizer,
+            clip=modes,
+            rule_index=rule_index,
+        )
+
+    return jax.vmap(one)(lrs, thresholds)
+
+
+def stateless_modes() -> tuple[str, ...]:
+    """Every registered rule without state, in registration order: the rules one batched program
+    switches between (``simulate_many``)."""
+    return tuple(mode for mode, spec in CLIP_SPECS.items() if not spec.stateful and mode in CLIP_RULES)
+
+
 @dataclass(frozen=True)
 class Trajectory:
     """A descent path and everything measured along it.
@@ -586,11 +633,22 @@ def simulate_many(
     c_list = [check_clip(clip, v) for v in c_arr.tolist()]
     options = check_clip_options(clip, clip_options)
     check_placement(clip, optimizer)
-    packed = np.asarray(
-        _descend_many(
-            *call.traced(lr_list, c_list, options), landscape=call.scape.name, optimizer=optimizer, clip=clip
+    traced = call.traced(lr_list, c_list, options)
+    if CLIP_SPECS[clip].stateful:
+        packed = _descend_many(*traced, landscape=call.scape.name, optimizer=optimizer, clip=clip)
+    else:
+        # Every stateless rule shares one program (the rule is a traced index): the map's cross
+        # of runs for three rules compiles once, not three times.
+        modes = stateless_modes()
+        dt = call.dtype
+        opts = tuple(
+            options_as_traced(options if mode == clip else check_clip_options(mode, None), dt)
+            for mode in modes
         )
-    )
+        index = np.int32(modes.index(clip))
+        args = (*traced[:3], index, *traced[3:6], opts, *traced[7:])
+        packed = _descend_rule_batch(*args, landscape=call.scape.name, optimizer=optimizer, modes=modes)
+    packed = np.asarray(packed)
     return [
         call.trajectory(packed[i], lr, clip, c, options)
         for i, (lr, c) in enumerate(zip(lr_list, c_list, strict=True))

@@ -622,6 +622,12 @@ class Preset:
     label: str
     caption: str
     config: ExplorerConfig
+    #: A label of two or three words for a row of buttons (presentation mode); the label if empty.
+    short: str = ""
+
+    @property
+    def button_label(self) -> str:
+        return self.short or self.label
 
 
 #: The "noisy data" preset's gradient noise: no Gaussian part, a spike (x 100) on one step in twenty.
@@ -638,6 +644,7 @@ ADAMW_PRESET = Preset(
     "without decay (plain Adam), all on the map. Norm clipping fires on 3 steps: it cuts the gradient "
     "there, yet the decay's pull is applied in full. Clipping acts on the gradient, never on the decay.",
     ExplorerConfig(optimizer="adamw", lr=0.05, steps=200, weight_decay=0.02),
+    short="AdamW's decay",
 )
 
 PRESETS: tuple[Preset, ...] = (
@@ -647,6 +654,7 @@ PRESETS: tuple[Preset, ...] = (
         "Plain descent walks down to the ravine, steps onto the wall and is hurled off the map; "
         "norm clipping takes the same step at length lr·c and stays.",
         ExplorerConfig(),
+        short="The catapult",
     ),
     Preset(
         "tenfold",
@@ -663,6 +671,7 @@ PRESETS: tuple[Preset, ...] = (
             threshold=0.05,
             steps=200,
         ),
+        short="10× learning rate",
     ),
     Preset(
         "crawl",
@@ -672,6 +681,7 @@ PRESETS: tuple[Preset, ...] = (
         "and then zig-zag across it at every step. Norm clipping creeps along the wall to a low loss; "
         "value clipping gets stuck hopping between two points, ending higher than it started.",
         ExplorerConfig(threshold=0.01, steps=200),
+        short="A tiny threshold",
     ),
     Preset(
         "bend",
@@ -686,6 +696,7 @@ PRESETS: tuple[Preset, ...] = (
             threshold=0.3,
             steps=100,
         ),
+        short="Direction: value vs norm",
     ),
     Preset(
         "noisy",
@@ -702,6 +713,7 @@ PRESETS: tuple[Preset, ...] = (
             paths=("none", "value", "norm", "zclip", "skip"),
             noise=NOISY_DATA_NOISE,
         ),
+        short="Noisy data",
     ),
     ADAMW_PRESET,
 )

@@ -86,6 +86,8 @@ ArmRunner = Callable[[ExplorerConfig, str, str, tuple[float, ...]], list[Traject
 #: Arms are computed for a step count rounded up to a multiple of this: a run of fewer steps is a
 #: prefix of a longer one, so a few more or fewer steps reuse the runs already computed.
 STEPS_BUCKET = 20
+#: Pixels per side of the map's background loss image (every page that draws the map).
+IMAGE_RESOLUTION = 200
 
 
 def arm_steps(steps: int) -> int:

@@ -155,7 +155,7 @@ def test_reset_on_the_map_and_presets_in_presentation_mode(page, app_url, consol
     assert map_state(page)["c"] == "1"
     preset = cf.PRESETS[1]
     with expect_rerun(page):
-        page.get_by_role("button", name=preset.label, exact=True).click()
+        page.get_by_role("button", name=preset.button_label, exact=True).click()
     assert query(page)["lr"] == f"{preset.config.lr:g}" and query(page)["present"] == "1"
     assert map_state(page)["lr"] == f"{preset.config.lr:g}"
     assert not has_exception(page) and console_errors == []
