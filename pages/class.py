@@ -82,7 +82,7 @@ def fixed_cross(result: ExplorerRuns, modes: tuple[str, ...]) -> MapCross:
     in ``modes`` and no others (a one-value "cross", so the map's sliders have nothing to move to).
 
     The Explorer sends every value of both sliders (45 x 45 runs per rule, ~140 KB for the first
-    preset); a student's phone only needs the question's paths (~20 KB with the background), and
+    preset); a student's phone only needs the question's paths (~22 KB with the background), and
     they are the very runs the reveal's sentences and the projector's map are computed from.
     """
     config = replace(result.config, paths=modes)
