@@ -12,6 +12,7 @@
    sends: the page's run with the URL's query, the form's values and its Join button, a click on
    the map component (its trigger), the "Submit my guess" button, and the automatic reruns of the
    page's fragments at the intervals the server asks for. Each submits one point of its own.
+   They think for --think seconds first (their pages poll the room meanwhile, as in a lesson).
 3. Half of them submit; then the replica serving the most students is killed (SIGKILL). Its
    students' websockets drop; they reconnect through nginx (to the replica left) with the same
    link, and their page must show the guess they had submitted. Then the others submit.
@@ -160,6 +161,7 @@ class Session:
         self.elements = Elements()
         self.upstream = ""
         self.fragment_runs = 0
+        self.received = 0  # bytes of ForwardMsgs, over every connection of this tab
         self.busy = asyncio.Lock()
 
     async def connect(self, query: str) -> None:
@@ -195,6 +197,7 @@ class Session:
         finished = self.finished  # this connection's queue (a reconnect makes a new one)
         try:
             async for raw in self.ws:
+                self.received += len(raw)
                 msg = ForwardMsg()
                 msg.ParseFromString(raw)
                 kind = msg.WhichOneof("type")
@@ -458,6 +461,9 @@ async def class_under_load(
     say(f"{n} students joined in {figures['join_s']:.1f} s")
     groups = by_replica(students)
     figures["per_replica"] = {k: len(v) for k, v in groups.items()}
+    figures["join_kb"] = sum(s.session.received for s in students) / n / 1000
+    await asyncio.sleep(args.think)  # the class thinks; every page polls the room meanwhile
+    say(f"they thought for {args.think:g} s")
 
     half = students[: n // 2]
     results = await gather_bounded([s.submit() for s in half], args.concurrency)
@@ -528,6 +534,7 @@ async def class_under_load(
     figures["db_count"] = store.teacher_view(code, secret).count
     store.engine.dispose()
     figures["fragment_runs"] = sum(s.session.fragment_runs for s in students)
+    figures["received_kb"] = sum(s.session.received for s in students) / n / 1000
     errors = failures + [f"student {s.i}: {e}" for s in students for e in s.errors]
     figures["errors"] = errors
     await gather_bounded([s.session.close() for s in students], args.concurrency)
@@ -658,6 +665,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=20, help="students acting at the same moment")
+    parser.add_argument("--think", type=float, default=20.0, help="seconds between joining and submitting")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the cluster part")
     parser.add_argument("--sqlite-students", type=int, default=5)
     parser.add_argument("--skip-cluster", action="store_true")
@@ -677,7 +685,8 @@ def report_cluster(f: dict[str, Any]) -> None:
         return
     lines = [
         f"\n1-4. {f['students']} students on the cluster (two replicas behind nginx, PostgreSQL)",
-        f"  joined in {f['join_s']:.1f} s; students per replica: {f['per_replica']}",
+        f"  joined in {f['join_s']:.1f} s; students per replica: {f['per_replica']}; "
+        f"{f['join_kb']:.0f} kB sent to each student's page to join, {f['received_kb']:.0f} kB in all",
         f"  guesses sent {f['sent']}, confirmed on the students' pages {f['confirmed']}, "
         f"in the database {f['db_count']}, drawn on the teacher's view {f['drawn']}",
         f"  submit -> drawn on the teacher's view: p50 {f['latency_p50_s']:.2f} s, "

@@ -379,6 +379,32 @@ class ClassStore:
                 room.show_names,
             )
 
+    def room_state(self, code: object) -> tuple[RoomState, int] | None:
+        """The room's state and its current question's number (0 when none), or None for a room
+        that is gone or expired: what a page polls to notice an ask, a reveal or a close. One
+        indexed query and no secret (the state is what every student of the room sees); a page that
+        sees it change reads the full view, which says why a room is gone and deletes an expired one.
+        """
+        try:
+            code = text.normalize_code(code)
+        except InvalidInput:
+            return None
+        stmt = (
+            select(Room.last_activity, Question.number, Question.state)
+            .select_from(Room)
+            .outerjoin(Question, (Question.room_id == Room.id) & (Question.state != "done"))
+            .where(Room.code == code)
+            .order_by(Question.number.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).one_or_none()
+        if row is None or row.last_activity + self.idle_seconds < self.clock():
+            return None
+        if row.number is None:
+            return "waiting", 0
+        return ("asked" if row.state == "asked" else "revealed"), int(row.number)
+
     # -- the students' actions --------------------------------------------------------------------
 
     def join(self, code: object, *, session: str, name: object = None) -> StudentTicket:

@@ -33,6 +33,11 @@ from classroom.pgserver import TempPostgres  # noqa: E402  (after the path is se
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 DEFAULT_STATE = Path("/tmp/cliffs-cluster")
+#: Streamlit options for serving a class (bench_classroom.py measured both): after every script run,
+#: fragment reruns included, Streamlit by default forces a full garbage collection (~0.15 s with JAX
+#: loaded, holding the GIL) and walks every loaded module's path for its file watcher (on the event
+#: loop, which then serves no websocket). A class's 30 polls a second made that the whole CPU.
+SERVING_OPTIONS = ("--runner.postScriptGC", "false", "--server.fileWatcherType", "none")
 
 
 def render_nginx_conf(run: Path, listen: str, replicas: list[int]) -> str:
@@ -103,6 +108,7 @@ def start(state: Path, port: int, replicas: int, replica_port: int) -> dict:
                     "127.0.0.1",
                     "--server.headless",
                     "true",
+                    *SERVING_OPTIONS,
                 ],
                 cwd=ROOT,
                 env=env,

@@ -32,7 +32,7 @@ from landscapes.figures.explorer import SURFACE_COLORSCALE
 from landscapes.figures.palette import WALL_COLOR
 from landscapes.views import config as cf
 from landscapes.views.explorer import ExplorerRuns, run_modes
-from landscapes.views.map_payload import compute_cross, map_payload
+from landscapes.views.map_payload import MapCross, map_payload
 from ui.cliffs_map import cliffs_map
 
 ui.init_page()
@@ -55,6 +55,8 @@ CLASS_CSS = """
 .class-count-label { color: #4b5563; font-size: 1.1rem; }
 .class-count-big .class-count-label { font-size: 1.6rem; }
 .class-code-big { font-size: min(7rem, 19cqw); }
+/* a student's map shows the question as asked: its learning-rate and c sliders have one value */
+.st-key-cl_student_map .cm-sliders { display: none; }
 </style>
 """
 
@@ -75,11 +77,18 @@ def question_runs(query: str) -> ExplorerRuns:
     return run_modes(config)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def question_cross(query: tuple[tuple[str, str], ...]):
-    """The map component's cross of runs for a student's view, per view."""
-    config, _ = cf.from_query(dict(query))
-    return compute_cross(config)
+def fixed_cross(result: ExplorerRuns, modes: tuple[str, ...]) -> MapCross:
+    """The map component's runs for a question, which is fixed: the question's own run of each rule
+    in ``modes`` and no others (a one-value "cross", so the map's sliders have nothing to move to).
+
+    The Explorer sends every value of both sliders (45 x 45 runs per rule, ~140 KB for the first
+    preset); a student's phone only needs the question's paths (~22 KB with the background), and
+    they are the very runs the reveal's sentences and the projector's map are computed from.
+    """
+    config = replace(result.config, paths=modes)
+    one = {mode: [0] for mode in modes}
+    runs = {mode: [result.runs[mode]] for mode in modes}
+    return MapCross(config, (config.lr,), 0, (config.threshold,), 0, runs, one, dict(one))
 
 
 def session_key() -> str:
@@ -424,13 +433,15 @@ def join_form(code: str = "") -> None:
 
 
 @st.fragment(run_every=STUDENT_REFRESH)
-def watch_room(code: str, token: str, seen: tuple) -> None:
-    """Reads the room's state every STUDENT_REFRESH seconds; the page redraws when it changes."""
+def watch_room(code: str, seen: tuple) -> None:
+    """Reads the room's state every STUDENT_REFRESH seconds (one small query); the page redraws
+    when it changes (an ask, a reveal, the next question, the room closed or expired)."""
     try:
-        view = class_store().student_view(code, token)
-    except ClassroomError:
-        st.rerun()
-    if (view.state, view.question.number if view.question else 0) != seen:
+        now = class_store().room_state(code)
+    except Exception:  # the database is away for a moment: the next poll tries again
+        ui.LOG.warning("class room poll failed", exc_info=True)
+        return
+    if now != seen:
         st.rerun()
 
 
@@ -447,9 +458,8 @@ def student_map(view: StudentView) -> None:
     else:
         guess = ss.get("cl_pending") or ((view.my_guess.x, view.my_guess.y) if view.my_guess else None)
     params = tuple(sorted(config.params.items()))
-    cross = question_cross(tuple(sorted(cf.to_query(shown).items())))
     payload = map_payload(
-        cross,
+        fixed_cross(question_runs(question.query), shown.paths),
         window=window,
         axis_labels=config.scape.axis_labels,
         walls=config.scape.walls(dict(config.params), window),
@@ -459,13 +469,14 @@ def student_map(view: StudentView) -> None:
         colour_scale=SURFACE_COLORSCALE,
         height=520,
     )
-    cliffs_map(
-        payload,
-        key="cl_map",
-        on_commit=lambda lr, c: None,  # the sliders explore; the question stays as asked
-        on_click=(lambda x, y: None) if revealed else (lambda x, y: place_guess(x, y, window)),
-        on_reset=lambda: None,
-    )
+    with st.container(key="cl_student_map"):
+        cliffs_map(
+            payload,
+            key="cl_map",
+            on_commit=lambda lr, c: None,  # no slider to move: the question stays as asked
+            on_click=(lambda x, y: None) if revealed else (lambda x, y: place_guess(x, y, window)),
+            on_reset=lambda: None,
+        )
 
 
 def student_page(code: str, token: str) -> None:
@@ -529,7 +540,7 @@ def student_page(code: str, token: str) -> None:
             student_map(view)
             st.subheader("Everyone's guesses")
             question_map(question, view.class_guesses, revealed=True, height=460, font_size=12)
-    watch_room(code, token, (view.state, number))
+    watch_room(view.code, (view.state, number))
 
 
 # --- the landing page --------------------------------------------------------------------------

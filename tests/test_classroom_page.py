@@ -436,6 +436,79 @@ def test_the_readme_states_the_class_pages_settings():
     assert "`/class`" in readme and "Submit my guess" in readme and "Names on the projector" in readme
 
 
+def independent_run(config: cf.ExplorerConfig, mode: str) -> np.ndarray:
+    """Rule ``mode``'s path at the view's every setting, from the engine directly (float32, as sent)."""
+    run = ls.simulate(config.landscape, config.start, lr=config.lr, steps=config.steps, clip=mode,
+                      threshold=config.threshold_of(mode), optimizer=config.optimizer,
+                      clip_options=config.clip_options_of(mode), optimizer_options=config.optimizer_options,
+                      dtype=config.dtype, noise=config.noise_settings, **config.params)  # fmt: skip
+    return np.asarray(run.params, dtype=np.float32)
+
+
+@pytest.mark.parametrize("key", [cf.PRESETS[0].key, "crawl"])
+def test_a_students_map_carries_only_the_questions_own_paths(store, key):
+    from landscapes.views.map_payload import payload_bytes, unpack_points
+
+    config = cf.preset(key).config
+    room = store.create_room()
+    store.ask(room.code, room.secret, config)
+    asked = store.student_view(room.code, store.join(room.code, session=f"m-{key}").token).question.config
+    at = class_page(dict(code=room.code, me=store.join(room.code, session=f"n-{key}").token))
+    clean(at)
+
+    def check(payload, modes):
+        assert [p["mode"] for p in payload["paths"]] == list(modes)
+        # one run per rule, no slider cross: the sliders have the question's values only
+        assert payload["lr_values"] == [asked.lr] and payload["c_values"] == [asked.threshold]
+        for entry in payload["paths"]:
+            assert entry["lr_runs"] == [0] and entry["c_runs"] == [0] and len(entry["lengths"]) == 1
+            expected = independent_run(asked, entry["mode"])
+            sent = unpack_points(entry, payload["steps"])[0, : entry["lengths"][0]]
+            np.testing.assert_allclose(sent, expected[: len(sent)], rtol=1e-6, atol=1e-6)
+            assert len(sent) == min(len(expected), asked.steps + 1)
+        assert payload_bytes(payload) < 30_000  # the Explorer's cross of the same view: ~140 KB
+
+    check(map_payload(at), [m for m in asked.paths if m != "none"])
+    store.reveal(room.code, room.secret)
+    at.run()
+    clean(at)
+    check(map_payload(at), asked.paths)
+
+
+def test_room_state_is_what_a_students_page_polls(tmp_path):
+    now = [1000.0]
+    store = ClassStore(f"sqlite:///{tmp_path / 'poll.sqlite3'}", clock=lambda: now[0], idle_seconds=600)
+    room = store.create_room()
+    token = store.join(room.code, session="p").token
+
+    def seen() -> tuple[str, int]:  # what the page compares the poll with (student_page)
+        view = store.student_view(room.code, token)
+        return view.state, view.question.number if view.question else 0
+
+    assert store.room_state(room.code) == seen() == ("waiting", 0)
+    store.ask(room.code, room.secret, cf.ExplorerConfig())
+    assert store.room_state(room.code.lower()) == seen() == ("asked", 1)
+    store.reveal(room.code, room.secret)
+    assert store.room_state(room.code) == seen() == ("revealed", 1)
+    store.next_question(room.code, room.secret)
+    assert store.room_state(room.code) == seen() == ("waiting", 0)
+    store.ask(room.code, room.secret, cf.ExplorerConfig(lr=0.1))
+    assert store.room_state(room.code) == seen() == ("asked", 2)
+    assert store.room_state("KPX3A9") is None and store.room_state("no!") is None
+    now[0] += 601  # idle for longer than the room may be: the poll sees it gone
+    assert store.room_state(room.code) is None
+    now[0] -= 601
+    store.close(room.code, room.secret)
+    assert store.room_state(room.code) is None
+
+
+def test_the_readme_starts_replicas_as_the_cluster_does():
+    from deploy import cluster
+
+    readme = " ".join((Path(APP).parent / "README.md").read_text().split())
+    assert f"streamlit run app.py --server.port PORT {' '.join(cluster.SERVING_OPTIONS)}" in readme
+
+
 def test_the_join_link_fills_the_code_in(store):
     room = store.create_room()
     at = class_page({"code": room.code.lower()})

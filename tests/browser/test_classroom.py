@@ -70,6 +70,9 @@ def test_a_class_joins_guesses_and_sees_the_reveal(browser, class_url, page, con
             assert secret not in student.url and secret not in student.content()
             # the unclipped path is not on the student's map before the reveal
             assert "none" not in map_state(student)["paths"]
+            # the question is fixed: its map has no learning-rate or c slider to move
+            assert student.locator(f"{MAP} .cm-sliders").count() == 1
+            assert not student.locator(f"{MAP} .cm-sliders").is_visible()
             with expect_rerun(student):
                 click_map_at(student, x, y)
             assert map_state(student)["guess"] == pytest.approx([x, y], abs=0.02)
