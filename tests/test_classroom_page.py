@@ -517,3 +517,15 @@ def test_the_join_link_fills_the_code_in(store):
     at.button[0].click().run()
     assert "me" in at.query_params and at.query_params["code"] == room.code
     assert store.teacher_view(room.code, room.secret).students == 1
+
+
+def test_the_apps_own_config_sets_the_serving_options_too():
+    import tomllib
+
+    from deploy import cluster
+
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
+    options = dict(zip(cluster.SERVING_OPTIONS[::2], cluster.SERVING_OPTIONS[1::2], strict=True))
+    assert options == {"--runner.postScriptGC": "false", "--server.fileWatcherType": "none"}
+    assert config["runner"]["postScriptGC"] is False
+    assert config["server"]["fileWatcherType"] == "none"
