@@ -26,6 +26,7 @@ from landscapes.views.map_payload import (
     shared_arm_runs,
     take_away,
 )
+from ui import site
 from ui.cliffs_map import cliffs_map
 
 ui.init_page()
@@ -48,27 +49,51 @@ STATE = ui.PageState(
 
 #: The predict game's answer "it leaves the map" (instead of a point on it).
 OFF_MAP = "off-map"
+#: The page's main view (title, map, table, narration, charts) is a named fragment: a sidebar
+#: setting that changes nothing in the sidebar itself reruns the view alone.
+VIEW = "ex_view"
+
+
+def rerun_view() -> None:
+    """A sidebar setting only the view depends on changed: rerun just the view (the sidebar
+    already shows the new value)."""
+    st.rerun(VIEW)
+
+
+def rerun_page() -> None:
+    """From a callback of a widget in the view that changes what the sidebar shows: the whole page."""
+    st.rerun()
+
+
+def on_optimizer_change() -> None:
+    """Only AdamW has a control of its own in the sidebar: other switches rerun the view alone."""
+    if ss.get("ex_opt") != "adamw" and ss.get("ex_opt_shown") != "adamw":
+        rerun_view()
+    rerun_page()  # the weight decay control comes or goes
 
 
 def apply_map_click(x: float, y: float) -> None:
     """A click anywhere on the map moves the start there (or places the guess)."""
     if ss.get("ex_predict") and ss.get("ex_guess") is None:
-        ss.ex_guess = (x, y)  # a guess, not a new start
+        ss.ex_guess = (x, y)  # a guess, not a new start: the view alone
         return
     (x0, x1), (y0, y1) = cf.ExplorerConfig(landscape=ss.ex_landscape).scape.window
     ss.ex_start_x = min(max(x, x0), x1)
     ss.ex_start_y = min(max(y, y0), y1)
+    rerun_page()  # the sidebar's start boxes show the new start
 
 
 def on_landscape_change() -> None:
     """A new landscape opens at the settings that tell its story (the view toggles stay)."""
     STATE.seed(STATE.value.with_landscape(ss.ex_landscape))
+    rerun_page()  # the sidebar shows the new landscape's own parameters
 
 
 def reset_landscape() -> None:
     """Back to the current landscape's own settings (start, parameters, lr, c, steps, optimizer)."""
     STATE.seed(STATE.value.with_landscape(STATE.value.landscape))
     STATE.notices()  # a correction to an old link no longer applies
+    rerun_page()  # the sidebar shows the reset settings (the map's Reset is in the view)
 
 
 def commit_map(lr: float, c: float) -> None:
@@ -78,6 +103,9 @@ def commit_map(lr: float, c: float) -> None:
     c = cf.nearest_choice(c, cf.THRESHOLD_CHOICES)
     if (lr, c) != (value.lr, value.threshold):
         STATE.seed(replace(value, lr=lr, threshold=c))
+        # The sidebar's sliders follow the map: the whole page reruns (a widget rerun in a fragment
+        # keeps showing its old value when a callback set a new one: tried, Streamlit 1.67).
+        rerun_page()
 
 
 @st.cache_resource(max_entries=96, show_spinner=False)
@@ -95,11 +123,13 @@ def cached_arm(config: cf.ExplorerConfig, mode: str, arm: str, values: tuple[flo
 
 def leave_presentation() -> None:
     STATE.seed(replace(STATE.value, present=False))
+    rerun_page()  # the sidebar comes back
 
 
 def apply_preset(key: str) -> None:
     STATE.seed(replace(cf.preset(key).config, present=bool(ss.get("ex_present", False))))
     STATE.notices()
+    rerun_page()  # presentation mode's preset buttons are in the view
 
 
 # --- controls ---------------------------------------------------------------------
@@ -155,6 +185,7 @@ def rule_controls() -> None:
                     step=None,
                     placeholder="none" if option.none_means is not None else None,
                     help=option.description,
+                    on_change=rerun_view,
                 )
             st.caption(f"Source: {spec.source}")
 
@@ -164,6 +195,7 @@ def teaching_toggles() -> None:
     st.toggle(
         "Compute in float32",
         key="ex_float32",
+        on_change=rerun_view,
         help="Most training runs in float32 (about 7 digits, largest number about 3.4e38); the app "
         "computes in float64 by default. Near a wall float32 gradients are off by a few percent, and a "
         "long throw can overflow: the page then says which path diverged, and at which step.",
@@ -201,6 +233,7 @@ def weight_decay_control() -> None:
         max_value=high,
         key="ex_wd",
         step=0.01,
+        on_change=rerun_view,
         format="%g",
         help="AdamW pulls the parameters towards 0 by lr·wd·θ on every step, next to Adam's step for the "
         "(clipped) gradient. Clipping never shortens that pull. 0 is plain Adam.",
@@ -209,23 +242,28 @@ def weight_decay_control() -> None:
 
 def controls() -> None:
     with st.sidebar:
-        ui.descent_controls("ex_", on_landscape_change)
+        ui.descent_controls("ex_", on_landscape_change, rerun_view, on_optimizer_change)
+        ss.ex_opt_shown = ss.get("ex_opt")  # what the sidebar shows (on_optimizer_change)
         weight_decay_control()
         scape = cf.get_landscape(ss.ex_landscape)
         st.caption("Start point: type it, or click anywhere on the map.")
         (x0, x1), (y0, y1) = scape.window
         left, right = st.columns(2)
-        left.number_input(scape.param_names[0], x0, x1, key="ex_start_x", step=0.01, format="%.4f")
-        right.number_input(scape.param_names[1], y0, y1, key="ex_start_y", step=0.01, format="%.4f")
+        for column, name, (low, high), key in (
+            (left, scape.param_names[0], (x0, x1), "ex_start_x"),
+            (right, scape.param_names[1], (y0, y1), "ex_start_y"),
+        ):
+            column.number_input(name, low, high, key=key, step=0.01, format="%.4f", on_change=rerun_view)
 
         st.subheader("Paths")
         rule_controls()
         st.subheader("Numbers")
         teaching_toggles()
-        st.toggle("3-D view", key="ex_view3d")
+        st.toggle("3-D view", key="ex_view3d", on_change=rerun_view)
         st.toggle(
             "Predict, then reveal",
             key="ex_predict",
+            on_change=rerun_view,
             help="Classroom mode: the unclipped path stays hidden until you click where you think it ends.",
         )
         st.toggle(
@@ -355,6 +393,15 @@ def render() -> None:
     STATE.sync()
     if not ss.get("ex_present"):
         controls()
+    view()
+
+
+@st.fragment(key=VIEW)
+def view() -> None:
+    ui.guarded(render_view)  # a fragment rerun has no page-level guard around it
+
+
+def render_view() -> None:
     config = STATE.commit()
 
     present = config.present
@@ -433,7 +480,7 @@ def render() -> None:
         if config.landscape == "pascanu" and not present:
             w, b = config.start
             st.page_link(
-                "pages/rnn.py",
+                site.page("rnn"),  # a page object: a link by file name fails in a fragment rerun
                 label=f"Look inside the RNN at the start point (w = {w:.4g}, b = {b:.4g})",
                 icon=":material/memory:",
                 query_params=cf.rnn_to_query(cf.RnnView(w=w, b=b, T=int(config.params["T"]))),

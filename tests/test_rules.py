@@ -237,7 +237,9 @@ def test_the_percentile_is_numpys_to_the_bit(values, p):
     buffer = np.full(1000, np.inf)
     buffer[: len(values)] = np.sort(values)
     got = float(percentile_sorted(jnp.asarray(buffer), jnp.int32(len(values)), jnp.asarray(p)))
-    assert got == np.percentile(np.array(values), p)
+    want = np.percentile(np.array(values), p)
+    # normal inputs can still interpolate to a subnormal result, which XLA flushes to zero
+    assert got == (0.0 if 0 < abs(want) < np.finfo(np.float64).tiny else want)
 
 
 @given(st.floats(4.3, 6.0), st.floats(-3.5, -1.5), st.floats(1e-3, 1.0), st.floats(1.0, 100.0))

@@ -204,14 +204,23 @@ def presentation_style() -> None:
 OPTIMIZER_NAMES = {"sgd": "plain", "momentum": "momentum", "adam": "Adam", "adamw": "AdamW"}
 
 
-def descent_controls(prefix: str, on_landscape_change: Callable[[], None]) -> None:
+def descent_controls(
+    prefix: str,
+    on_landscape_change: Callable[[], None],
+    on_view_change: Callable[[], None] | None = None,
+    on_optimizer_change: Callable[[], None] | None = None,
+) -> None:
     """The sidebar widgets every page with a descent shares: the landscape and its own
     parameters, learning rate, threshold, steps and optimizer.
 
     Keys are ``{prefix}landscape``, ``{prefix}p_{landscape}_{param}``, ``{prefix}lr``,
     ``{prefix}c``, ``{prefix}steps`` and ``{prefix}opt``; the page seeds them.
+    ``on_view_change`` is called when a parameter, the learning rate, c or the steps change
+    (the Explorer reruns only its view then: nothing else in the sidebar depends on them);
+    ``on_optimizer_change`` when the optimizer does.
     """
     from landscapes.views import config as cf
+
     ss = st.session_state
     st.subheader("Landscape")
     st.selectbox(
@@ -234,13 +243,26 @@ def descent_controls(prefix: str, on_landscape_change: Callable[[], None]) -> No
                 key=key,
                 help=spec.help,
                 format_func=lambda v: f"{v:g}",
+                on_change=on_view_change,
             )
         else:
-            st.slider(spec.label, int(spec.low), int(spec.high), key=key, help=spec.help, step=1)
+            st.slider(
+                spec.label,
+                int(spec.low),
+                int(spec.high),
+                key=key,
+                help=spec.help,
+                step=1,
+                on_change=on_view_change,
+            )
 
     st.subheader("Descent")
     st.select_slider(
-        "learning rate (log scale)", cf.LR_CHOICES, key=f"{prefix}lr", format_func=lambda v: f"{v:g}"
+        "learning rate (log scale)",
+        cf.LR_CHOICES,
+        key=f"{prefix}lr",
+        format_func=lambda v: f"{v:g}",
+        on_change=on_view_change,
     )
     st.select_slider(
         "threshold c (log scale)",
@@ -249,12 +271,14 @@ def descent_controls(prefix: str, on_landscape_change: Callable[[], None]) -> No
         format_func=lambda v: f"{v:g}",
         help="Norm clipping shortens any gradient longer than c to length c; value clipping "
         "caps each component at ±c.",
+        on_change=on_view_change,
     )
-    st.slider("steps", *cf.STEPS_RANGE, key=f"{prefix}steps")
+    st.slider("steps", *cf.STEPS_RANGE, key=f"{prefix}steps", on_change=on_view_change)
     st.segmented_control(
         "optimizer",
         list(ls.OPTIMIZERS),  # the optimizer registry: every optimizer a link can name has a button
         key=f"{prefix}opt",
+        on_change=on_optimizer_change,
         required=True,
         format_func=lambda name: OPTIMIZER_NAMES.get(str(name), str(name)),
     )
