@@ -441,16 +441,17 @@ def render_view() -> None:
         predict_panel(result, hiding)
     height = 820 if present else 680
     if present:
-        # The presets without the sidebar: one row of buttons above the map.
-        for column, item in zip(st.columns(len(cf.PRESETS)), cf.PRESETS, strict=True):
-            column.button(
-                item.button_label,
-                key=f"ex_present_preset_{item.key}",
-                on_click=apply_preset,
-                args=(item.key,),
-                help=f"{item.label}. {item.caption}",
-                width="stretch",
-            )
+        # The presets without the sidebar: a row of buttons above the map that wraps when narrow.
+        with st.container(horizontal=True, wrap=True):
+            for item in cf.PRESETS:
+                st.button(
+                    item.button_label,
+                    key=f"ex_present_preset_{item.key}",
+                    on_click=apply_preset,
+                    args=(item.key,),
+                    help=f"{item.label}. {item.caption}",
+                    width="content",
+                )
     map_col, side_col = st.columns([2, 1], gap="medium")
     with map_col:
         # The 2-D map is filled in last (below): the narration and the table reach the browser

@@ -381,7 +381,7 @@ def test_adamw_claims():
 
 
 def test_every_preset_has_a_short_unique_button_label_for_presentation_mode():
-    # a row of six buttons at 1920 px in presentation mode fits about 24 characters each
+    # a row of six buttons at 1920 px in presentation mode shows about 18 characters each
     labels = [item.button_label for item in cf.PRESETS]
-    assert all(item.short and len(item.short) <= 24 for item in cf.PRESETS), labels
+    assert all(item.short and len(item.short) <= 18 for item in cf.PRESETS), labels
     assert len(set(labels)) == len(labels)

@@ -245,25 +245,10 @@ def _descend_rule_batch(
     """Many runs of one stateless rule (``modes[rule_index]``, the index traced but shared by every
     run, so the rule switch stays a branch): one compiled program serves every stateless rule."""
     TRACE_COUNTS[_key(landscape, optimizer, modes, str(theta0.dtype), "batch", noise=noise)] += 1
-
-    def one(lr, threshold):
-        return _descend_core(
-            theta0,
-            lr,
-            threshold,
-            steps,
-            p,
-            momentum,
-            clip_opts,
-            opt_opts,
-            noise,
-            landscape=landscape,
-            optimizer=optimizer,
-            clip=modes,
-            rule_index=rule_index,
-        )
-
-    return jax.vmap(one)(lrs, thresholds)
+    run = partial(_descend_core, landscape=landscape, optimizer=optimizer, clip=modes, rule_index=rule_index)
+    return jax.vmap(run, in_axes=(None, 0, 0, None, None, None, None, None, None))(
+        theta0, lrs, thresholds, steps, p, momentum, clip_opts, opt_opts, noise
+    )
 
 
 def stateless_modes() -> tuple[str, ...]:

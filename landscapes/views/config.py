@@ -696,7 +696,7 @@ PRESETS: tuple[Preset, ...] = (
             threshold=0.3,
             steps=100,
         ),
-        short="Direction: value vs norm",
+        short="Value vs norm",
     ),
     Preset(
         "noisy",
