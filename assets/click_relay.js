@@ -6,7 +6,11 @@
 // pointer position into (x, y) from the plot area's box and the axes' current
 // ranges (so it stays right after a pan). A press that moves more than 4 px is a
 // pan, not a click. The chart is found by its Streamlit key: `.st-key-<target>`.
-export default function ({ data, setTriggerValue }) {
+// The data arrives as one JSON string (ui/fences.py: component_data).
+const readData = (data) => (typeof data === "string" ? JSON.parse(data) : data);
+
+export default function ({ data: raw, setTriggerValue }) {
+  const data = readData(raw);
   const relays = (window.__cliffsClickRelays = window.__cliffsClickRelays || {});
   if (relays[data.target]) relays[data.target]();  // one listener pair per chart
 

@@ -83,7 +83,11 @@ function afterPaint(callback) {
   requestAnimationFrame(() => setTimeout(callback, 0));
 }
 
-export default function ({ data, parentElement }) {
+// The data arrives as one JSON string (ui/fences.py: component_data).
+const readData = (data) => (typeof data === "string" ? JSON.parse(data) : data);
+
+export default function ({ data: raw, parentElement }) {
+  const data = readData(raw);
   let plot = parentElement.querySelector(".cliffs-plot");
   if (!plot) {
     plot = document.createElement("div");

@@ -56,6 +56,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from classroom import ClassStore  # noqa: E402
 from deploy import cluster  # noqa: E402
+from ui.fences import read_component_data  # noqa: E402
 
 FINISHED = ForwardMsg.ScriptFinishedStatus
 RUN_TIMEOUT = 120.0  # s, one script run under load (the machine is shared)
@@ -365,7 +366,7 @@ class Student:
         self.note(page.problems())
         self.session.start_polling()
         component = page.components.get("cliffs_map")
-        guess = json.loads(component.json).get("guess") if component is not None else None
+        guess = read_component_data(component.json).get("guess") if component is not None else None
         kept = self.submitted_at is None or (guess is not None and math.dist(guess, self.point) < 1e-9)
         return time.perf_counter() - t0, kept
 

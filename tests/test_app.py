@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from landscapes.views import config as cf
+from ui.fences import read_component_data
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120  # a cold JAX import and first compiles take far longer than AppTest's 3 s
@@ -30,7 +31,7 @@ def plot_view(at: AppTest, key: str) -> dict | None:
     """The figure a `ui.plot` component with this key was given, if the page has one."""
     for element in at.get("bidi_component"):
         if element.proto.component_name == "cliffs_plotly_view" and element.proto.id.endswith(f"-{key}"):
-            return json.loads(element.proto.json)["figure"]
+            return read_component_data(element.proto.json)["figure"]
     return None
 
 
@@ -38,7 +39,7 @@ def map_component(at: AppTest) -> dict | None:
     """The payload of the Explorer's map component (ui/cliffs_map.py), if the page has one."""
     for element in at.get("bidi_component"):
         if element.proto.component_name == "cliffs_map":
-            return json.loads(element.proto.json)
+            return read_component_data(element.proto.json)
     return None
 
 

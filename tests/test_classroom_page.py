@@ -4,7 +4,6 @@ here independently."""
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from pathlib import Path
@@ -22,6 +21,7 @@ from landscapes import figures
 from landscapes.figures import classroom as fc
 from landscapes.views import config as cf
 from landscapes.views.explorer import run_modes
+from ui.fences import read_component_data
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120
@@ -65,14 +65,14 @@ def html_bodies(at: AppTest) -> str:
 def plot_spec(at: AppTest, key: str = "cl_cloud") -> dict | None:
     for element in at.get("bidi_component"):
         if element.proto.component_name == "cliffs_plotly_view" and element.proto.id.endswith(f"-{key}"):
-            return json.loads(element.proto.json)["figure"]
+            return read_component_data(element.proto.json)["figure"]
     return None
 
 
 def map_payload(at: AppTest) -> dict | None:
     for element in at.get("bidi_component"):
         if element.proto.component_name == "cliffs_map":
-            return json.loads(element.proto.json)
+            return read_component_data(element.proto.json)
     return None
 
 

@@ -19,6 +19,7 @@ import ui.cliffs_map as cm
 from landscapes.views import config as cf
 from landscapes.views.explorer import run_modes
 from landscapes.views.map_payload import take_away, view_points
+from ui.fences import read_component_data
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 JS = (Path(cm.__file__).parent / "cliffs_map.js").read_text(encoding="utf-8")
@@ -39,7 +40,7 @@ def test_the_component_is_registered_from_its_files_with_one_callback_per_trigge
         on_reset=lambda: got.append(("reset",)),
     )
     assert {f"on_{name}_change" for name in cm.TRIGGERS} <= set(calls)
-    assert calls["key"] == "m" and calls["data"] == {"view": "x"}
+    assert calls["key"] == "m" and read_component_data(json.dumps(calls["data"])) == {"view": "x"}
     # What the browser's setTriggerValue leaves in the session state, read by each callback.
     state = {"m": {"commit": {"lr": 0.2, "c": 3}, "click": {"x": 4.5, "y": -2.0}, "reset": 1}}
     monkeypatch.setattr(cm, "st", SimpleNamespace(session_state=state))
@@ -79,7 +80,7 @@ def explorer(query: dict[str, str] | None = None) -> AppTest:
 
 def payload(at: AppTest) -> dict:
     (element,) = [e for e in at.get("bidi_component") if e.proto.component_name == "cliffs_map"]
-    return json.loads(element.proto.json)
+    return read_component_data(element.proto.json)
 
 
 def test_the_explorer_mounts_the_map_with_the_views_own_runs():

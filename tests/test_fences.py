@@ -1,10 +1,12 @@
 """Each Streamlit or Plotly internal the app leans on (ui/fences.py) still exists: an upgrade that
 breaks one fails here. (tests/browser/test_fences.py checks the router flag in a real browser.)"""
 
+import json
 import re
 from pathlib import Path
 
 import plotly
+import pytest
 import streamlit
 from streamlit.testing.v1 import AppTest
 
@@ -82,3 +84,29 @@ def test_an_unexpected_error_is_friendly_on_screen_and_logged_with_its_traceback
     assert not at.exception and at.error and "Something went wrong" in at.error[0].value
     assert "Traceback" not in at.error[0].value
     assert any(r.exc_info and "boom" in str(r.exc_info[1]) for r in records)
+
+
+def test_component_data_is_one_json_string_that_skips_streamlits_dataframe_scan():
+    import subprocess
+    import sys
+
+    from ui.fences import component_data, read_component_data
+
+    data = {"view": "v", "points": "AAAA", "numbers": [1.5, 2], "nested": {"a": None}}
+    text = component_data(data)
+    assert isinstance(text, str) and read_component_data(json.dumps(text)) == data
+    with pytest.raises(ValueError):
+        component_data({"x": float("nan")})  # the browser's JSON has no NaN: refused here, not there
+    # Sent as a string, a component's data never makes Streamlit import pandas and pyarrow
+    # (0.3 s on the first page's first map); a dict does.
+    probe = (
+        "import sys; from streamlit.components.v2.bidi_component.serialization import serialize_mixed_data;"
+        "from streamlit.proto.BidiComponent_pb2 import BidiComponent;"
+        "from ui.fences import component_data;"
+        "serialize_mixed_data(component_data({'a': [1, 2]}), BidiComponent());"
+        "print('pandas' in sys.modules, end=' ');"
+        "serialize_mixed_data({'a': [1, 2]}, BidiComponent()); print('pandas' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "True"], out.stderr[-2000:]

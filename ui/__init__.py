@@ -24,6 +24,7 @@ from .fences import (
     PRESENTATION_CSS,
     PrebuiltFigure,
     click_relay,
+    component_data,
     ensure_router,
     plotly_view,
 )
@@ -101,12 +102,14 @@ def plot(spec: Mapping[str, Any], *, key: str, defer: bool = False) -> None:
         return
     plotly_view(
         key=key,
-        data={
-            "figure": dict(spec),
-            "config": plotly_config(key),
-            "plotly": script,
-            "defer": defer,
-        },
+        data=component_data(
+            {
+                "figure": dict(spec),
+                "config": plotly_config(key),
+                "plotly": script,
+                "defer": defer,
+            }
+        ),
         height="content",
     )
 
@@ -121,7 +124,9 @@ def chart_clicks(chart_key: str, on_click: Callable[[float, float], None]) -> No
         if isinstance(x, int | float) and isinstance(y, int | float):
             on_click(float(x), float(y))
 
-    click_relay(key=f"{chart_key}_click", data={"target": chart_key}, on_click_change=relay, height=0)
+    click_relay(
+        key=f"{chart_key}_click", data=component_data({"target": chart_key}), on_click_change=relay, height=0
+    )
 
 
 def chart(

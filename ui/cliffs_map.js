@@ -602,7 +602,11 @@ function togglePlay(m) {
 
 // --- entry: called on every script run with the view's data -------------------------------
 
-export default function ({ data, parentElement, setTriggerValue }) {
+// The data arrives as one JSON string (ui/fences.py: component_data).
+const readData = (data) => (typeof data === "string" ? JSON.parse(data) : data);
+
+export default function ({ data: raw, parentElement, setTriggerValue }) {
+  const data = readData(raw);
   const root = parentElement.querySelector(".cliffs-map") || build(parentElement);
   const m = root.__map;
   m.trigger = setTriggerValue;

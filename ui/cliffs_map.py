@@ -22,6 +22,8 @@ from typing import Any
 import streamlit as st
 from streamlit.components import v2 as components_v2
 
+from .fences import component_data
+
 HERE = Path(__file__).resolve().parent
 #: The triggers the JavaScript sends (each mounts as ``on_<name>_change``).
 TRIGGERS = ("commit", "click", "reset")
@@ -73,7 +75,7 @@ def cliffs_map(
 
     _component(
         key=key,
-        data=dict(payload),
+        data=component_data(payload),
         on_commit_change=committed,
         on_click_change=clicked,
         on_reset_change=reset,

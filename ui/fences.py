@@ -11,6 +11,7 @@ tests/browser/test_fences.py fail on an upgrade that breaks one of them).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,21 @@ class PrebuiltFigure(go.Figure):
         return self._spec
 
 
+def component_data(data: Mapping[str, Any]) -> str:
+    """What a components-v2 element of ours is sent: its data as one JSON string (the scripts
+    parse it, see ``readData`` in each). A dict would be scanned for dataframes on every call,
+    and the first scan imports pandas and pyarrow (0.3 s on the first page's first map, which
+    uses neither); a string passes through as it is. No NaN: the browser's JSON has none."""
+    return json.dumps(dict(data), allow_nan=False, separators=(",", ":"))
+
+
+def read_component_data(proto_json: str) -> Any:
+    """The data an element's proto carries (``component_data``'s string inside Streamlit's JSON):
+    for tests and benchmarks that read what a component was sent."""
+    data = json.loads(proto_json)
+    return json.loads(data) if isinstance(data, str) else data
+
+
 click_relay = components_v2.component(
     "cliffs_click_relay",
     js=(ASSETS / "click_relay.js").read_text(encoding="utf-8"),
@@ -107,5 +123,3 @@ html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownConta
   { font-size: 1.3rem !important; }
 </style>
 """
-
-
