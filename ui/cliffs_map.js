@@ -83,14 +83,16 @@ function build(parent) {
   const stage = el("div", { class: "cm-stage" });
   const canvas = el("canvas", { class: "cm-canvas", role: "img" });
   const status = el("div", { class: "cm-status", role: "status", "aria-live": "polite" });
-  stage.append(canvas, status);
+  // what is under the pointer (a pointer aid: the same numbers are in data-paths and the table)
+  const hover = el("div", { class: "cm-hover", "aria-hidden": "true" });
+  stage.append(canvas, status, hover);
   const bar = el("div", { class: "cm-colourbar", "aria-hidden": "true" });
   const sliders = el("div", { class: "cm-sliders" });
   const play = el("div", { class: "cm-play" });
   root.append(legend, stage, bar, sliders, play);
   parent.appendChild(root);
 
-  const m = { root, legend, stage, canvas, status, bar, sliders, play, hidden: new Set(), draws: 0,
+  const m = { root, legend, stage, canvas, status, hover, bar, sliders, play, hidden: new Set(), draws: 0,
     step: 0, playing: false, speed: 1, dragging: null, view: null, keyTimer: null };
   root.__map = m;
 
@@ -147,8 +149,39 @@ function build(parent) {
     if (m.trigger) m.trigger("click", { x: x0 + ((px - p.l) / p.w) * (x1 - x0), y: y1 - ((py - p.t) / p.h) * (y1 - y0) });
   });
 
+  canvas.addEventListener("pointermove", (event) => showHover(m, event));
+  canvas.addEventListener("pointerleave", () => { hover.style.display = "none"; root.dataset.hover = ""; });
+
   new ResizeObserver(() => { if (m.data) { size(m); draw(m, "resize"); } }).observe(stage);
   return root;
+}
+
+// The point under the pointer, or the nearest drawn step of a path within 10 px of it.
+function showHover(m, event) {
+  if (!m.data || !m.plot || !m.drawn) return;
+  const box = m.canvas.getBoundingClientRect();
+  const p = m.plot;
+  const px = event.clientX - box.left, py = event.clientY - box.top;
+  const inside = px >= p.l && px <= p.l + p.w && py >= p.t && py <= p.t + p.h;
+  if (!inside) { m.hover.style.display = "none"; m.root.dataset.hover = ""; return; }
+  const [[x0, x1], [y0, y1]] = m.data.window;
+  const toX = (x) => p.l + ((x - x0) / (x1 - x0)) * p.w, toY = (y) => p.t + ((y1 - y) / (y1 - y0)) * p.h;
+  let best = null;
+  for (const path of m.data.paths) {
+    const points = m.drawn[path.mode];
+    if (!points) continue;
+    points.forEach(([x, y], k) => {
+      const d = Math.hypot(toX(x) - px, toY(y) - py);
+      if (d <= 10 && (!best || d < best.d)) best = { d, label: path.label, k, x, y };
+    });
+  }
+  const [a, b] = m.data.axis_labels.map((s) => s.split(" ").pop());
+  const text = best
+    ? `${best.label}, step ${best.k}: ${a} = ${g3(best.x)}, ${b} = ${g3(best.y)}`
+    : `${a} = ${g3(x0 + ((px - p.l) / p.w) * (x1 - x0))}, ${b} = ${g3(y1 - ((py - p.t) / p.h) * (y1 - y0))}`;
+  m.hover.textContent = text;
+  m.hover.style.display = "block";
+  m.root.dataset.hover = text;
 }
 
 function slider(m, name, which) {
@@ -552,6 +585,7 @@ function draw(m, why) {
   m.canvas.setAttribute("aria-label", `descent map at learning rate ${d.lr_labels[m.lrIdx]}, threshold c ${d.c_labels[m.cIdx]}, step ${m.step}`);
   const ds = m.root.dataset;
   ds.paths = JSON.stringify(drawn);
+  m.drawn = drawn;
   ds.exits = JSON.stringify(exitTexts);
   ds.plot = JSON.stringify({ left: l, top: t, width: w, height: h, window: d.window });
   ds.step = String(m.step);

@@ -20,8 +20,8 @@ def map_state(page: Any) -> dict:
     )
 
 
-def click_map_at(page: Any, x: float, y: float) -> None:
-    """Clicks the map at data point (x, y)."""
+def point_on_page(page: Any, x: float, y: float) -> tuple[float, float]:
+    """Where data point (x, y) of the map is on the page."""
     canvas = page.locator(f"{MAP} canvas")
     canvas.scroll_into_view_if_needed()
     page.wait_for_timeout(200)
@@ -30,6 +30,12 @@ def click_map_at(page: Any, x: float, y: float) -> None:
     (x0, x1), (y0, y1) = plot["window"]
     px = box["x"] + plot["left"] + (x - x0) / (x1 - x0) * plot["width"]
     py = box["y"] + plot["top"] + (y1 - y) / (y1 - y0) * plot["height"]
+    return px, py
+
+
+def click_map_at(page: Any, x: float, y: float) -> None:
+    """Clicks the map at data point (x, y)."""
+    px, py = point_on_page(page, x, y)
     page.mouse.move(px, py)
     page.mouse.click(px, py)
 

@@ -14,10 +14,11 @@ import pytest
 import landscapes as ls
 from landscapes.views import config as cf
 
-from .map_helpers import MAP, map_state, thumb_x
+from .map_helpers import MAP, map_state, point_on_page, thumb_x
 from .streamlit_helpers import expect_rerun, goto, has_exception, new_context, run_count
 
 pytestmark = pytest.mark.browser
+
 
 def drag(page, name: str, start: int, end: int, count: int, moves: int = 20) -> list[dict]:
     """Presses the thumb of the map's slider ``name`` at index ``start`` and moves it to ``end`` in
@@ -194,3 +195,22 @@ def test_a_phone_with_touch(browser, app_url):
         assert not has_exception(page)
     finally:
         context.close()
+
+
+def test_hovering_reads_out_the_point_and_the_nearest_step(page, app_url, console_errors):
+    goto(page, app_url, "/explorer")
+    state = map_state(page)
+    norm = state["paths"]["norm"]
+    k = 20
+    x, y = norm[k]
+    page.mouse.move(*point_on_page(page, x, y))
+    hover = page.locator(MAP).get_attribute("data-hover") or ""
+    assert ", step " in hover and f"w = {float(f'{x:.3g}'):g}" in hover, hover
+    assert page.locator(f"{MAP} .cm-hover").is_visible()
+    # away from every path: the coordinates under the pointer
+    page.mouse.move(*point_on_page(page, 6.2, -3.8))
+    hover = page.locator(MAP).get_attribute("data-hover") or ""
+    assert hover.startswith("w = 6.2") and "b = -3.8" in hover, hover
+    page.mouse.move(1, 1)
+    assert not page.locator(f"{MAP} .cm-hover").is_visible()
+    assert not has_exception(page) and console_errors == []
