@@ -69,7 +69,8 @@ def on_optimizer_change() -> None:
     """Only AdamW has a control of its own in the sidebar: other switches rerun the view alone."""
     if ss.get("ex_opt") != "adamw" and ss.get("ex_opt_shown") != "adamw":
         rerun_view()
-    rerun_page()  # the weight decay control comes or goes
+    else:
+        rerun_page()  # the weight decay control comes or goes
 
 
 def apply_map_click(x: float, y: float) -> None:

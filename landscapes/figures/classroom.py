@@ -25,7 +25,7 @@ from .explorer import (
     COMPACT_BELOW,
     Spec,
     compact_map,
-    map_axes,
+    map_layout,
     path_traces,
     start_trace,
     surface_background,
@@ -241,19 +241,9 @@ def class_map_figure(
     if revealed and "none" in result.runs:
         data.append(answer_trace(answer_of(result.runs["none"], window)))
     layout = {
-        "height": height,
-        "margin": {"l": 64, "r": 16, "t": 56, "b": 56},
-        "font": {"size": font_size},
-        **map_axes(config.scape, window),
-        "legend": {
-            "orientation": "h",
-            "yanchor": "bottom",
-            "y": 1.0,
-            "x": 0,
-            "font": {"size": font_size - 1},
-        },
-        "images": [layout_image],
-        "hovermode": "closest",
+        **map_layout(
+            config.scape, window, layout_image, height=height, font_size=font_size, top=56, bottom=56
+        ),
         "dragmode": False,
         "uirevision": "class",
         "meta": {"compact": compact_class_map(data)},

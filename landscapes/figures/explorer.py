@@ -673,6 +673,28 @@ def guess_trace(guess: tuple[float, float]) -> Spec:
     }
 
 
+def map_layout(
+    scape: Landscape, window: Window, image: Spec, *, height: int, font_size: int, top: int, bottom: int
+) -> Spec:
+    """The layout every Plotly map shares (the Explorer's, the class's): size, margins, the
+    axes of ``window``, a legend in one row above the plot, the loss image behind it."""
+    return {
+        "height": height,
+        "margin": {"l": 64, "r": 16, "t": top, "b": bottom},
+        "font": {"size": font_size},
+        **map_axes(scape, window),
+        "legend": {
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0,
+            "x": 0,
+            "font": {"size": font_size - 1},
+        },
+        "images": [image],
+        "hovermode": "closest",
+    }
+
+
 def map_axes(scape: Landscape, window: Window) -> dict[str, Spec]:
     (x0, x1), (y0, y1) = window
     return {
@@ -726,22 +748,12 @@ def map_figure(
         data.append(guess_trace(guess))
     menus, sliders = playback_controls(ks)
     layout = {
-        "height": height,
-        "margin": {"l": 64, "r": 16, "t": 44, "b": 170},
-        "font": {"size": font_size},
-        **map_axes(scape, result.window),
-        "legend": {
-            "orientation": "h",
-            "yanchor": "bottom",
-            "y": 1.0,
-            "x": 0,
-            "font": {"size": font_size - 1},
-        },
-        "images": [layout_image],
+        **map_layout(
+            scape, result.window, layout_image, height=height, font_size=font_size, top=44, bottom=170
+        ),
         "annotations": annotations,
         "updatemenus": menus,
         "sliders": sliders,
-        "hovermode": "closest",
         "dragmode": "pan",
         "uirevision": config.landscape,
         "meta": {"compact": compact_map(data)},
