@@ -52,6 +52,11 @@ OFF_MAP = "off-map"
 #: The page's main view (title, map, table, narration, charts) is a named fragment: a sidebar
 #: setting that changes nothing in the sidebar itself reruns the view alone.
 VIEW = "ex_view"
+#: The sidebar's learning rate and c sliders are a fragment too: a commit from the map reruns
+#: them and the view, not the whole sidebar.
+STEP_SIZES = "ex_step_sizes"
+#: Values a map commit set for those sliders, set again in the fragment's own run (below).
+PENDING = "ex_step_sizes_pending"
 
 
 def rerun_view() -> None:
@@ -104,9 +109,22 @@ def commit_map(lr: float, c: float) -> None:
     c = cf.nearest_choice(c, cf.THRESHOLD_CHOICES)
     if (lr, c) != (value.lr, value.threshold):
         STATE.seed(replace(value, lr=lr, threshold=c))
-        # The sidebar's sliders follow the map: the whole page reruns (a widget rerun in a fragment
-        # keeps showing its old value when a callback set a new one: tried, Streamlit 1.67).
-        rerun_page()
+        if value.present:  # no sidebar
+            rerun_view()
+            return
+        ss[PENDING] = {STATE.key("lr"): lr, STATE.key("c"): c}
+        st.rerun([VIEW, STEP_SIZES])  # the sidebar's two sliders follow the map, and the view
+
+
+@st.fragment(key=STEP_SIZES)
+def step_size_sliders() -> None:
+    # Streamlit 1.67: a value a callback sets before a rerun of fragments reaches the script's
+    # state but not the slider on screen (that rerun starts from compacted state, so the widget
+    # sees no new value and keeps the browser's). Set in the script, before the widget is drawn,
+    # it does reach it. Pinned by test_a_drag_redraws_the_paths_with_no_rerun_and_the_release_commits.
+    for key, value in ss.pop(PENDING, {}).items():
+        ss[key] = value
+    ui.step_size_sliders("ex_", rerun_view)
 
 
 @st.cache_resource(max_entries=96, show_spinner=False)
@@ -243,7 +261,7 @@ def weight_decay_control() -> None:
 
 def controls() -> None:
     with st.sidebar:
-        ui.descent_controls("ex_", on_landscape_change, rerun_view, on_optimizer_change)
+        ui.descent_controls("ex_", on_landscape_change, rerun_view, on_optimizer_change, step_size_sliders)
         ss.ex_opt_shown = ss.get("ex_opt")  # what the sidebar shows (on_optimizer_change)
         weight_decay_control()
         scape = cf.get_landscape(ss.ex_landscape)

@@ -214,6 +214,7 @@ def descent_controls(
     on_landscape_change: Callable[[], None],
     on_view_change: Callable[[], None] | None = None,
     on_optimizer_change: Callable[[], None] | None = None,
+    step_sizes: Callable[[], None] | None = None,
 ) -> None:
     """The sidebar widgets every page with a descent shares: the landscape and its own
     parameters, learning rate, threshold, steps and optimizer.
@@ -222,7 +223,9 @@ def descent_controls(
     ``{prefix}c``, ``{prefix}steps`` and ``{prefix}opt``; the page seeds them.
     ``on_view_change`` is called when a parameter, the learning rate, c or the steps change
     (the Explorer reruns only its view then: nothing else in the sidebar depends on them);
-    ``on_optimizer_change`` when the optimizer does.
+    ``on_optimizer_change`` when the optimizer does. ``step_sizes``, if given, draws the
+    learning rate and c sliders in their place instead of ``step_size_sliders`` (the Explorer
+    wraps them in a fragment of their own).
     """
     from landscapes.views import config as cf
 
@@ -262,22 +265,10 @@ def descent_controls(
             )
 
     st.subheader("Descent")
-    st.select_slider(
-        "learning rate (log scale)",
-        cf.LR_CHOICES,
-        key=f"{prefix}lr",
-        format_func=lambda v: f"{v:g}",
-        on_change=on_view_change,
-    )
-    st.select_slider(
-        "threshold c (log scale)",
-        cf.THRESHOLD_CHOICES,
-        key=f"{prefix}c",
-        format_func=lambda v: f"{v:g}",
-        help="Norm clipping shortens any gradient longer than c to length c; value clipping "
-        "caps each component at ±c.",
-        on_change=on_view_change,
-    )
+    if step_sizes is None:
+        step_size_sliders(prefix, on_view_change)
+    else:
+        step_sizes()
     st.slider("steps", *cf.STEPS_RANGE, key=f"{prefix}steps", on_change=on_view_change)
     st.segmented_control(
         "optimizer",
@@ -286,4 +277,26 @@ def descent_controls(
         on_change=on_optimizer_change,
         required=True,
         format_func=lambda name: OPTIMIZER_NAMES.get(str(name), str(name)),
+    )
+
+
+def step_size_sliders(prefix: str, on_change: Callable[[], None] | None = None) -> None:
+    """The learning rate and threshold c sliders (log scales), keys ``{prefix}lr`` and ``{prefix}c``."""
+    from landscapes.views import config as cf
+
+    st.select_slider(
+        "learning rate (log scale)",
+        cf.LR_CHOICES,
+        key=f"{prefix}lr",
+        format_func=lambda v: f"{v:g}",
+        on_change=on_change,
+    )
+    st.select_slider(
+        "threshold c (log scale)",
+        cf.THRESHOLD_CHOICES,
+        key=f"{prefix}c",
+        format_func=lambda v: f"{v:g}",
+        help="Norm clipping shortens any gradient longer than c to length c; value clipping "
+        "caps each component at ±c.",
+        on_change=on_change,
     )

@@ -96,6 +96,30 @@ def test_keyboard_on_a_slider_commits_after_the_last_key(page, app_url, console_
     assert run_count(page) == runs + 1  # one commit for three keys
     assert query(page)["lr"] == f"{cf.LR_CHOICES[cf.LR_CHOICES.index(0.5) - 3]:g}"
     assert lr.get_attribute("aria-valuetext") == query(page)["lr"]
+    assert sidebar_value(page, "learning rate (log scale)") == query(page)["lr"]
+    assert not has_exception(page) and console_errors == []
+
+
+def test_the_sidebar_slider_moves_on_from_a_committed_value(page, app_url, console_errors):
+    """A commit reruns the view and the sidebar's two sliders (not the whole sidebar): the
+    sidebar's c slider then steps from the committed value, and the rest of the page agrees."""
+    goto(page, app_url, "/explorer")
+    n = len(cf.THRESHOLD_CHOICES)
+    i0 = cf.THRESHOLD_CHOICES.index(1.0)
+    drag(page, "threshold c", i0, i0 - 6, n, moves=6)
+    with expect_rerun(page):
+        page.mouse.up()
+    committed = cf.THRESHOLD_CHOICES[i0 - 6]
+    assert sidebar_value(page, "threshold c (log scale)") == f"{committed:g}"
+    sidebar = page.locator("[data-testid='stSidebar']")
+    thumb = sidebar.locator("input[type='range'][aria-label='threshold c (log scale)']")
+    thumb.focus()
+    with expect_rerun(page):
+        thumb.press("ArrowRight")
+    stepped = cf.THRESHOLD_CHOICES[i0 - 5]
+    assert query(page)["c"] == f"{stepped:g}"
+    assert sidebar_value(page, "threshold c (log scale)") == f"{stepped:g}"
+    assert map_state(page)["c"] == f"{stepped:g}"
     assert not has_exception(page) and console_errors == []
 
 
@@ -213,4 +237,21 @@ def test_hovering_reads_out_the_point_and_the_nearest_step(page, app_url, consol
     assert hover.startswith("w = 6.2") and "b = -3.8" in hover, hover
     page.mouse.move(1, 1)
     assert not page.locator(f"{MAP} .cm-hover").is_visible()
+    assert not has_exception(page) and console_errors == []
+
+
+def test_a_commit_in_presentation_mode_reruns_the_view(page, app_url, console_errors):
+    """No sidebar in presentation mode: the commit reruns the view alone, and the link follows."""
+    goto(page, app_url, "/explorer?present=1")
+    n = len(cf.THRESHOLD_CHOICES)
+    i0 = cf.THRESHOLD_CHOICES.index(1.0)
+    drag(page, "threshold c", i0, i0 + 4, n, moves=4)
+    with expect_rerun(page):
+        page.mouse.up()
+    committed = f"{cf.THRESHOLD_CHOICES[i0 + 4]:g}"
+    assert query(page)["c"] == committed and query(page)["present"] == "1"
+    assert map_state(page)["c"] == committed
+    assert page.locator("[data-testid='stSidebar']").count() == 0 or not page.locator(
+        "[data-testid='stSidebar'] input[type='range']"
+    ).count()
     assert not has_exception(page) and console_errors == []
