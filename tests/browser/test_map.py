@@ -251,7 +251,8 @@ def test_a_commit_in_presentation_mode_reruns_the_view(page, app_url, console_er
     committed = f"{cf.THRESHOLD_CHOICES[i0 + 4]:g}"
     assert query(page)["c"] == committed and query(page)["present"] == "1"
     assert map_state(page)["c"] == committed
-    assert page.locator("[data-testid='stSidebar']").count() == 0 or not page.locator(
-        "[data-testid='stSidebar'] input[type='range']"
-    ).count()
+    assert (
+        page.locator("[data-testid='stSidebar']").count() == 0
+        or not page.locator("[data-testid='stSidebar'] input[type='range']").count()
+    )
     assert not has_exception(page) and console_errors == []
