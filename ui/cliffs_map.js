@@ -308,7 +308,7 @@ function pointerGestures(m) {
     const onPlot = inPlot(m, px, py);
     const mode = touch || !onPlot ? "click" : m.zoomed && !event.shiftKey ? "pan" : "box";
     m.press = { id: event.pointerId, x: event.clientX, y: event.clientY, px, py, mode, moved: false, win: m.zoomed };
-    if (mode !== "click") canvas.setPointerCapture(event.pointerId);
+    if (mode !== "click") try { canvas.setPointerCapture(event.pointerId); } catch { /* a synthetic pointer */ }
   });
   canvas.addEventListener("pointermove", (event) => {
     const press = m.press;
