@@ -60,7 +60,8 @@ def test_the_zoom_in_button_halves_the_shown_window_around_its_centre_with_no_sc
     after = map_state(page)
     (x0, x1), (y0, y1) = before["map_window"]
     cx, cy, wx, wy = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
-    assert flat(after["plot"]["window"]) == pytest.approx([cx - wx / 4, cx + wx / 4, cy - wy / 4, cy + wy / 4])
+    halved = [cx - wx / 4, cx + wx / 4, cy - wy / 4, cy + wy / 4]
+    assert flat(after["plot"]["window"]) == pytest.approx(halved)
     assert after["zoom"] == 2 and after["map_window"] == before["map_window"]
     # The drawn paths are data: zooming changes where they are drawn, not what they are.
     assert after["paths"] == before["paths"]
@@ -79,7 +80,7 @@ def test_an_exit_label_is_drawn_only_where_its_border_point_is_shown(page, app_u
     assert any("thrown to" in text for text in whole["exits"])  # the unclipped path at step 4
     # Zoomed on the lower left, the point where that path leaves the map is out of view; the
     # status line still tells it when the step is played: it is about the map, not the view.
-    (x0, x1), (y0, y1) = whole["map_window"]
+    (x0, _), (y0, _) = whole["map_window"]
     box_drag(page, (x0 + 0.05, y0 + 1.0), (x0 + 1.0, y0 + 0.05))
     zoomed = map_state(page)
     assert zoomed["zoom"] > 2 and zoomed["exits"] == []
@@ -129,6 +130,10 @@ def test_a_click_while_zoomed_sets_the_start_at_the_point_under_the_pointer(page
     assert zoomed["zoom"] == 4
     px, py = pixel(zoomed)
     target = (4.8123, -2.4567)
+    # The hover readout converts with the shown window too, with the digits a zoomed pixel needs.
+    page.mouse.move(*point_on_page(page, *target))
+    hover = page.locator(MAP).get_attribute("data-hover") or ""
+    assert hover.startswith("w = 4.812") and "b = -2.45" in hover, hover
     with expect_rerun(page):
         click_map_at(page, *target)
     wait_for_app(page)
@@ -144,7 +149,9 @@ def test_a_click_while_zoomed_sets_the_start_at_the_point_under_the_pointer(page
     assert not has_exception(page) and console_errors == []
 
 
-def test_ctrl_wheel_zooms_around_the_pointer_and_a_plain_wheel_scrolls_the_page(page, app_url, console_errors):
+def test_ctrl_wheel_zooms_around_the_pointer_and_a_plain_wheel_scrolls_the_page(
+    page, app_url, console_errors
+):
     goto(page, app_url, "/explorer")
     runs = run_count(page)
     target = (4.7, -2.3)
@@ -170,8 +177,9 @@ def test_ctrl_wheel_zooms_around_the_pointer_and_a_plain_wheel_scrolls_the_page(
     result = page.evaluate(
         """(sel) => { const root = document.querySelector(sel), canvas = root.querySelector('canvas');
             const box = canvas.getBoundingClientRect(), draws = Number(root.dataset.draws);
-            const wheel = (ctrlKey) => canvas.dispatchEvent(new WheelEvent('wheel', {ctrlKey, deltaY: 10,
-                clientX: box.left + box.width / 2, clientY: box.top + box.height / 2, bubbles: true, cancelable: true}));
+            const wheel = (ctrlKey) => canvas.dispatchEvent(new WheelEvent('wheel', {ctrlKey,
+                deltaY: 10, clientX: box.left + box.width / 2, clientY: box.top + box.height / 2,
+                bubbles: true, cancelable: true}));
             const kept = []; for (let i = 0; i < 10; i++) kept.push(wheel(true));
             const plain = wheel(false);
             return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() =>
@@ -255,7 +263,8 @@ def test_zoom_stops_at_16x_and_the_whole_map_and_pan_stays_inside_it(page, app_u
     page.mouse.up()
     next_frame(page)
     (x0, x1), (y0, y1) = map_state(page)["plot"]["window"]
-    assert (x1, y0) == pytest.approx((X1, Y0)) and (x1 - x0, y1 - y0) == pytest.approx(((X1 - X0) / 2, (Y1 - Y0) / 2))
+    assert (x1, y0) == pytest.approx((X1, Y0))
+    assert (x1 - x0, y1 - y0) == pytest.approx(((X1 - X0) / 2, (Y1 - Y0) / 2))
     # Out: never beyond the map's window (the loss image covers only it).
     root.press("-")
     page.mouse.move(cx, cy)
