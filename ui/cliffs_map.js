@@ -16,10 +16,30 @@
 //                border, a step from outside to outside is not drawn);
 //   data-lr, data-c, data-step, data-playing, data-view: the values drawn;
 //   data-styles  JSON {mode: {label, color, dash, marker}}; data-start, data-guess: [x, y];
-//   data-exits   JSON [label, ...]: the texts at the border where paths leave the map;
+//   data-exits   JSON [label, ...]: the texts drawn at the border where paths leave the map
+//                (only those whose border point is inside the shown window);
 //   data-plot    JSON {left, top, width, height, window}: the plot area in CSS pixels of the
-//                canvas, and its data window (so a test can click at a data point);
+//                canvas, and the data window SHOWN in it (the zoomed view; so a test can click
+//                at a data point);
+//   data-map-window  JSON [[x0, x1], [y0, y1]]: the map's own window (data.window): the loss
+//                image covers it, and "a path leaves the map" is about it, zoomed or not;
+//   data-zoom    how many times the shown window is magnified: the larger of its two axes'
+//                factors, "1" at the whole map (at most MAX_ZOOM);
 //   data-draws   the number of draws so far; data-drawn-at: performance.now() of the last.
+//
+// Zoom and pan, in the browser only (no script run): the buttons "+", "−" and "⤢ whole map"
+// (aria-labels "zoom in", "zoom out", "show the whole map"); on the focused map the keys
+// "+"/"=", "-" and "0", and Shift+arrows to pan (plain arrows stay one step of playback).
+// The mouse: at the whole map a drag draws a zoom box (as Plotly does; a thin box zooms one
+// axis); zoomed in, a drag pans (Shift+drag still draws a box); Ctrl/⌘+wheel and a trackpad
+// pinch zoom around the pointer (a plain wheel scrolls the page); a double-click shows the
+// whole map. A click (the pointer moved <= 4 px) sets the start, or the guess, at the data
+// point under it; zoomed in, it waits DOUBLE_MS for a second click first, so that a
+// double-click goes back to the whole map without moving the start. Touch: one finger
+// scrolls the page (touch-action: pan-x pan-y) and a tap sets the start; two fingers pinch
+// to zoom around their midpoint and move to pan. Zoom stays between 1x and MAX_ZOOM and the
+// shown window inside the map's window; it is kept when a new view has the same window and
+// loss surface (a commit of lr or c, steps, the start, paths) and is dropped otherwise.
 
 const PLOT_MARGIN = { l: 58, r: 12, t: 10, b: 44 };
 const DASHES = {
@@ -37,6 +57,11 @@ const SPEEDS = [
   ["16×", 240],
 ]; // steps per second
 const KEY_COMMIT_MS = 400;
+const MAX_ZOOM = 16; // the loss image has IMAGE_RESOLUTION pixels a side: 16x is ~12 of them
+const CLICK_PX = 4; // a press that moves at most this far is a click, not a drag
+const DOUBLE_MS = 300; // a second click within this time (and CLICK_PX * 2) is a double-click
+const BOX_MIN_PX = 8; // a zoom box thinner than this zooms only the other axis (Plotly's rule)
+const PAN_FRACTION = 0.2; // Shift+arrow pans by this part of the shown window
 
 function decode(b64) {
   const bin = atob(b64);
@@ -58,13 +83,97 @@ function g3(v) {
 }
 
 function niceTicks(lo, hi, count) {
+  // [value, label] pairs; the labels carry as many decimals as the tick step needs (a zoomed
+  // window's ticks 4.625, 4.65, 4.675 stay apart)
   const span = hi - lo;
   const raw = span / Math.max(1, count);
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => span / s <= count) || 10 * mag;
+  const f = [1, 2, 2.5, 5, 10].find((x) => span / (x * mag) <= count) || 10;
+  const step = f * mag;
+  const decimals = Math.min(12, Math.max(0, -Math.round(Math.log10(mag)) - (f === 10 ? 1 : 0) + (f === 2.5 ? 1 : 0)));
   const ticks = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * span; v += step) ticks.push(Math.abs(v) < 1e-12 * span ? 0 : v);
+  for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + 1e-9 * span; i++) {
+    const v = Math.abs(i * step) < 1e-12 * span ? 0 : i * step;
+    ticks.push([v, Math.abs(v) >= 1e5 ? g3(v) : String(Number(v.toFixed(decimals)))]);
+  }
   return ticks;
+}
+
+// --- the shown window (zoom and pan) ----------------------------------------------------
+
+// The data window drawn in the plot: the zoomed view, or the whole map.
+function shownWindow(m) {
+  return m.zoomed || m.data.window;
+}
+
+function zoomFactor(m) {
+  const [[X0, X1], [Y0, Y1]] = m.data.window;
+  const [[x0, x1], [y0, y1]] = shownWindow(m);
+  return Math.max((X1 - X0) / (x1 - x0), (Y1 - Y0) / (y1 - y0));
+}
+
+// A window of width w and height h with its top-left at (x0, y1), made legal: each side
+// between 1/MAX_ZOOM of the map's and the map's own, and the whole inside the map (null:
+// the whole map).
+function legalWindow(d, x0, y1, w, h) {
+  const [[X0, X1], [Y0, Y1]] = d.window;
+  const W = X1 - X0, H = Y1 - Y0;
+  w = Math.min(W, Math.max(W / MAX_ZOOM, w));
+  h = Math.min(H, Math.max(H / MAX_ZOOM, h));
+  x0 = Math.min(Math.max(x0, X0), X1 - w);
+  y1 = Math.max(Math.min(y1, Y1), Y0 + h);
+  if (w >= W * (1 - 1e-9) && h >= H * (1 - 1e-9)) return null;
+  return [[x0, x0 + w], [y1 - h, y1]];
+}
+
+// Sizes first (clamped), then the position: so the clamp of the size keeps the point under
+// the pointer where it is as long as the window does not hit the map's border.
+function legalSized(d, w, h) {
+  const [[X0, X1], [Y0, Y1]] = d.window;
+  return [Math.min(X1 - X0, Math.max((X1 - X0) / MAX_ZOOM, w)), Math.min(Y1 - Y0, Math.max((Y1 - Y0) / MAX_ZOOM, h))];
+}
+
+// The data point under canvas pixel (px, py) in the shown window.
+function toData(m, px, py) {
+  const p = m.plot;
+  const [[x0, x1], [y0, y1]] = shownWindow(m);
+  return [x0 + ((px - p.l) / p.w) * (x1 - x0), y1 - ((py - p.t) / p.h) * (y1 - y0)];
+}
+
+// Zoom by `factor` (> 1 in, < 1 out) keeping the data point under canvas pixel (px, py) there.
+function zoomAround(m, factor, px, py) {
+  const p = m.plot;
+  const [[x0, x1], [y0, y1]] = shownWindow(m);
+  const [dx, dy] = toData(m, px, py);
+  const [w, h] = legalSized(m.data, (x1 - x0) / factor, (y1 - y0) / factor);
+  setWindow(m, legalWindow(m.data, dx - ((px - p.l) / p.w) * w, dy + ((py - p.t) / p.h) * h, w, h));
+}
+
+function zoomCentre(m, factor) {
+  const p = m.plot;
+  zoomAround(m, factor, p.l + p.w / 2, p.t + p.h / 2);
+}
+
+// Move the shown window by (fx, fy) of its own size (x to the right, y up).
+function panBy(m, fx, fy) {
+  if (!m.zoomed) return;
+  const [[x0, x1], [y0, y1]] = m.zoomed;
+  setWindow(m, legalWindow(m.data, x0 + fx * (x1 - x0), y1 + fy * (y1 - y0), x1 - x0, y1 - y0));
+}
+
+function setWindow(m, win) {
+  m.zoomed = win;
+  m.root.classList.toggle("zoomed", !!win);
+}
+
+// One draw per animation frame for pointer moves, wheels and touches.
+function drawSoon(m, why) {
+  m.soon = why;
+  if (m.soonFrame) return;
+  m.soonFrame = requestAnimationFrame(() => {
+    m.soonFrame = 0;
+    draw(m, m.soon);
+  });
 }
 
 function el(tag, attrs = {}, text = "") {
@@ -80,20 +189,25 @@ function build(parent) {
   const root = el("div", { class: "cliffs-map", "data-testid": "cliffs-map", tabindex: "0",
     role: "group", "aria-label": "descent map: drag learning rate and threshold c, play the steps" });
   const legend = el("div", { class: "cm-legend", role: "toolbar", "aria-label": "paths" });
+  // zoom: a small group at the end of the legend row (it covers none of the plot's data)
+  const zoom = el("div", { class: "cm-zoom", role: "toolbar", "aria-label": "zoom" });
+  const top = el("div", { class: "cm-top" });
+  top.append(legend, zoom);
   const stage = el("div", { class: "cm-stage" });
   const canvas = el("canvas", { class: "cm-canvas", role: "img" });
   const status = el("div", { class: "cm-status", role: "status", "aria-live": "polite" });
   // what is under the pointer (a pointer aid: the same numbers are in data-paths and the table)
   const hover = el("div", { class: "cm-hover", "aria-hidden": "true" });
-  stage.append(canvas, status, hover);
+  const zoomBox = el("div", { class: "cm-zoombox", "aria-hidden": "true" });
+  stage.append(canvas, status, hover, zoomBox);
   const bar = el("div", { class: "cm-colourbar", "aria-hidden": "true" });
   const sliders = el("div", { class: "cm-sliders" });
   const play = el("div", { class: "cm-play" });
-  root.append(legend, stage, bar, sliders, play);
+  root.append(top, stage, bar, sliders, play);
   parent.appendChild(root);
 
-  const m = { root, legend, stage, canvas, status, hover, bar, sliders, play, hidden: new Set(), draws: 0,
-    step: 0, playing: false, speed: 1, dragging: null, view: null, keyTimer: null };
+  const m = { root, legend, stage, canvas, status, hover, zoomBox, bar, sliders, play, hidden: new Set(), draws: 0,
+    step: 0, playing: false, speed: 1, dragging: null, view: null, keyTimer: null, zoomed: null, zoomKey: null };
   root.__map = m;
 
   m.lr = slider(m, "learning rate", "lr");
@@ -119,41 +233,215 @@ function build(parent) {
   SPEEDS.forEach(([label], i) => m.speedSelect.append(el("option", { value: String(i) }, label)));
   m.speedSelect.value = "1";
   m.speedSelect.addEventListener("change", () => { m.speed = Number(m.speedSelect.value); });
-  m.reset = button("↺ Reset", "reset this landscape", () => m.trigger && m.trigger("reset", Date.now()));
+  m.reset = button("↺ Reset", "reset this landscape", () => {
+    setWindow(m, null); // the reset view starts at the whole map
+    if (m.data) draw(m, "zoom");
+    if (m.trigger) m.trigger("reset", Date.now());
+  });
   m.reset.classList.add("cm-reset");
   const stepGroup = el("span", { class: "cm-stepgroup" });
   stepGroup.append(el("span", { class: "cm-label" }, "step"), m.stepInput, m.stepText);
   play.append(m.first, m.back, m.toggle, m.fwd, m.last, stepGroup, m.speedSelect, m.reset);
 
-  // keyboard on the map: arrows one step, space play/pause, Home/End
+  const zoomBy = (factor) => { if (m.data) { zoomCentre(m, factor); draw(m, "zoom"); } };
+  m.zoomIn = button("+", "zoom in", () => zoomBy(2));
+  m.zoomOut = button("−", "zoom out", () => zoomBy(0.5));
+  m.fit = button("⤢ whole map", "show the whole map", () => { setWindow(m, null); if (m.data) draw(m, "zoom"); });
+  m.zoomText = el("span", { class: "cm-value cm-zoomtext", "aria-hidden": "true" });
+  for (const b of [m.zoomIn, m.zoomOut, m.fit]) b.classList.add("cm-zoombtn");
+  zoom.append(m.zoomText, m.zoomIn, m.zoomOut, m.fit);
+
+  // keyboard on the map: arrows one step, space play/pause, Home/End; + - 0 zoom, Shift+arrows pan
   root.addEventListener("keydown", (event) => {
     const t = event.target;
     if (t !== root && t !== canvas) return; // the sliders and buttons keep their own keys
+    if (!m.data || event.ctrlKey || event.metaKey || event.altKey) return; // the browser's own zoom stays
+    const pans = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    if (event.shiftKey && pans[event.key]) {
+      event.preventDefault();
+      const [fx, fy] = pans[event.key];
+      panBy(m, fx * PAN_FRACTION, fy * PAN_FRACTION);
+      draw(m, "zoom");
+      return;
+    }
     const keys = { ArrowLeft: () => setStep(m, m.step - 1, true), ArrowRight: () => setStep(m, m.step + 1, true),
-      " ": () => togglePlay(m), Home: () => setStep(m, 0, true), End: () => setStep(m, m.data.steps, true) };
+      " ": () => togglePlay(m), Home: () => setStep(m, 0, true), End: () => setStep(m, m.data.steps, true),
+      "+": () => zoomBy(2), "=": () => zoomBy(2), "-": () => zoomBy(0.5), "_": () => zoomBy(0.5),
+      0: () => { setWindow(m, null); draw(m, "zoom"); } };
     if (keys[event.key]) { event.preventDefault(); keys[event.key](); }
   });
 
-  // a click (not a drag) on the plot area: the start (or the guess) goes there
-  let down = null;
-  canvas.addEventListener("pointerdown", (event) => { down = { x: event.clientX, y: event.clientY }; });
-  canvas.addEventListener("pointerup", (event) => {
-    const start = down;
-    down = null;
-    if (!start || !m.data || Math.hypot(event.clientX - start.x, event.clientY - start.y) > 4) return;
-    const box = canvas.getBoundingClientRect();
-    const p = m.plot;
-    const px = event.clientX - box.left, py = event.clientY - box.top;
-    if (px < p.l || px > p.l + p.w || py < p.t || py > p.t + p.h) return;
-    const [[x0, x1], [y0, y1]] = m.data.window;
-    if (m.trigger) m.trigger("click", { x: x0 + ((px - p.l) / p.w) * (x1 - x0), y: y1 - ((py - p.t) / p.h) * (y1 - y0) });
-  });
-
-  canvas.addEventListener("pointermove", (event) => showHover(m, event));
+  pointerGestures(m);
+  touchGestures(m);
   canvas.addEventListener("pointerleave", () => { hover.style.display = "none"; root.dataset.hover = ""; });
 
   new ResizeObserver(() => { if (m.data) { size(m); draw(m, "resize"); } }).observe(stage);
   return root;
+}
+
+// --- the pointer, the wheel and touch on the plot -----------------------------------------
+
+function canvasPoint(m, event) {
+  const box = m.canvas.getBoundingClientRect();
+  return [event.clientX - box.left, event.clientY - box.top];
+}
+
+function inPlot(m, px, py) {
+  const p = m.plot;
+  return px >= p.l && px <= p.l + p.w && py >= p.t && py <= p.t + p.h;
+}
+
+// A press on the plot: a click (<= CLICK_PX) sets the start; a drag draws a zoom box at the
+// whole map (or with Shift) and pans when zoomed in; a touch that moves scrolls the page.
+function pointerGestures(m) {
+  const canvas = m.canvas;
+  const pointers = new Set();
+  canvas.addEventListener("pointerdown", (event) => {
+    if (event.isPrimary) pointers.clear();
+    pointers.add(event.pointerId);
+    m.press = null;
+    hideBox(m);
+    // a second finger is a pinch (touchGestures), never a click; other buttons do nothing
+    if (pointers.size > 1 || !m.data || !m.plot || event.button > 0) return;
+    const [px, py] = canvasPoint(m, event);
+    const touch = event.pointerType === "touch";
+    const onPlot = inPlot(m, px, py);
+    const mode = touch || !onPlot ? "click" : m.zoomed && !event.shiftKey ? "pan" : "box";
+    m.press = { id: event.pointerId, x: event.clientX, y: event.clientY, px, py, mode, moved: false, win: m.zoomed };
+    if (mode !== "click") try { canvas.setPointerCapture(event.pointerId); } catch { /* a synthetic pointer */ }
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    const press = m.press;
+    if (!press || event.pointerId !== press.id) { showHover(m, event); return; }
+    if (!press.moved && Math.hypot(event.clientX - press.x, event.clientY - press.y) <= CLICK_PX) {
+      showHover(m, event);
+      return;
+    }
+    press.moved = true;
+    if (press.mode === "click") return; // a finger that moves scrolls the page
+    m.hover.style.display = "none";
+    const [px, py] = canvasPoint(m, event);
+    if (press.mode === "pan" && press.win) {
+      const p = m.plot, [[x0, x1], [y0, y1]] = press.win;
+      const dx = ((px - press.px) / p.w) * (x1 - x0), dy = ((py - press.py) / p.h) * (y1 - y0);
+      setWindow(m, legalWindow(m.data, x0 - dx, y1 + dy, x1 - x0, y1 - y0));
+      m.root.classList.add("panning");
+      drawSoon(m, "zoom");
+    } else if (press.mode === "box") showBox(m, press.px, press.py, px, py);
+  });
+  const end = (event) => {
+    pointers.delete(event.pointerId);
+    const press = m.press;
+    if (!press || event.pointerId !== press.id) return;
+    m.press = null;
+    m.root.classList.remove("panning");
+    hideBox(m);
+    if (event.type === "pointercancel" || !m.data) return;
+    const [px, py] = canvasPoint(m, event);
+    if (!press.moved) clickAt(m, px, py);
+    else if (press.mode === "box") { zoomToBox(m, press.px, press.py, px, py); draw(m, "zoom"); }
+  };
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+  // Ctrl/⌘ + wheel, and a trackpad pinch (Chromium sends it as a wheel with ctrlKey): zoom
+  // around the pointer; a plain wheel is left to the page, which scrolls.
+  canvas.addEventListener("wheel", (event) => {
+    if (!(event.ctrlKey || event.metaKey) || !m.data || !m.plot) return;
+    event.preventDefault();
+    const unit = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? 400 : 1;
+    const delta = Math.max(-100, Math.min(100, event.deltaY * unit));
+    const p = m.plot;
+    const [px, py] = canvasPoint(m, event);
+    zoomAround(m, Math.exp(-delta * 0.005), Math.min(Math.max(px, p.l), p.l + p.w), Math.min(Math.max(py, p.t), p.t + p.h));
+    drawSoon(m, "zoom");
+  }, { passive: false });
+}
+
+// A click at canvas pixel (px, py): the start (or the guess) goes to the data point there.
+// Zoomed in, it is sent after DOUBLE_MS unless a second click makes it a double-click (the
+// whole map, the start stays); at the whole map it is sent at once (a double-click there has
+// nothing to undo, its second click is dropped).
+function clickAt(m, px, py) {
+  if (!inPlot(m, px, py)) return;
+  const now = performance.now();
+  const last = m.lastClick;
+  m.lastClick = { time: now, px, py };
+  if (last && now - last.time <= DOUBLE_MS && Math.hypot(px - last.px, py - last.py) <= 2 * CLICK_PX) {
+    m.lastClick = null;
+    clearTimeout(m.clickTimer);
+    if (m.zoomed) { setWindow(m, null); draw(m, "zoom"); }
+    return;
+  }
+  const [x, y] = toData(m, px, py);
+  const send = () => { if (m.trigger) m.trigger("click", { x, y }); };
+  clearTimeout(m.clickTimer);
+  if (m.zoomed) m.clickTimer = setTimeout(send, DOUBLE_MS); else send();
+}
+
+// The zoom box from canvas pixel (ax, ay) to (bx, by), cut to the plot; thinner than
+// BOX_MIN_PX in one direction, it spans the plot that way (and zooms only the other axis).
+function boxPixels(m, ax, ay, bx, by) {
+  const p = m.plot;
+  const cx = (v) => Math.min(Math.max(v, p.l), p.l + p.w), cy = (v) => Math.min(Math.max(v, p.t), p.t + p.h);
+  ax = cx(ax); bx = cx(bx); ay = cy(ay); by = cy(by);
+  const wide = Math.abs(bx - ax) >= BOX_MIN_PX, tall = Math.abs(by - ay) >= BOX_MIN_PX;
+  return { wide, tall, left: wide ? Math.min(ax, bx) : p.l, right: wide ? Math.max(ax, bx) : p.l + p.w,
+    top: tall ? Math.min(ay, by) : p.t, bottom: tall ? Math.max(ay, by) : p.t + p.h };
+}
+
+function showBox(m, ax, ay, bx, by) {
+  const b = boxPixels(m, ax, ay, bx, by);
+  const s = m.zoomBox.style;
+  s.display = b.wide || b.tall ? "block" : "none";
+  s.left = `${b.left}px`; s.top = `${b.top}px`;
+  s.width = `${b.right - b.left}px`; s.height = `${b.bottom - b.top}px`;
+}
+
+function hideBox(m) {
+  m.zoomBox.style.display = "none";
+}
+
+function zoomToBox(m, ax, ay, bx, by) {
+  const b = boxPixels(m, ax, ay, bx, by);
+  if (!b.wide && !b.tall) return;
+  const [lx, ty] = toData(m, b.left, b.top), [rx, by_] = toData(m, b.right, b.bottom);
+  // a box smaller than MAX_ZOOM allows: the smallest window around its centre
+  const [w, h] = legalSized(m.data, rx - lx, ty - by_);
+  setWindow(m, legalWindow(m.data, (lx + rx) / 2 - w / 2, (ty + by_) / 2 + h / 2, w, h));
+}
+
+// Two fingers: pinch to zoom around their midpoint (the data point under it stays under it),
+// move to pan. One finger is left to the page (it scrolls; a tap is a click, see above).
+function touchGestures(m) {
+  const canvas = m.canvas;
+  let pinch = null;
+  const fingers = (event) => {
+    const [a, b] = event.touches;
+    const box = canvas.getBoundingClientRect();
+    return { mx: (a.clientX + b.clientX) / 2 - box.left, my: (a.clientY + b.clientY) / 2 - box.top,
+      d: Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY) };
+  };
+  canvas.addEventListener("touchstart", (event) => {
+    if (event.touches.length < 2 || !m.data || !m.plot) return;
+    event.preventDefault(); // no page pinch-zoom or scroll while two fingers are on the map
+    m.press = null;
+    const g = fingers(event);
+    pinch = { ...g, win: shownWindow(m), point: toData(m, g.mx, g.my), key: m.zoomKey };
+  }, { passive: false });
+  canvas.addEventListener("touchmove", (event) => {
+    if (!pinch || event.touches.length < 2 || !m.data) return;
+    event.preventDefault();
+    if (pinch.key !== m.zoomKey) { pinch = null; return; } // another map arrived meanwhile
+    const g = fingers(event);
+    const p = m.plot, [[x0, x1], [y0, y1]] = pinch.win;
+    const f = g.d / Math.max(1, pinch.d);
+    const [w, h] = legalSized(m.data, (x1 - x0) / f, (y1 - y0) / f);
+    setWindow(m, legalWindow(m.data, pinch.point[0] - ((g.mx - p.l) / p.w) * w, pinch.point[1] + ((g.my - p.t) / p.h) * h, w, h));
+    drawSoon(m, "zoom");
+  }, { passive: false });
+  const end = (event) => { if (event.touches.length < 2) pinch = null; };
+  canvas.addEventListener("touchend", end);
+  canvas.addEventListener("touchcancel", end);
 }
 
 // The point under the pointer, or the nearest drawn step of a path within 10 px of it.
@@ -163,8 +451,8 @@ function showHover(m, event) {
   const p = m.plot;
   const px = event.clientX - box.left, py = event.clientY - box.top;
   const inside = px >= p.l && px <= p.l + p.w && py >= p.t && py <= p.t + p.h;
-  if (!inside) { m.hover.style.display = "none"; m.root.dataset.hover = ""; return; }
-  const [[x0, x1], [y0, y1]] = m.data.window;
+  if (!inside || m.press?.moved) { m.hover.style.display = "none"; m.root.dataset.hover = ""; return; }
+  const [[x0, x1], [y0, y1]] = shownWindow(m);
   const toX = (x) => p.l + ((x - x0) / (x1 - x0)) * p.w, toY = (y) => p.t + ((y1 - y) / (y1 - y0)) * p.h;
   let best = null;
   for (const path of m.data.paths) {
@@ -176,12 +464,20 @@ function showHover(m, event) {
     });
   }
   const [a, b] = m.data.axis_labels.map((s) => s.split(" ").pop());
+  // zoomed in, as many digits as tell neighbouring pixels apart (3 significant ones at the whole map)
+  const fx = m.zoomed ? fine(x1 - x0, p.w) : g3, fy = m.zoomed ? fine(y1 - y0, p.h) : g3;
   const text = best
-    ? `${best.label}, step ${best.k}: ${a} = ${g3(best.x)}, ${b} = ${g3(best.y)}`
-    : `${a} = ${g3(x0 + ((px - p.l) / p.w) * (x1 - x0))}, ${b} = ${g3(y1 - ((py - p.t) / p.h) * (y1 - y0))}`;
+    ? `${best.label}, step ${best.k}: ${a} = ${fx(best.x)}, ${b} = ${fy(best.y)}`
+    : `${a} = ${fx(x0 + ((px - p.l) / p.w) * (x1 - x0))}, ${b} = ${fy(y1 - ((py - p.t) / p.h) * (y1 - y0))}`;
   m.hover.textContent = text;
   m.hover.style.display = "block";
   m.root.dataset.hover = text;
+}
+
+// A formatter with the decimals that a span of `span` over `pixels` pixels needs.
+function fine(span, pixels) {
+  const decimals = Math.min(12, Math.max(0, Math.ceil(-Math.log10(span / Math.max(1, pixels)))));
+  return (v) => (Math.abs(v) >= 1e5 || !Number.isFinite(v) ? g3(v) : v.toFixed(decimals));
 }
 
 function slider(m, name, which) {
@@ -238,6 +534,16 @@ function showSliders(m) {
 
 function adopt(m, data) {
   const steps = data.steps;
+  // The zoom is kept while the map is the same map (its window and its loss surface: a commit
+  // of lr or c, steps, the start, paths); another landscape or parameter shows the whole map.
+  const windowKey = JSON.stringify(data.window);
+  if (windowKey !== m.windowKey || data.image !== m.imgSrc) {
+    m.windowKey = windowKey;
+    m.zoomKey = (m.zoomKey || 0) + 1;
+    setWindow(m, null);
+    m.press = null;
+    hideBox(m);
+  }
   m.data = data;
   m.view = data.view;
   m.paths = data.paths.map((p) => ({
@@ -262,6 +568,7 @@ function adopt(m, data) {
   ds.start = JSON.stringify(data.start);
   ds.guess = JSON.stringify(data.guess);
   ds.axes = JSON.stringify(data.axis_labels);
+  ds.mapWindow = windowKey;
   if (!m.img || m.imgSrc !== data.image) {
     m.imgSrc = data.image;
     m.img = new Image();
@@ -404,28 +711,38 @@ function draw(m, why) {
   const ctx = m.canvas.getContext("2d");
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, W, H);
-  const [[x0, x1], [y0, y1]] = d.window;
+  // everything is drawn in the shown window V. The image is the loss sampled on a grid from
+  // corner to corner of the map's window (landscapes/core/mesh.py: linspace), row 0 at its top:
+  // pixel i's centre is grid point i, so data x is at pixel coordinate 0.5 + (x - X0) / W * (n - 1).
+  const V = shownWindow(m);
+  const [[x0, x1], [y0, y1]] = V;
+  const [[X0, X1], [Y0, Y1]] = d.window;
   const sx = (x) => l + ((x - x0) / (x1 - x0)) * w;
   const sy = (y) => t + ((y1 - y) / (y1 - y0)) * h;
+  const shown = (x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
   const font = d.present ? (narrow ? 13 : 17) : narrow ? 11 : 13;
 
-  if (m.img && m.img.complete && m.img.naturalWidth) ctx.drawImage(m.img, l, t, w, h);
-  else { ctx.fillStyle = "#f4f1ea"; ctx.fillRect(l, t, w, h); }
+  const img = m.img;
+  if (img && img.complete && img.naturalWidth) {
+    const iw = img.naturalWidth - 1, ih = img.naturalHeight - 1;
+    ctx.drawImage(img, 0.5 + ((x0 - X0) / (X1 - X0)) * iw, 0.5 + ((Y1 - y1) / (Y1 - Y0)) * ih,
+      ((x1 - x0) / (X1 - X0)) * iw, ((y1 - y0) / (Y1 - Y0)) * ih, l, t, w, h);
+  } else { ctx.fillStyle = "#f4f1ea"; ctx.fillRect(l, t, w, h); }
 
   // axes
   ctx.strokeStyle = "#444"; ctx.lineWidth = 1; ctx.setLineDash([]);
   ctx.strokeRect(l + 0.5, t + 0.5, w, h);
   ctx.fillStyle = "#222"; ctx.font = `${font}px sans-serif`;
   ctx.textAlign = "center"; ctx.textBaseline = "top";
-  for (const v of niceTicks(x0, x1, narrow ? 4 : 7)) {
+  for (const [v, text] of niceTicks(x0, x1, narrow ? 4 : 7)) {
     ctx.beginPath(); ctx.moveTo(sx(v), t + h); ctx.lineTo(sx(v), t + h + 4); ctx.stroke();
-    ctx.fillText(g3(v), sx(v), t + h + 6);
+    ctx.fillText(text, sx(v), t + h + 6);
   }
   ctx.fillText(d.axis_labels[0], l + w / 2, t + h + 8 + font);
   ctx.textAlign = "right"; ctx.textBaseline = "middle";
-  for (const v of niceTicks(y0, y1, narrow ? 4 : 7)) {
+  for (const [v, text] of niceTicks(y0, y1, narrow ? 4 : 7)) {
     ctx.beginPath(); ctx.moveTo(l, sy(v)); ctx.lineTo(l - 4, sy(v)); ctx.stroke();
-    ctx.fillText(g3(v), l - 6, sy(v));
+    ctx.fillText(text, l - 6, sy(v));
   }
   ctx.save(); ctx.translate(12, t + h / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = "center";
   ctx.fillText(d.axis_labels[1], 0, 0); ctx.restore();
@@ -482,7 +799,7 @@ function draw(m, why) {
     ctx.fillStyle = p.color;
     for (let k = 0; k < n; k++) {
       const [x, y] = pts[k];
-      if (!inside(d, x, y)) continue;
+      if (!inside(d, x, y) || !shown(x, y)) continue;
       marker(ctx, p.marker, sx(x), sy(y), 2.6); ctx.fill();
       if (k < m.step && clippedAt(m, p, r, k)) {
         ctx.strokeStyle = p.color; ctx.lineWidth = 1.6;
@@ -513,7 +830,7 @@ function draw(m, why) {
       events.push(`${p.label} stopped: a number stopped being finite`);
     }
   }
-  ctx.restore();
+  if (!m.zoomed) ctx.restore(); // zoomed in, the start and the guess are cut at the plot's border too
 
   // the start, and the learner's guess
   const [stx, sty] = d.start;
@@ -527,6 +844,7 @@ function draw(m, why) {
     ctx.fillStyle = "black"; ctx.textAlign = "center"; ctx.textBaseline = "bottom";
     ctx.fillText("your guess", sx(gx), sy(gy) - 10);
   }
+  if (m.zoomed) ctx.restore();
   // boxes an exit label must not cover: the start and the guess with its label
   const placed = [{ x: sx(stx) - 12, y: sy(sty) - 12, w: 24, h: 24 }];
   if (d.guess) {
@@ -538,6 +856,7 @@ function draw(m, why) {
   // together share one label)
   const groups = [];
   for (const e of exits) {
+    if (!shown(e.cx, e.cy)) continue; // the path leaves the map outside the zoomed view
     const same = groups.find((g) => g[0].k === e.k && Math.abs(g[0].cx - e.cx) < 1e-9 && Math.abs(g[0].cy - e.cy) < 1e-9);
     if (same) same.push(e); else groups.push([e]);
   }
@@ -581,13 +900,22 @@ function draw(m, why) {
   m.toggle.textContent = m.playing ? "❚❚" : "▶";
   m.toggle.setAttribute("aria-label", m.playing ? "pause" : "play");
   if (why === "step") m.status.textContent = events.length ? `Step ${m.step}: ${events.join("; ")}.` : "";
-  else if (why !== "resize" && why !== "image") m.status.textContent = "";
-  m.canvas.setAttribute("aria-label", `descent map at learning rate ${d.lr_labels[m.lrIdx]}, threshold c ${d.c_labels[m.cIdx]}, step ${m.step}`);
+  else if (why !== "resize" && why !== "image" && why !== "zoom") m.status.textContent = "";
+  const factor = zoomFactor(m);
+  const zoomWords = m.zoomed ? `, zoomed ${Number(factor.toPrecision(2))} times on ${d.axis_labels[0]} ${g3(x0)} to ${g3(x1)}, ${d.axis_labels[1]} ${g3(y0)} to ${g3(y1)}` : "";
+  m.canvas.setAttribute("aria-label", `descent map at learning rate ${d.lr_labels[m.lrIdx]}, threshold c ${d.c_labels[m.cIdx]}, step ${m.step}${zoomWords}`);
   const ds = m.root.dataset;
   ds.paths = JSON.stringify(drawn);
   m.drawn = drawn;
   ds.exits = JSON.stringify(exitTexts);
-  ds.plot = JSON.stringify({ left: l, top: t, width: w, height: h, window: d.window });
+  ds.plot = JSON.stringify({ left: l, top: t, width: w, height: h, window: V });
+  ds.zoom = String(Number(factor.toPrecision(4)));
+  m.zoomText.textContent = m.zoomed ? `${Number(factor.toPrecision(2))}×` : "";
+  const atWhole = !m.zoomed;
+  for (const [b, off] of [[m.fit, atWhole], [m.zoomOut, atWhole], [m.zoomIn, factor >= MAX_ZOOM * (1 - 1e-9)]]) {
+    if (off && document.activeElement === b) m.root.focus(); // a disabled button would drop the focus
+    b.disabled = off;
+  }
   ds.step = String(m.step);
   ds.playing = String(m.playing);
   m.draws += 1;

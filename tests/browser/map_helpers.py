@@ -9,13 +9,15 @@ MAP = "[data-testid='cliffs-map']"
 
 
 def map_state(page: Any) -> dict:
-    """What the map draws now, from its documented data- attributes."""
+    """What the map draws now, from its documented data- attributes (``plot["window"]`` is the
+    shown, possibly zoomed, window; ``map_window`` the map's own)."""
     return page.evaluate(
         """(sel) => { const d = document.querySelector(sel).dataset;
             return {paths: JSON.parse(d.paths), lr: d.lr, c: d.c, step: Number(d.step),
                     draws: Number(d.draws), playing: d.playing === 'true', view: d.view,
                     styles: JSON.parse(d.styles), start: JSON.parse(d.start), guess: JSON.parse(d.guess),
-                    exits: JSON.parse(d.exits), axes: JSON.parse(d.axes), plot: JSON.parse(d.plot)}; }""",
+                    exits: JSON.parse(d.exits), axes: JSON.parse(d.axes), plot: JSON.parse(d.plot),
+                    zoom: Number(d.zoom), map_window: JSON.parse(d.mapWindow)}; }""",
         MAP,
     )
 
@@ -47,3 +49,9 @@ def thumb_x(box: dict, index: float, count: int) -> float:
 
 def labelled(label: str) -> str:
     return json.dumps(label)
+
+
+def next_frame(page: Any) -> None:
+    """Waits until the map has drawn what the last input asked for (pointer moves, wheels and
+    touches are drawn on the next animation frame)."""
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
