@@ -262,7 +262,28 @@ def first_chart(browser, script: str, path: str, selector: str, env: dict[str, s
         server.stop()
 
 
+IMPORT_TIMES = """
+import time
+t0 = time.perf_counter()
+import ml_dtypes
+t1 = time.perf_counter()
+import jax
+t2 = time.perf_counter()
+print(f"{t1 - t0:.3f} {t2 - t0:.3f} {ml_dtypes.__version__}")
+"""
+
+
+def import_times() -> str:
+    """JAX's import in a fresh process (the app pays it before its first map), ml_dtypes first."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", IMPORT_TIMES], capture_output=True, text=True, check=True)
+    ml, total, version = out.stdout.split()
+    return f"ml_dtypes {version} {float(ml):.2f} s, JAX with it {float(total):.2f} s"
+
+
 def part_d(browser, warm: int) -> None:
+    print(f"d) import in a fresh process: {import_times()}")
     drawn_map = (
         "() => { const m = document.querySelector(\"[data-testid='cliffs-map']\");"
         " return !!m && Number(m.dataset.draws) > 0; }"
