@@ -6,8 +6,13 @@
 // pointer position into (x, y) from the plot area's box and the axes' current
 // ranges (so it stays right after a pan). A press that moves more than 4 px is a
 // pan, not a click. The chart is found by its Streamlit key: `.st-key-<target>`.
-// The data arrives as one JSON string (ui/fences.py: component_data).
-const readData = (data) => (typeof data === "string" ? JSON.parse(data) : data);
+// The data arrives as JSON in raw bytes (ui/fences.py: component_data); a string or an object
+// is read too.
+const readData = (data) => {
+  if (typeof data === "string") return JSON.parse(data);
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return JSON.parse(new TextDecoder().decode(data));
+  return data;
+};
 
 export default function ({ data: raw, setTriggerValue }) {
   const data = readData(raw);

@@ -83,8 +83,13 @@ function afterPaint(callback) {
   requestAnimationFrame(() => setTimeout(callback, 0));
 }
 
-// The data arrives as one JSON string (ui/fences.py: component_data).
-const readData = (data) => (typeof data === "string" ? JSON.parse(data) : data);
+// The data arrives as JSON in raw bytes (ui/fences.py: component_data); a string or an object
+// is read too.
+const readData = (data) => {
+  if (typeof data === "string") return JSON.parse(data);
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return JSON.parse(new TextDecoder().decode(data));
+  return data;
+};
 
 export default function ({ data: raw, parentElement }) {
   const data = readData(raw);

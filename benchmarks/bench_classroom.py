@@ -366,7 +366,7 @@ class Student:
         self.note(page.problems())
         self.session.start_polling()
         component = page.components.get("cliffs_map")
-        guess = read_component_data(component.json).get("guess") if component is not None else None
+        guess = read_component_data(component).get("guess") if component is not None else None
         kept = self.submitted_at is None or (guess is not None and math.dist(guess, self.point) < 1e-9)
         return time.perf_counter() - t0, kept
 

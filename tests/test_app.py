@@ -31,7 +31,7 @@ def plot_view(at: AppTest, key: str) -> dict | None:
     """The figure a `ui.plot` component with this key was given, if the page has one."""
     for element in at.get("bidi_component"):
         if element.proto.component_name == "cliffs_plotly_view" and element.proto.id.endswith(f"-{key}"):
-            return read_component_data(element.proto.json)["figure"]
+            return read_component_data(element.proto)["figure"]
     return None
 
 
@@ -39,7 +39,7 @@ def map_component(at: AppTest) -> dict | None:
     """The payload of the Explorer's map component (ui/cliffs_map.py), if the page has one."""
     for element in at.get("bidi_component"):
         if element.proto.component_name == "cliffs_map":
-            return read_component_data(element.proto.json)
+            return read_component_data(element.proto)
     return None
 
 

@@ -65,14 +65,14 @@ def html_bodies(at: AppTest) -> str:
 def plot_spec(at: AppTest, key: str = "cl_cloud") -> dict | None:
     for element in at.get("bidi_component"):
         if element.proto.component_name == "cliffs_plotly_view" and element.proto.id.endswith(f"-{key}"):
-            return read_component_data(element.proto.json)["figure"]
+            return read_component_data(element.proto)["figure"]
     return None
 
 
 def map_payload(at: AppTest) -> dict | None:
     for element in at.get("bidi_component"):
         if element.proto.component_name == "cliffs_map":
-            return read_component_data(element.proto.json)
+            return read_component_data(element.proto)
     return None
 
 

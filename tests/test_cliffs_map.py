@@ -40,7 +40,7 @@ def test_the_component_is_registered_from_its_files_with_one_callback_per_trigge
         on_reset=lambda: got.append(("reset",)),
     )
     assert {f"on_{name}_change" for name in cm.TRIGGERS} <= set(calls)
-    assert calls["key"] == "m" and read_component_data(json.dumps(calls["data"])) == {"view": "x"}
+    assert calls["key"] == "m" and read_component_data(calls["data"]) == {"view": "x"}
     # What the browser's setTriggerValue leaves in the session state, read by each callback.
     state = {"m": {"commit": {"lr": 0.2, "c": 3}, "click": {"x": 4.5, "y": -2.0}, "reset": 1}}
     monkeypatch.setattr(cm, "st", SimpleNamespace(session_state=state))
@@ -80,7 +80,7 @@ def explorer(query: dict[str, str] | None = None) -> AppTest:
 
 def payload(at: AppTest) -> dict:
     (element,) = [e for e in at.get("bidi_component") if e.proto.component_name == "cliffs_map"]
-    return read_component_data(element.proto.json)
+    return read_component_data(element.proto)
 
 
 def test_the_explorer_mounts_the_map_with_the_views_own_runs():

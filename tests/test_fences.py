@@ -2,6 +2,7 @@
 breaks one fails here. (tests/browser/test_fences.py checks the router flag in a real browser.)"""
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -48,7 +49,6 @@ def test_a_prebuilt_figure_reaches_the_browser_unchanged():
     at = AppTest.from_function(_prebuilt_page, default_timeout=60)
     at.run()
     assert not at.exception
-    import json
 
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["data"][0]["name"] == "kept as is" and spec["data"][0]["y"] == [3, 4]
@@ -86,27 +86,47 @@ def test_an_unexpected_error_is_friendly_on_screen_and_logged_with_its_traceback
     assert any(r.exc_info and "boom" in str(r.exc_info[1]) for r in records)
 
 
-def test_component_data_is_one_json_string_that_skips_streamlits_dataframe_scan():
+def test_component_data_is_json_bytes_that_skip_streamlits_dataframe_checks(tmp_path):
     import subprocess
     import sys
 
     from ui.fences import component_data, read_component_data
 
     data = {"view": "v", "points": "AAAA", "numbers": [1.5, 2], "nested": {"a": None}}
-    text = component_data(data)
-    assert isinstance(text, str) and read_component_data(json.dumps(text)) == data
+    raw = component_data(data)
+    assert isinstance(raw, bytes) and read_component_data(raw) == data
     with pytest.raises(ValueError):
         component_data({"x": float("nan")})  # the browser's JSON has no NaN: refused here, not there
-    # Sent as a string, a component's data never makes Streamlit import pandas and pyarrow
-    # (0.3 s on the first page's first map); a dict does.
-    probe = (
-        "import sys; from streamlit.components.v2.bidi_component.serialization import serialize_mixed_data;"
-        "from streamlit.proto.BidiComponent_pb2 import BidiComponent;"
-        "from ui.fences import component_data;"
-        "serialize_mixed_data(component_data({'a': [1, 2]}), BidiComponent());"
-        "print('pandas' in sys.modules, end=' ');"
-        "serialize_mixed_data({'a': [1, 2]}, BidiComponent()); print('pandas' in sys.modules)"
+    # Mounted for real (AppTest, in a fresh process): bytes reach the element as they are and
+    # never make Streamlit import pandas and pyarrow (0.3-0.55 s before the first map); a string
+    # (its dataframe check) and a dict (its scan) both do.
+    app = tmp_path / "probe_app.py"
+    app.write_text(
+        """
+import sys
+import streamlit as st
+from streamlit.components import v2
+from ui.fences import component_data
+mount = v2.component("probe", js="export default function () {}")
+data = {"bytes": component_data({"a": [1, 2]}), "string": '{"a": [1, 2]}', "dict": {"a": [1, 2]}}
+mount(key="k", data=data[st.session_state.get("kind", "bytes")])
+st.markdown(str("pandas" in sys.modules))
+"""
     )
+    probe = f"""
+from streamlit.testing.v1 import AppTest
+for kind in ("bytes", "string", "dict"):
+    at = AppTest.from_file({str(app)!r})
+    at.session_state["kind"] = kind
+    at.run()
+    (element,) = at.get("bidi_component")
+    print(kind, at.markdown[0].value, element.proto.WhichOneof("data"), end=" ")
+"""
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=120)
-    assert out.stdout.split() == ["False", "True"], out.stderr[-2000:]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
+    words = out.stdout.split()
+    assert words[:3] == ["bytes", "False", "bytes"], out.stdout + out.stderr[-2000:]
+    assert words[3:5] == ["string", "True"] and words[6:8] == ["dict", "True"], out.stdout

@@ -86,19 +86,26 @@ class PrebuiltFigure(go.Figure):
         return self._spec
 
 
-def component_data(data: Mapping[str, Any]) -> str:
-    """What a components-v2 element of ours is sent: its data as one JSON string (the scripts
-    parse it, see ``readData`` in each). A dict would be scanned for dataframes on every call,
-    and the first scan imports pandas and pyarrow (0.3 s on the first page's first map, which
-    uses neither); a string passes through as it is. No NaN: the browser's JSON has none."""
-    return json.dumps(dict(data), allow_nan=False, separators=(",", ":"))
+def component_data(data: Mapping[str, Any]) -> bytes:
+    """What a components-v2 element of ours is sent: its data as JSON in raw bytes (the scripts
+    decode and parse it, see ``readData`` in each). Streamlit 1.67 forwards bytes as they are;
+    a dict is scanned for dataframes on every call and a string is handed to its dataframe
+    check, and either imports pandas and pyarrow on the first call (0.3-0.55 s before the
+    first map, which uses neither). No NaN: the browser's JSON has none."""
+    return json.dumps(dict(data), allow_nan=False, separators=(",", ":")).encode()
 
 
-def read_component_data(proto_json: str) -> Any:
-    """The data an element's proto carries (``component_data``'s string inside Streamlit's JSON):
-    for tests and benchmarks that read what a component was sent."""
-    data = json.loads(proto_json)
-    return json.loads(data) if isinstance(data, str) else data
+def read_component_data(source: Any) -> Any:
+    """The data a component of ours was sent (``component_data``), from its element's proto (a
+    ``BidiComponent``) or the bytes themselves: for tests and benchmarks."""
+    if isinstance(source, bytes | bytearray | str):
+        return json.loads(source)
+    field = source.WhichOneof("data")
+    if field == "bytes":
+        return json.loads(source.bytes)
+    if field == "json":  # a mount given something else than component_data's bytes
+        return json.loads(source.json)
+    raise ValueError(f"component data sent as {field!r}, not as component_data's bytes")
 
 
 click_relay = components_v2.component(
