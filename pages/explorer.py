@@ -17,7 +17,7 @@ from landscapes.figures.palette import WALL_COLOR
 from landscapes.lessons.narrate import narrate, number_format_notes, weight_decay_notes
 from landscapes.lessons.snippets import snippet_modes
 from landscapes.views import config as cf
-from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html
+from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html, view_modes
 from landscapes.views.map_payload import (
     IMAGE_RESOLUTION,
     arm_config,
@@ -25,6 +25,7 @@ from landscapes.views.map_payload import (
     map_payload,
     shared_arm_runs,
     take_away,
+    view_runs,
 )
 from ui import site
 from ui.cliffs_map import cliffs_map
@@ -55,6 +56,9 @@ VIEW = "ex_view"
 #: The sidebar's learning rate and c sliders are a fragment too: a commit from the map reruns
 #: them and the view, not the whole sidebar.
 STEP_SIZES = "ex_step_sizes"
+#: The learning rate and c of the last 2-D view: after only the learning rate changed, the
+#: view's runs are read from the cached learning-rate arms of the map's cross (see view_runs).
+VIEW_POINT = "ex_view_point"
 #: Values a map commit set for those sliders, set again in the fragment's own run (below).
 PENDING = "ex_step_sizes_pending"
 
@@ -440,7 +444,17 @@ def render_view() -> None:
 
     if "per_variable" in config.paths and not present:
         st.caption(PER_VARIABLE_NOTE, help="Keras' global_clipnorm is the global norm clipping instead.")
-    result = run_modes(config)
+    if config.view3d:
+        result = run_modes(config)
+    else:
+        # The 2-D map draws its cross of runs: the view's own runs are read from it, so the words
+        # and the map agree to the bit, and the first map compiles one program, not two.
+        point = (config.lr, config.threshold)
+        last = ss.get(VIEW_POINT)
+        first = "lr" if last is not None and last[1] == point[1] and last[0] != point[0] else "c"
+        ss[VIEW_POINT] = point
+        runs = view_runs(config, view_modes(config), arm=cached_arm, first=first)
+        result = ExplorerRuns(config=config, runs=runs, window=config.scape.window)
     params_key = tuple(sorted(config.params.items()))
     surface = ui.surface(config.landscape, params_key, IMAGE_RESOLUTION)
     image = ui.surface_image(config.landscape, params_key, IMAGE_RESOLUTION)

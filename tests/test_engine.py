@@ -1,5 +1,7 @@
 """The descent engine: the paper's numbers, references, divergence, compiles, validation."""
 
+import dataclasses
+
 import jax
 import numpy as np
 import pytest
@@ -245,3 +247,36 @@ def test_simulate_many_matches_simulate_for_each_value():
         single = ls.simulate("pascanu", None, lr, 40, "norm", 1.0)
         np.testing.assert_allclose(run.params, single.params, rtol=1e-9, atol=1e-12)
         assert run.lr == lr and run.reason == single.reason
+
+
+def _same_run(a, b) -> None:
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            assert np.array_equal(x, y, equal_nan=True), f.name
+        else:
+            assert x == y, f.name
+
+
+@pytest.mark.parametrize(
+    ("landscape", "start", "lr", "steps", "params"),
+    [
+        ("pascanu", None, 0.5, 120, {}),  # completes every step
+        ("staircase", None, 6.0, 90, {}),
+        ("deep_product", (1.2, 0.01), 1e12, 50, {"depth": 30}),  # diverges part-way
+        ("ravine", (-1.0, 0.0), 1e306, 5, {"steepness": 1e4}),  # diverges at step 0
+    ],
+)
+def test_a_prefix_of_a_run_is_the_shorter_run(landscape, start, lr, steps, params):
+    def run(k):
+        return ls.simulate(landscape, start, lr, k, clip="norm", threshold=2.0, **params)
+
+    long = run(steps)
+    cuts = {1, 2, steps // 3, steps}
+    if long.diverged_at is not None:  # just before, at and after the failing step
+        cuts |= {long.diverged_at, long.diverged_at + 1}
+    for k in sorted(cuts):
+        if 0 < k <= steps:
+            _same_run(long.prefix(k), run(k))
+    with pytest.raises(ValueError, match="prefix"):
+        long.prefix(steps + 1)

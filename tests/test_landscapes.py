@@ -184,3 +184,24 @@ def test_staircase_minimum_below_the_last_cliff():
     surface = ls.loss_surface("staircase", 341)
     j, i = np.unravel_index(surface.loss.argmin(), surface.loss.shape)
     assert surface.x[i] == pytest.approx(-1.0, abs=0.05) and surface.y[j] == pytest.approx(0.0, abs=0.05)
+
+
+@pytest.mark.parametrize("scape", ls.list_landscapes(), ids=lambda s: s.name)
+def test_a_points_numbers_do_not_depend_on_the_block_it_is_evaluated_in(scape):
+    """evaluate_points runs in fixed blocks (one compiled program for every grid): a point alone,
+    in the 64 x 64 grid of the trains bar or past the first block has the same numbers, to the bit."""
+    from landscapes.core.mesh import EVALUATION_BLOCK
+
+    (x0, x1), (y0, y1) = scape.window
+    rng = np.random.default_rng(7)
+    many = np.column_stack(
+        [rng.uniform(x0, x1, EVALUATION_BLOCK + 500), rng.uniform(y0, y1, EVALUATION_BLOCK + 500)]
+    )
+    loss, gnorm = ls.evaluate_points(scape, many)
+    assert loss.shape == gnorm.shape == (len(many),)
+    for index in (0, 4095, EVALUATION_BLOCK - 1, EVALUATION_BLOCK, len(many) - 1):
+        one_loss, one_gnorm = ls.evaluate_points(scape, many[index : index + 1])
+        assert one_loss[0] == loss[index] or (np.isnan(one_loss[0]) and np.isnan(loss[index]))
+        assert one_gnorm[0] == gnorm[index] or (np.isnan(one_gnorm[0]) and np.isnan(gnorm[index]))
+    empty = ls.evaluate_points(scape, np.zeros((0, 2)))
+    assert empty[0].shape == empty[1].shape == (0,)

@@ -12,7 +12,7 @@ import pytest
 
 import landscapes as ls
 from landscapes.views import config as cf
-from landscapes.views.explorer import outcome, run_modes, tolerance_of
+from landscapes.views.explorer import outcome, run_modes, tolerance_of, view_modes
 from landscapes.views.map_payload import (
     MAX_BYTES_DEFAULT,
     MAX_BYTES_LONG,
@@ -27,6 +27,7 @@ from landscapes.views.map_payload import (
     unpack_clipped,
     unpack_points,
     uses_c,
+    view_runs,
 )
 
 IMAGE = ("data:image/png;base64,AAAA", -4.0, -0.4)
@@ -271,3 +272,65 @@ def test_the_pages_runs_and_the_in_figure_sweep_run_at_the_views_decay():
     sweep = sweep_setting(config, "c")
     at_c = sweep.runs["norm"][sweep.values.index(config.threshold)]
     np.testing.assert_array_equal(at_c.params, expected.params)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"opt": "adam", "steps": "75"},  # 75 steps: the arms run 80, the view's runs are cut out of them
+        {"paths": "norm,autoclip,zclip", "steps": "41"},  # hidden built-ins, rules with state, own thresholds
+        {"dtype": "float32", "lr": "3.0", "c": "0.5"},
+    ],
+)
+def test_the_views_runs_are_the_cells_the_map_draws_and_the_engines_runs(query):
+    config, notices = cf.from_query(query)
+    assert not notices
+    modes = view_modes(config)
+    cross = compute_cross(config, modes=modes)
+    exact = run_modes(config).runs
+    for first in ("c", "lr"):
+        runs = view_runs(config, modes, first=first)
+        assert tuple(runs) == tuple(exact) == modes
+        for mode, run in runs.items():
+            cell = cross.run_at(mode)
+            # the cell the map draws at the sliders' positions, to the bit, cut to the view's steps
+            assert len(cell.params) >= len(run.params) == config.steps + 1
+            np.testing.assert_array_equal(run.params, cell.params[: config.steps + 1])
+            # and the engine's own run of the view (another compiled program: the last bits may differ)
+            ref = exact[mode]
+            assert (run.steps_requested, run.steps_taken, run.reason) == (
+                ref.steps_requested,
+                ref.steps_taken,
+                ref.reason,
+            )
+            assert (run.threshold, run.lr, run.clip, run.dtype) == (
+                ref.threshold,
+                ref.lr,
+                ref.clip,
+                ref.dtype,
+            )
+            assert run.clip_options == ref.clip_options and run.noise == ref.noise
+            np.testing.assert_array_equal(run.clipped, ref.clipped)
+            rtol = 1e-5 if config.dtype == "float32" else 1e-12
+            for name in ("params", "loss", "grad", "update", "clip_threshold"):
+                np.testing.assert_allclose(
+                    getattr(run, name), getattr(ref, name), rtol=rtol, atol=rtol, err_msg=name
+                )
+
+
+def test_view_runs_reads_the_arm_it_is_told_to_first():
+    config = cf.ExplorerConfig()
+    asked: list[tuple[str, str]] = []
+
+    def arm(cfg, mode, which, values):
+        asked.append((mode, which))
+        return arm_runs(cfg, mode, which, values)
+
+    view_runs(config, ("none", "norm"), arm=arm, first="c")
+    assert asked == [("none", "lr"), ("norm", "c")]  # c does not move the unclipped path
+    asked.clear()
+    view_runs(config, ("none", "norm"), arm=arm, first="lr")
+    assert asked == [("none", "lr"), ("norm", "lr")]
+    with pytest.raises(ValueError, match="first"):
+        view_runs(config, ("norm",), first="steps")

@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 import landscapes as ls
-from landscapes.core.clipping import BUILTIN_RULES, CLIP_SPECS, MODE_COLORS, MODE_LABELS
+from landscapes.core.clipping import (
+    BUILTIN_RULES,
+    CLIP_SPECS,
+    MODE_COLORS,
+    MODE_LABELS,
+    clip_gradient_compiled,
+)
 from landscapes.views import config as cf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,3 +131,27 @@ def test_every_rule_has_what_the_pages_show(name):
 def test_builtin_rules_are_the_default_paths():
     assert cf.PATH_MODES == BUILTIN_RULES == cf.ExplorerConfig().paths
     assert list(CLIP_SPECS)[: len(BUILTIN_RULES)] == list(BUILTIN_RULES)
+
+
+@pytest.mark.parametrize("name", list(CLIP_SPECS))
+def test_the_compiled_clip_of_one_gradient_is_the_rules(name):
+    """What the narration uses: one compiled program per rule, the rule's numbers to the last bit."""
+    for g, c in [
+        ((3.0, -4.0), 1.0),
+        ((0.1, 0.2), 1.0),
+        ((1e3, 1e-3), 0.5),
+        ((0.0, 0.0), 2.0),
+        ((3e200, 4e200), 1.0),
+    ]:
+        for dtype in (np.float64, np.float32):
+            if dtype == np.float32 and max(abs(v) for v in g) > 1e30:
+                continue
+            grad = np.asarray(g, dtype)
+            eager = np.asarray(ls.clip_gradient(grad, name, c))
+            compiled = np.asarray(clip_gradient_compiled(grad, name, c))
+            assert compiled.dtype == eager.dtype == dtype
+            np.testing.assert_array_almost_equal_nulp(compiled, eager, nulp=2)
+    with pytest.raises(ValueError):
+        clip_gradient_compiled(np.array([1.0, 1.0]), name, -1.0) if CLIP_SPECS[name].uses_threshold else (
+            clip_gradient_compiled(np.array([1.0, 1.0]), "no_such_rule", 1.0)
+        )

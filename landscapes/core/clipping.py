@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import jax
@@ -644,6 +645,32 @@ def clip_gradient(
     c = jnp.asarray(threshold, dtype=g.dtype)
     opts = {name: jnp.asarray(value, dtype=g.dtype) for name, value in options.items()}
     return CLIP_RULES[mode](g, c, **opts)
+
+
+@partial(jax.jit, static_argnames=("mode",))
+def _clip_program(g: jax.Array, c: jax.Array, opts: dict[str, jax.Array], *, mode: str) -> jax.Array:
+    return CLIP_RULES[mode](g, c, **opts)
+
+
+def clip_gradient_compiled(
+    g: ArrayLike, mode: str, threshold: float, clip_options: Mapping[str, object] | None = None
+) -> jax.Array:
+    """``clip_gradient`` as one compiled program per rule, shape and dtype.
+
+    Run eagerly, a rule is a chain of small JAX operations, and a new process compiles each of
+    them once (about 25 ms apiece here): the narration's two clips of one gradient cost 0.6 s on
+    a cold start. This compiles the rule once instead, and JAX's persistent cache keeps it. The
+    numbers equal ``clip_gradient``'s up to rounding in the last bit (tested): the compiled
+    program may fuse the operations. Same arguments and checks as ``clip_gradient``, with a
+    concrete threshold.
+    """
+    threshold = check_clip(mode, threshold)
+    options = check_clip_options(mode, clip_options) if mode in CLIP_SPECS else {}
+    # NumPy arguments: jnp.asarray would itself compile a conversion per dtype.
+    g = np.asarray(g)
+    c = np.asarray(threshold, dtype=g.dtype)
+    opts = {name: np.asarray(value, dtype=g.dtype) for name, value in options.items()}
+    return _clip_program(g, c, opts, mode=mode)
 
 
 #: Public names for the exact norm clip and its scaled core (the stateful rules build on them).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Literal, cast
 
@@ -346,6 +346,34 @@ class Trajectory:
     @property
     def longest_step(self) -> float:
         return float(self.step_length.max()) if self.steps_taken else 0.0
+
+    def prefix(self, steps: int) -> Trajectory:
+        """The run as a run of ``steps`` steps would be: the steps are a prefix of a longer run
+        (the same program, start and settings), so its first ``steps`` steps are cut out of
+        this one. ``steps`` may not exceed ``steps_requested``.
+
+        A run that diverged before step ``steps`` is kept whole; one that diverged at or after
+        it completed the shorter run (the failing step is never taken)."""
+        steps = int(steps)
+        if not 0 < steps <= self.steps_requested:
+            raise ValueError(f"a prefix needs 1 to {self.steps_requested} steps, got {steps}")
+        if self.diverged_at is not None and self.diverged_at < steps:
+            return replace(self, steps_requested=steps)
+        k = min(steps, self.steps_taken)
+        return replace(
+            self,
+            params=self.params[: k + 1],
+            loss=self.loss[: k + 1],
+            grad=self.grad[:k],
+            update=self.update[:k],
+            grad_norm=self.grad_norm[:k],
+            clipped=self.clipped[:k],
+            clip_threshold=None if self.clip_threshold is None else self.clip_threshold[:k],
+            spiked=self.spiked[:k],
+            diverged_at=None,
+            reason=describe_end(OK, k, np.zeros(2), np.zeros(2), steps),
+            steps_requested=steps,
+        )
 
     def left_window_at(self, window: Window) -> int | None:
         """The first step index whose point lies outside ``window``, or None."""

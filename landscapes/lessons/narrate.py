@@ -8,7 +8,7 @@ from dataclasses import replace
 import jax.numpy as jnp
 import numpy as np
 
-from ..core.clipping import CLIP_SPECS, MODE_LABELS, clip_gradient
+from ..core.clipping import CLIP_SPECS, MODE_LABELS, clip_gradient_compiled
 from ..core.engine import Trajectory
 from ..core.outcomes import OUTCOME_LABELS
 from ..views.explorer import ExplorerRuns, exit_events, outcome, run_modes, run_outcome, tolerance_of
@@ -92,7 +92,7 @@ def overflow_outputs(result: ExplorerRuns) -> dict[str, np.ndarray]:
         if CLIP_SPECS[mode].stateful and mode != "skip":
             continue  # its output depends on the run's state, not only on g
         out[mode] = np.asarray(
-            clip_gradient(g, mode, config.threshold_of(mode), config.clip_options_of(mode))
+            clip_gradient_compiled(g, mode, config.threshold_of(mode), config.clip_options_of(mode))
         )
     return out
 
@@ -244,8 +244,8 @@ def narrate(result: ExplorerRuns) -> list[str]:
                 f"Taken as it is, that gradient moved the parameters {_num(jump)} in one step"
                 + (f" (lr × |g| = {_num(config.lr)} × {_num(peak)})." if config.optimizer == "sgd" else ".")
             )
-        norm_g = np.asarray(clip_gradient(g, "norm", c))
-        value_g = np.asarray(clip_gradient(g, "value", c))
+        norm_g = np.asarray(clip_gradient_compiled(g, "norm", c))
+        value_g = np.asarray(clip_gradient_compiled(g, "value", c))
         # The value-vs-norm comparison only for the rules on the map.
         norm_part = f"norm clipping would shrink the gradient to length {_num(c)} and keep its direction" + (
             " (0°)" if turn_angle(g, norm_g) < 0.05 else ""
@@ -355,9 +355,8 @@ def weight_decay_notes(result: ExplorerRuns) -> list[str]:
         shown_note = "" if mode in shown else " (not drawn)"
         to = ""
         if not CLIP_SPECS[mode].stateful:
-            g = np.asarray(
-                clip_gradient(run.grad[k], mode, config.threshold_of(mode), config.clip_options_of(mode))
-            )
+            threshold, options = config.threshold_of(mode), config.clip_options_of(mode)
+            g = np.asarray(clip_gradient_compiled(run.grad[k], mode, threshold, options))
             to = f" to length {_num(float(np.linalg.norm(g)))}"
         lines.append(
             f"**Clipping acts on the gradient, not on the decay.** With {MODE_LABELS[mode]}{shown_note}, "

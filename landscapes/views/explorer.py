@@ -25,6 +25,12 @@ class ExplorerRuns:
         return {mode: self.runs[mode] for mode in self.config.paths}
 
 
+def view_modes(config: ExplorerConfig) -> tuple[str, ...]:
+    """The rules a view runs: the built-in ones (the narration compares them even when hidden),
+    then every other rule the configuration shows."""
+    return PATH_MODES + tuple(m for m in config.paths if m not in PATH_MODES)
+
+
 def run_modes(config: ExplorerConfig, modes: tuple[str, ...] | None = None) -> ExplorerRuns:
     """Runs ``config`` once per clipping mode, from the same start.
 
@@ -32,7 +38,7 @@ def run_modes(config: ExplorerConfig, modes: tuple[str, ...] | None = None) -> E
     hidden) and every other mode the configuration shows.
     """
     if modes is None:
-        modes = PATH_MODES + tuple(m for m in config.paths if m not in PATH_MODES)
+        modes = view_modes(config)
     runs = simulate_modes(
         config.landscape,
         np.asarray(config.start),

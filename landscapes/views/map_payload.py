@@ -168,6 +168,34 @@ def compute_cross(
     return MapCross(config, lr_values, i0, c_values, j0, runs, lr_runs, c_runs)
 
 
+def view_runs(
+    config: ExplorerConfig, modes: Sequence[str], arm: ArmRunner = arm_runs, first: str = "c"
+) -> dict[str, Trajectory]:
+    """Each rule's run at the view's own point, read from the arms of its cross and cut to
+    ``config.steps``: the very runs the map draws at the sliders' positions, so the table, the
+    narration and the map show the same numbers (a separately compiled program agrees only to
+    the last bit, and near a wall a long run magnifies that). With a cache as ``arm``, no run
+    is computed twice.
+
+    ``first`` is the arm read for a rule the c slider moves: after a commit of one slider, that
+    slider's arm is the one the cache holds ("c" after a c commit, "lr" after a learning-rate
+    one), so the view's runs are ready before the cross's other arm is computed.
+    """
+    if first not in ("c", "lr"):
+        raise ValueError(f"first must be 'c' or 'lr', got {first!r}")
+    lr_values, i0 = slider_values(LR_CHOICES, config.lr)
+    c_values, j0 = slider_values(THRESHOLD_CHOICES, config.threshold)
+    out = {}
+    for mode in modes:
+        if first == "c" and uses_c(mode):
+            run = arm(config, mode, "c", c_values)[j0]
+        else:
+            run = arm(config, mode, "lr", lr_values)[i0]
+        # An arm runs for arm_steps(steps), its threshold a placeholder where c does not touch the rule.
+        out[mode] = replace(run.prefix(config.steps), threshold=config.threshold_of(mode))
+    return out
+
+
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
