@@ -272,11 +272,11 @@ def test_a_prefix_of_a_run_is_the_shorter_run(landscape, start, lr, steps, param
         return ls.simulate(landscape, start, lr, k, clip="norm", threshold=2.0, **params)
 
     long = run(steps)
-    cuts = {1, 2, steps // 3, steps}
+    cuts = {0, 1, 2, steps // 3, steps}
     if long.diverged_at is not None:  # just before, at and after the failing step
         cuts |= {long.diverged_at, long.diverged_at + 1}
     for k in sorted(cuts):
-        if 0 < k <= steps:
+        if k <= steps:
             _same_run(long.prefix(k), run(k))
     with pytest.raises(ValueError, match="prefix"):
         long.prefix(steps + 1)

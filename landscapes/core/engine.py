@@ -355,8 +355,8 @@ class Trajectory:
         A run that diverged before step ``steps`` is kept whole; one that diverged at or after
         it completed the shorter run (the failing step is never taken)."""
         steps = int(steps)
-        if not 0 < steps <= self.steps_requested:
-            raise ValueError(f"a prefix needs 1 to {self.steps_requested} steps, got {steps}")
+        if not 0 <= steps <= self.steps_requested:
+            raise ValueError(f"a prefix needs 0 to {self.steps_requested} steps, got {steps}")
         if self.diverged_at is not None and self.diverged_at < steps:
             return replace(self, steps_requested=steps)
         k = min(steps, self.steps_taken)
