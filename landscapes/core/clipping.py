@@ -25,6 +25,7 @@ from jax.typing import ArrayLike
 if TYPE_CHECKING:
     import optax
 
+from ._jaxsetup import QUICK_COMPILE
 from .validation import positive_number
 
 ClipRule = Callable[..., jax.Array]
@@ -647,7 +648,7 @@ def clip_gradient(
     return CLIP_RULES[mode](g, c, **opts)
 
 
-@partial(jax.jit, static_argnames=("mode",))
+@partial(jax.jit, static_argnames=("mode",), compiler_options=QUICK_COMPILE)
 def _clip_program(g: jax.Array, c: jax.Array, opts: dict[str, jax.Array], *, mode: str) -> jax.Array:
     return CLIP_RULES[mode](g, c, **opts)
 

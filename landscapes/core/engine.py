@@ -21,7 +21,7 @@ import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
 
-from . import _jaxsetup  # noqa: F401  (float64 on)
+from ._jaxsetup import QUICK_COMPILE  # (float64 on)
 from .clipping import CLIP_RULES, CLIP_SPECS, check_clip, check_clip_options, vector_norms
 from .optimizers import OptimizerName, check_optimizer_options, optimizer_transform
 from .registry import Landscape, Window, get_landscape
@@ -225,7 +225,7 @@ def _descend_many(
     )
 
 
-@partial(jax.jit, static_argnames=("landscape", "optimizer", "modes"))
+@partial(jax.jit, static_argnames=("landscape", "optimizer", "modes"), compiler_options=QUICK_COMPILE)
 def _descend_rule_batch(
     theta0,
     lrs,

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _jaxsetup  # noqa: F401
+from ._jaxsetup import QUICK_COMPILE
 from .engine import value_and_grad_fn
 from .registry import Landscape, Window, get_landscape
 
@@ -35,7 +35,7 @@ class Surface:
     landscape_params: dict[str, float]
 
 
-@partial(jax.jit, static_argnames=("landscape",))
+@partial(jax.jit, static_argnames=("landscape",), compiler_options=QUICK_COMPILE)
 def _evaluate(points: jax.Array, p: jax.Array, *, landscape: str):
     value_and_grad = value_and_grad_fn(get_landscape(landscape))
     loss, grad = jax.vmap(value_and_grad, in_axes=(0, None))(points, p)
