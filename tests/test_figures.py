@@ -194,7 +194,14 @@ def test_surface3d_fits_its_box_and_its_colours_are_the_colour_bars(catapult, su
     assert bar["tickvals"] and all(zmin - 1e-9 <= v <= zmax + 1e-9 for v in bar["tickvals"])
     for value, text in zip(bar["tickvals"], bar["ticktext"], strict=True):
         assert float(text) == pytest.approx(10.0**value)
-    assert spec["layout"]["scene"]["zaxis"]["tickvals"] == bar["tickvals"]
+    # The loss axis labels the bar's ticks, except in the bottom tenth of the box: there the z
+    # axis meets the corner where the other axes' labels are drawn (they ran into each other).
+    zaxis = spec["layout"]["scene"]["zaxis"]
+    clear = zmin + figures.Z_TICK_CLEARANCE * (zmax - zmin)
+    assert zaxis["tickvals"] == [v for v in bar["tickvals"] if v >= clear]
+    labels = zip(bar["tickvals"], bar["ticktext"], strict=True)
+    assert zaxis["ticktext"] == [t for v, t in labels if v >= clear]
+    assert zaxis["tickvals"], "the loss axis keeps a label"
 
 
 def test_surface3d_draws_start_wall_and_paths_cut_at_the_edge(catapult, surface):

@@ -878,6 +878,11 @@ def camera_eye(surface: Surface, shown: np.ndarray, zmax: float) -> dict[str, fl
     return {"x": round(2.0 * dx, 3), "y": round(2.0 * dy, 3), "z": 1.15}
 
 
+#: The 3-D view's loss axis has no tick label in this bottom fraction of its box (the corner
+#: where the weight and bias axes' labels are).
+Z_TICK_CLEARANCE = 0.1
+
+
 def surface3d_figure(
     surface: Surface, result: ExplorerRuns, *, height: int = 620, font_size: int = 13
 ) -> Spec:
@@ -1010,8 +1015,14 @@ def surface3d_figure(
                 **axis,
                 "title": {**axis["title"], "text": "loss"},
                 "range": [zmin, zmax + 0.04 * (zmax - zmin)],
-                "tickvals": bar["tickvals"],
-                "ticktext": bar["ticktext"],
+                # The colour bar's ticks, but none in the bottom tenth of the box: there the z
+                # axis meets the corner where the other two axes' tick labels are drawn.
+                "tickvals": [v for v in bar["tickvals"] if v >= zmin + Z_TICK_CLEARANCE * (zmax - zmin)],
+                "ticktext": [
+                    t
+                    for v, t in zip(bar["tickvals"], bar["ticktext"], strict=True)
+                    if v >= zmin + Z_TICK_CLEARANCE * (zmax - zmin)
+                ],
             },
             "aspectmode": "manual",
             "aspectratio": {"x": 1, "y": 1, "z": 0.75},
