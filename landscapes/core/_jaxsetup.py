@@ -17,9 +17,13 @@ jax.config.update("jax_enable_x64", True)
 #: (``engine._descend_rule_batch``), its surface (``mesh._evaluate``) and the narration's clip
 #: (``clipping._clip_program``). XLA's older elemental emitters compile these in about half the
 #: time of its fusion emitters (here the batched runs 0.55-0.69 -> 0.31-0.33 s, the surface
-#: 0.21 -> 0.11 s, a clip 0.08 -> 0.03 s), run them as fast, and give the same numbers bit for
-#: bit (tested). Not for ``simulate``'s own programs: the sweeps (``sweep_program``, whose wide
-#: loops run 3x slower without fusion emitters) match those to the bit, and so must keep theirs.
+#: 0.21 -> 0.11 s, a clip 0.08 -> 0.03 s), run them as fast, and gave the same numbers bit for
+#: bit in every case tested (tests/test_engine.py). That is not a law: XLA may fuse differently
+#: and round a last bit otherwise, as it does for the 3-D view's ``_descend_modes`` in float32
+#: with momentum, which therefore keeps the default; the map's words never depend on it, as they
+#: come from the very runs the map draws. Not for ``simulate``'s own programs either: the sweeps
+#: (``sweep_program``, whose wide loops run 3x slower without fusion emitters) match those to
+#: the bit.
 QUICK_COMPILE = {"xla_cpu_use_fusion_emitters": False}
 
 DEFAULT_CACHE_DIR = Path(os.environ.get("CLIFFS_JAX_CACHE", Path.home() / ".cache" / "cliffs-jax"))
