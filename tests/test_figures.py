@@ -196,11 +196,19 @@ def test_surface3d_fits_its_box_and_its_colours_are_the_colour_bars(catapult, su
         assert float(text) == pytest.approx(10.0**value)
     # The loss axis labels the bar's ticks, except in the bottom tenth of the box: there the z
     # axis meets the corner where the other axes' labels are drawn (they ran into each other).
-    zaxis = spec["layout"]["scene"]["zaxis"]
+    assert_loss_axis_clears_the_corner(spec)
+
+
+def assert_loss_axis_clears_the_corner(spec):
+    """The 3-D view's loss axis labels the colour bar's ticks except in the bottom tenth of the
+    box (where it met the bias axis's labels), and always keeps at least the top one."""
+    (sheet,) = [t for t in spec["data"] if t["type"] == "surface"]
+    bar, zaxis = sheet["colorbar"], spec["layout"]["scene"]["zaxis"]
+    zmin, zmax = sheet["cmin"], sheet["cmax"]
     clear = zmin + figures.Z_TICK_CLEARANCE * (zmax - zmin)
-    assert zaxis["tickvals"] == [v for v in bar["tickvals"] if v >= clear]
-    labels = zip(bar["tickvals"], bar["ticktext"], strict=True)
-    assert zaxis["ticktext"] == [t for v, t in labels if v >= clear]
+    labels = list(zip(bar["tickvals"], bar["ticktext"], strict=True))
+    want = [(v, t) for v, t in labels if v >= clear] or labels[-1:]
+    assert list(zip(zaxis["tickvals"], zaxis["ticktext"], strict=True)) == want
     assert zaxis["tickvals"], "the loss axis keeps a label"
 
 
@@ -242,6 +250,7 @@ def test_every_landscape_builds_valid_figures(name):
     result = run_modes(config)
     surface = ls.loss_surface(name, 30)
     go.Figure(figures.map_figure(surface, result))
+    assert_loss_axis_clears_the_corner(figures.surface3d_figure(surface, result))
     walls = [t for t in figures.map_figure(surface, result)["data"] if t.get("legendgroup") == "wall"]
     assert len(walls) == len(scape.walls(dict(config.params), scape.window))
 

@@ -21,7 +21,7 @@ import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
 
-from ._jaxsetup import QUICK_COMPILE  # (float64 on)
+from ._jaxsetup import QUICK_COMPILE  # importing _jaxsetup turns float64 on
 from .clipping import CLIP_RULES, CLIP_SPECS, check_clip, check_clip_options, vector_norms
 from .optimizers import OptimizerName, check_optimizer_options, optimizer_transform
 from .registry import Landscape, Window, get_landscape

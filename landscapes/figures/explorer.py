@@ -906,6 +906,10 @@ def surface3d_figure(
     ticks = [(v, t) for v, t in zip(tickvals, ticktext, strict=True) if zmin - 1e-9 <= v <= zmax + 1e-9]
     bar["tickvals"], bar["ticktext"] = [v for v, _ in ticks], [t for _, t in ticks]
     bar.update({"len": 0.7, "thickness": 12, "x": 1.0, "xanchor": "left"})
+    # The loss axis labels the colour bar's ticks, but none in the bottom tenth of the box, where
+    # the z axis meets the corner with the other two axes' tick labels (the top tick at least).
+    clear = zmin + Z_TICK_CLEARANCE * (zmax - zmin)
+    z_ticks = [(v, t) for v, t in ticks if v >= clear] or ticks[-1:]
     # Rounded for a smaller payload, then clipped again so no rounded value leaves the box.
     rows = [[None if v is None else min(max(v, zmin), zmax) for v in rounded(row, 4)] for row in shown]
     data: list[Spec] = [
@@ -1015,14 +1019,8 @@ def surface3d_figure(
                 **axis,
                 "title": {**axis["title"], "text": "loss"},
                 "range": [zmin, zmax + 0.04 * (zmax - zmin)],
-                # The colour bar's ticks, but none in the bottom tenth of the box: there the z
-                # axis meets the corner where the other two axes' tick labels are drawn.
-                "tickvals": [v for v in bar["tickvals"] if v >= zmin + Z_TICK_CLEARANCE * (zmax - zmin)],
-                "ticktext": [
-                    t
-                    for v, t in zip(bar["tickvals"], bar["ticktext"], strict=True)
-                    if v >= zmin + Z_TICK_CLEARANCE * (zmax - zmin)
-                ],
+                "tickvals": [v for v, _ in z_ticks],
+                "ticktext": [t for _, t in z_ticks],
             },
             "aspectmode": "manual",
             "aspectratio": {"x": 1, "y": 1, "z": 0.75},
