@@ -61,7 +61,8 @@ def evaluate_points(landscape: str | Landscape, points, **params: float):
         return np.zeros(0), np.zeros(0)
     blocks = -(-n // EVALUATION_BLOCK)
     padded = np.concatenate([pts, np.repeat(pts[:1], blocks * EVALUATION_BLOCK - n, axis=0)])
-    p = jnp.asarray(scape.param_vector(values))
+    # A NumPy argument: jnp.asarray would compile a conversion program of its own on a cold start.
+    p = np.asarray(scape.param_vector(values))
     loss, gnorm = [], []
     for b in range(blocks):
         block = padded[b * EVALUATION_BLOCK : (b + 1) * EVALUATION_BLOCK]
