@@ -74,15 +74,26 @@ READ = """(what) => {
   return document.querySelector('[data-testid="cliffs-map"]').dataset.view;
 }"""
 # Waits until READ(what) differs from `before`; returns ms from the input's timeStamp (window.__t0)
-# to the animation frame after the change was seen.
+# to the animation frame after the change. The change is seen by a MutationObserver on the page
+# (a microtask right after the DOM changed; a 2 ms poll as a fallback), so the frame it waits for
+# is the first one that can show the change. (A poll alone, as in earlier versions, can see the
+# change only after another long task of the page has run, such as a chart drawn after paint,
+# and then counts that task too.)
 CHANGED = f"""async ([before, what]) => {{
   const read = {READ};
   return await new Promise((resolve) => {{
+    let done = false;
+    const observer = new MutationObserver(() => check());
     const check = () => {{
-      if (read(what) !== before) requestAnimationFrame(() => resolve(performance.now() - window.__t0));
-      else setTimeout(check, 2);
+      if (done || read(what) === before) return;
+      done = true;
+      observer.disconnect();
+      requestAnimationFrame(() => resolve(performance.now() - window.__t0));
     }};
-    check();
+    const all = {{ subtree: true, childList: true, attributes: true, characterData: true }};
+    observer.observe(document.body, all);
+    const poll = () => {{ check(); if (!done) setTimeout(poll, 2); }};
+    poll();
   }});
 }}"""
 

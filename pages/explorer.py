@@ -50,9 +50,16 @@ STATE = ui.PageState(
 
 #: The predict game's answer "it leaves the map" (instead of a point on it).
 OFF_MAP = "off-map"
-#: The page's main view (title, map, table, narration, charts) is a named fragment: a sidebar
-#: setting that changes nothing in the sidebar itself reruns the view alone.
+#: The page's main view (map, table, narration, history) is a named fragment: a sidebar setting
+#: that changes nothing in the sidebar itself reruns the view alone.
 VIEW = "ex_view"
+#: The sweep inside the figure and the take-home code are fragments of their own, rerun with the
+#: view only while they are shown (``view_scope``): every element a rerun sends costs the browser
+#: time, and the title above the view is drawn by full runs alone.
+SWEEP = "ex_sweep"
+TAKE = "ex_take"
+#: The runs of the last view, for the take-home code's downloads.
+VIEW_RESULT = "ex_view_result"
 #: The sidebar's learning rate and c sliders are a fragment too: a commit from the map reruns
 #: them and the view, not the whole sidebar.
 STEP_SIZES = "ex_step_sizes"
@@ -61,12 +68,25 @@ STEP_SIZES = "ex_step_sizes"
 VIEW_POINT = "ex_view_point"
 #: Values a map commit set for those sliders, set again in the fragment's own run (below).
 PENDING = "ex_step_sizes_pending"
+#: Set by a commit from the map: the view's next run sends the narration before the map.
+COMMITTED = "ex_committed"
+
+
+def view_scope() -> list[str]:
+    """The fragments that show the view's settings: the view, and the sweep and the take-home
+    code when they are on screen."""
+    scope = [VIEW]
+    if ss.get("ex_scrub"):
+        scope.append(SWEEP)
+    if ss.get("ex_take_home") and not ss.get("ex_present"):
+        scope.append(TAKE)
+    return scope
 
 
 def rerun_view() -> None:
     """A sidebar setting only the view depends on changed: rerun just the view (the sidebar
     already shows the new value)."""
-    st.rerun(VIEW)
+    st.rerun(view_scope())
 
 
 def rerun_page() -> None:
@@ -85,12 +105,19 @@ def on_optimizer_change() -> None:
 def apply_map_click(x: float, y: float) -> None:
     """A click anywhere on the map moves the start there (or places the guess)."""
     if ss.get("ex_predict") and ss.get("ex_guess") is None:
-        ss.ex_guess = (x, y)  # a guess, not a new start: the view alone
+        place_guess((x, y))  # a guess, not a new start: the view alone
         return
     (x0, x1), (y0, y1) = cf.ExplorerConfig(landscape=ss.ex_landscape).scape.window
     ss.ex_start_x = min(max(x, x0), x1)
     ss.ex_start_y = min(max(y, y0), y1)
     rerun_page()  # the sidebar's start boxes show the new start
+
+
+def place_guess(guess: tuple[float, float] | str | None) -> None:
+    """The predict game's answer (a point, OFF_MAP, or None to guess again): the view shows the
+    unclipped path once it is placed, and so does the sweep."""
+    ss.ex_guess = guess
+    rerun_view()
 
 
 def on_landscape_change() -> None:
@@ -113,11 +140,12 @@ def commit_map(lr: float, c: float) -> None:
     c = cf.nearest_choice(c, cf.THRESHOLD_CHOICES)
     if (lr, c) != (value.lr, value.threshold):
         STATE.seed(replace(value, lr=lr, threshold=c))
+        ss[COMMITTED] = True
         if value.present:  # no sidebar
             rerun_view()
             return
         ss[PENDING] = {STATE.key("lr"): lr, STATE.key("c"): c}
-        st.rerun([VIEW, STEP_SIZES])  # the sidebar's two sliders follow the map, and the view
+        st.rerun([STEP_SIZES, *view_scope()])  # the sidebar's two sliders follow the map, and the view
 
 
 @st.fragment(key=STEP_SIZES)
@@ -328,7 +356,7 @@ def predict_panel(result, hiding: bool) -> None:
             "end after these steps? Click that spot on the map, or say it leaves the map.",
             icon=":material/psychology:",
         )
-        right.button("It leaves the map", key="ex_guess_off", on_click=lambda: ss.update(ex_guess=OFF_MAP))
+        right.button("It leaves the map", key="ex_guess_off", on_click=place_guess, args=(OFF_MAP,))
         return
     guess = ss.get("ex_guess")
     if guess is None or "none" not in result.runs:
@@ -356,7 +384,7 @@ def predict_panel(result, hiding: bool) -> None:
             text = f"{ended}, off the map: the answer to give was *it leaves the map*; {yours}."
     left, right = st.columns([4, 1])
     left.success(text, icon=":material/visibility:")
-    right.button("Guess again", key="ex_guess_again", on_click=lambda: ss.update(ex_guess=None))
+    right.button("Guess again", key="ex_guess_again", on_click=place_guess, args=(None,))
 
 
 def take_home(result) -> None:
@@ -414,9 +442,42 @@ def take_home(result) -> None:
 
 def render() -> None:
     STATE.sync()
-    if not ss.get("ex_present"):
+    present = bool(ss.get("ex_present"))
+    if not present:
         controls()
+    header(present)
     view()
+    sweep_section()
+    if not present:
+        if st.toggle("Take it home: code for your training loop, data and charts", key="ex_take_home"):
+            take_home_section()
+        st.caption(
+            "Every setting is in the address bar: copy the link to share this exact view "
+            "(add `present=1` for presentation mode)."
+        )
+
+
+def header(present: bool) -> None:
+    """Above the view, drawn by full runs only: the landscape changes only in a full run."""
+    if present:
+        ui.presentation_style()
+        st.button("✕ Leave presentation mode", key="ex_leave_present", on_click=leave_presentation)
+    scape = cf.get_landscape(ss.ex_landscape)
+    st.title(f"Cliff Explorer: {scape.title}")
+    if not present:
+        st.caption(scape.description)
+
+
+def hides_the_answer(config: cf.ExplorerConfig) -> bool:
+    """Predict, then reveal: the unclipped path stays hidden until a guess is placed."""
+    return config.predict and ss.get("ex_guess") is None and "none" in config.paths
+
+
+def shown_config(config: cf.ExplorerConfig) -> cf.ExplorerConfig:
+    """The settings of what is drawn: without the unclipped path while it is hidden."""
+    if not hides_the_answer(config):
+        return config
+    return replace(config, paths=tuple(m for m in config.paths if m != "none"))
 
 
 @st.fragment(key=VIEW)
@@ -425,16 +486,11 @@ def view() -> None:
 
 
 def render_view() -> None:
+    ss[VIEW_RESULT] = None  # until this view's runs are computed
     config = STATE.commit()
 
     present = config.present
-    if present:
-        ui.presentation_style()
-        st.button("✕ Leave presentation mode", key="ex_leave_present", on_click=leave_presentation)
     scape = config.scape
-    st.title(f"Cliff Explorer: {scape.title}")
-    if not present:
-        st.caption(scape.description)
     ui.show_notices(STATE.notices())  # shown once; the corrected settings are in the URL now
     if not config.paths:
         st.info(
@@ -462,14 +518,9 @@ def render_view() -> None:
     guess_key = replace(config, scrub="")  # settings values are hashable
     if ss.get("ex_guess_key") != guess_key:
         ss.ex_guess, ss.ex_guess_key = None, guess_key
-    hiding = config.predict and ss.get("ex_guess") is None and "none" in config.paths
-    shown = (
-        ExplorerRuns(
-            replace(config, paths=tuple(m for m in config.paths if m != "none")), result.runs, result.window
-        )
-        if hiding
-        else result
-    )
+    ss[VIEW_RESULT] = result
+    hiding = hides_the_answer(config)
+    shown = ExplorerRuns(shown_config(config), result.runs, result.window) if hiding else result
     if config.predict:
         predict_panel(result, hiding)
     height = 820 if present else 680
@@ -487,10 +538,46 @@ def render_view() -> None:
                 )
     map_col, side_col = st.columns([2, 1], gap="medium")
     with map_col:
-        # The 2-D map is filled in last (below): the narration and the table reach the browser
-        # before the map's cross of runs has been computed.
         # (a container, not st.empty: an empty placeholder would blank the old map at once).
         map_slot = st.container()
+
+    def draw_map() -> None:
+        with map_slot:
+            if config.view3d:
+                font_size = 18 if present else 13
+                ui.plot(
+                    figures.surface3d_figure(surface, shown, height=height, font_size=font_size), key="map"
+                )
+                return
+            guess = ss.get("ex_guess") if config.predict else None
+            cross = compute_cross(shown.config, arm=cached_arm)
+            payload = map_payload(
+                cross,
+                window=shown.window,
+                axis_labels=scape.axis_labels,
+                walls=scape.walls(dict(config.params), shown.window),
+                image=image,
+                guess=guess if isinstance(guess, tuple) else None,
+                present=present,
+                wall_color=WALL_COLOR,
+                colour_scale=SURFACE_COLORSCALE,
+                height=height - 140,
+            )
+            cliffs_map(
+                payload,
+                key="ex_map",
+                on_commit=commit_map,
+                on_click=apply_map_click,
+                on_reset=reset_landscape,
+            )
+
+    # After a commit from the map, the map already shows the new paths, and the narration and
+    # the table are what changes: they are sent first, before the new cross is computed. After
+    # any other change the map is what the learner watches: it is sent first.
+    committed = ss.pop(COMMITTED, False)
+    if not committed:
+        draw_map()
+    with map_col:
         # More than three rules do not fit the side column: their table goes under the map.
         table = summary_html(shown)
         wide = len(shown.config.paths) > 3
@@ -519,33 +606,22 @@ def render_view() -> None:
                 icon=":material/memory:",
                 query_params=cf.rnn_to_query(cf.RnnView(w=w, b=b, T=int(config.params["T"]))),
             )
-    with map_slot:
-        if config.view3d:
-            spec3d = figures.surface3d_figure(surface, shown, height=height, font_size=18 if present else 13)
-            ui.plot(spec3d, key="map")
-        else:
-            guess = ss.get("ex_guess") if config.predict else None
-            cross = compute_cross(shown.config, arm=cached_arm)
-            payload = map_payload(
-                cross,
-                window=shown.window,
-                axis_labels=scape.axis_labels,
-                walls=scape.walls(dict(config.params), shown.window),
-                image=image,
-                guess=guess if isinstance(guess, tuple) else None,
-                present=present,
-                wall_color=WALL_COLOR,
-                colour_scale=SURFACE_COLORSCALE,
-                height=height - 140,
-            )
-            cliffs_map(
-                payload,
-                key="ex_map",
-                on_commit=commit_map,
-                on_click=apply_map_click,
-                on_reset=reset_landscape,
-            )
+    if committed:
+        draw_map()
 
+    with st.expander("Loss, gradient norm and step length at every step", expanded=not present):
+        # Drawn just after the map has been painted: the map shows a change first.
+        ui.plot(figures.history_figure(shown, font_size=16 if present else 13), key="history", defer=True)
+
+
+@st.fragment(key=SWEEP)
+def sweep_section() -> None:
+    ui.guarded(render_sweep)
+
+
+def render_sweep() -> None:
+    config = STATE.commit()  # its own rerun (the sweep control) changes the link too
+    present = config.present
     st.subheader("Sweep inside the figure")
     st.segmented_control(
         "Sweep",
@@ -559,25 +635,24 @@ def render_view() -> None:
         "browser: drag the slider under the map to watch the paths change with no waiting. "
         "The colours are the loss, as in the map above."
     )
-    if config.scrub and shown.config.paths:
-        sweep = ui.sweep(tuple(sorted(cf.to_query(shown.config).items())), config.scrub)
+    shown = shown_config(config)
+    if config.scrub and shown.paths:
+        params_key = tuple(sorted(config.params.items()))
+        surface = ui.surface(config.landscape, params_key, IMAGE_RESOLUTION)
+        image = ui.surface_image(config.landscape, params_key, IMAGE_RESOLUTION)
+        sweep = ui.sweep(tuple(sorted(cf.to_query(shown).items())), config.scrub)
+        height = 820 if present else 680
         ui.chart(
             figures.sweep_figure(surface, sweep, height=height, font_size=18 if present else 14, image=image),
             key="sweep",
         )
 
-    with st.expander("Loss, gradient norm and step length at every step", expanded=not present):
-        # Drawn just after the map has been painted: the map shows a change first.
-        ui.plot(figures.history_figure(shown, font_size=16 if present else 13), key="history", defer=True)
-    if not present and st.toggle(
-        "Take it home: code for your training loop, data and charts", key="ex_take_home"
-    ):
-        take_home(result)
-    if not present:
-        st.caption(
-            "Every setting is in the address bar: copy the link to share this exact view "
-            "(add `present=1` for presentation mode)."
-        )
+
+@st.fragment(key=TAKE)
+def take_home_section() -> None:
+    result = ss.get(VIEW_RESULT)
+    if result is not None:  # None: the view could not be computed, and says why
+        ui.guarded(lambda: take_home(result))
 
 
 ui.guarded(render)

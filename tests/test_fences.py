@@ -29,6 +29,8 @@ def test_every_test_id_the_css_uses_is_in_streamlits_frontend():
     assert used <= set(fences.TEST_IDS), "every id the CSS uses is listed"
     missing = [test_id for test_id in fences.TEST_IDS if test_id not in bundle]
     assert not missing, f"Streamlit no longer has these data-testids: {missing}"
+    # BASE_CSS's fade of the main area keys on the attribute Streamlit marks stale elements with.
+    assert f'"{fences.STALE_ATTRIBUTE}":' in bundle
 
 
 def test_plotlys_drag_layer_is_what_the_click_relay_listens_on():

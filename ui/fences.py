@@ -30,26 +30,41 @@ TEST_IDS = (
     "stExpandSidebarButton",
     "stHeader",
     "stMarkdownContainer",
+    "stMainBlockContainer",
+    "stElementContainer",
 )
+#: The attribute Streamlit sets on an element container while its element awaits a rerun.
+STALE_ATTRIBUTE = "data-stale"
+#: The main area's fade while a rerun is slow (BASE_CSS): opacity, duration and delay.
+MAIN_FADE = ("0.5", "0.6s", "0.5s")
 #: The class of Plotly's drag rectangle over the plot area, which the click relay listens on.
 PLOTLY_DRAG_LAYER = "nsewdrag"
 
 
 # Every page: narrow screens (a phone is ~390 px wide) keep headings to a few lines and
 # let link labels wrap instead of being cut off with an ellipsis.
-BASE_CSS = """
+#
+# And one fade for a slow rerun instead of Streamlit's own, which gives every element of the
+# rerun a CSS opacity transition of its own: dozens per rerun, and starting and cancelling them
+# cost the browser 10-30 ms on every Explorer change (benchmarks/bench_map.py, part c). The main
+# area fades as a whole after the same half second, so a quick rerun still shows no fade at all.
+BASE_CSS = f"""
 <style>
+[{STALE_ATTRIBUTE}] {{ transition: none !important; }}
+[{STALE_ATTRIBUTE}="true"] {{ opacity: 1 !important; }}
+[data-testid="stMainBlockContainer"]:has([{STALE_ATTRIBUTE}="true"])
+  {{ opacity: {MAIN_FADE[0]}; transition: opacity {MAIN_FADE[1]} ease-in {MAIN_FADE[2]}; }}
 [data-testid="stPageLink"] p, [data-testid="stPageLink"] span,
 [data-testid="stPageLink-NavLink"] p, [data-testid="stPageLink-NavLink"] span
-  { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
-[data-testid="stPageLink-NavLink"] { height: auto !important; min-height: 2rem; }
-@media (max-width: 640px) {
-  h1 { font-size: 1.85rem !important; line-height: 1.2 !important; }
-  h2 { font-size: 1.4rem !important; }
-  h3 { font-size: 1.2rem !important; }
-  .block-container { padding-left: 0.8rem !important; padding-right: 0.8rem !important; }
-  table.cliff-summary { font-size: 0.85rem; }
-}
+  {{ white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
+[data-testid="stPageLink-NavLink"] {{ height: auto !important; min-height: 2rem; }}
+@media (max-width: 640px) {{
+  h1 {{ font-size: 1.85rem !important; line-height: 1.2 !important; }}
+  h2 {{ font-size: 1.4rem !important; }}
+  h3 {{ font-size: 1.2rem !important; }}
+  .block-container {{ padding-left: 0.8rem !important; padding-right: 0.8rem !important; }}
+  table.cliff-summary {{ font-size: 0.85rem; }}
+}}
 </style>
 """
 

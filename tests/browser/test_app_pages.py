@@ -137,12 +137,18 @@ def test_clicking_the_map_moves_the_start(page, app_url, console_errors):
 
 def test_in_figure_sweep_ships_frames(page, app_url, console_errors):
     goto(page, app_url, "/explorer?scrub=c&steps=40")
-    sweep = plotly_chart(page, 0)  # the map is the canvas component: the sweep is the first Plotly chart
+    # The map is the canvas component; of the Plotly charts (the history and the sweep) the sweep
+    # is the one with a slider.
+    sweep = sweep_chart(page)
+    index = page.evaluate(
+        "(layout) => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".findIndex((el) => (el.layout?.sliders || []).length > 0)"
+    )
     assert len(sweep["frames"]) == 45
     # Scrub inside the figure with the slider's own step (its label and animation
     # options): no rerun; the paths and the note on each path's fate follow.
     runs_before = page.evaluate("() => window.__cliffs.finished")
-    sweep_el = "document.querySelectorAll('.js-plotly-plot')[0]"
+    sweep_el = f"document.querySelectorAll('.js-plotly-plot')[{index}]"
     note = f"() => {sweep_el}.querySelector('.annotation-text').textContent"
     note_before = page.evaluate(note)
     step = page.evaluate(
@@ -161,6 +167,47 @@ def test_in_figure_sweep_ships_frames(page, app_url, console_errors):
     assert note_after != note_before
     assert note_after == re.sub("<[^>]+>", "", frame["layout"]["annotations"][0]["text"])
     assert console_errors == []
+
+
+def sweep_chart(page) -> dict:
+    """The in-figure sweep (the Plotly chart with a slider), once it is drawn."""
+    find = (
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".findIndex((el) => (el.layout?.sliders || []).length > 0)"
+    )
+    page.wait_for_function(f"() => ({find})() >= 0")
+    return plotly_chart(page, page.evaluate(find))
+
+
+def test_the_sweep_and_the_take_home_code_follow_the_view(page, app_url, console_errors):
+    """The sweep and the take-home code are fragments of their own beside the view's: a change of
+    the view's settings, a guess in the predict game and a commit must rerun them too."""
+    goto(page, app_url, "/explorer?scrub=c&steps=40&predict=1")
+    before = sweep_chart(page)
+    with expect_rerun(page):
+        slider(page, "steps").press("ArrowRight")
+    after = sweep_chart(page)
+    assert parse_qs(urlparse(page.url).query)["steps"] == ["41"]
+    assert after["data"] != before["data"]  # the paths drawn now have 41 steps
+    assert "none" not in map_state(page)["paths"]  # a new setting asks for a new guess
+    with expect_rerun(page):
+        click_map_at(page, 6.0, -1.5)
+    wait_for_app(page)
+    assert "none" in map_state(page)["paths"]
+    revealed = sweep_chart(page)
+    assert len(revealed["data"]) > len(after["data"])  # the unclipped path joined the sweep
+    with expect_rerun(page):
+        page.get_by_text("Take it home").click()
+    code = page.locator("[data-testid='stCode']").first
+    assert "max_norm=1" in code.inner_text() or "1.0" in code.inner_text()
+    before_code = code.inner_text()
+    with expect_rerun(page):
+        slider(page, "threshold c (log scale)").press("ArrowLeft")
+    page.wait_for_function(
+        "(old) => document.querySelector(\"[data-testid='stCode']\").innerText !== old", arg=before_code
+    )
+    assert "0.8" in code.inner_text()
+    assert not has_exception(page) and console_errors == []
 
 
 def test_predict_then_reveal(page, app_url, console_errors):
