@@ -31,12 +31,13 @@ TEST_IDS = (
     "stHeader",
     "stMarkdownContainer",
     "stMainBlockContainer",
+    "stSidebarContent",
     "stElementContainer",
 )
 #: The attribute Streamlit sets on an element container while its element awaits a rerun.
 STALE_ATTRIBUTE = "data-stale"
-#: The main area's fade while a rerun is slow (BASE_CSS): opacity, duration and delay.
-MAIN_FADE = ("0.5", "0.6s", "0.5s")
+#: Streamlit's fade of an element awaiting a rerun, kept (BASE_CSS): opacity, duration, delay.
+STALE_FADE = ("0.33", "1s", "0.5s")
 #: The class of Plotly's drag rectangle over the plot area, which the click relay listens on.
 PLOTLY_DRAG_LAYER = "nsewdrag"
 
@@ -44,16 +45,23 @@ PLOTLY_DRAG_LAYER = "nsewdrag"
 # Every page: narrow screens (a phone is ~390 px wide) keep headings to a few lines and
 # let link labels wrap instead of being cut off with an ellipsis.
 #
-# And one fade for a slow rerun instead of Streamlit's own, which gives every element of the
-# rerun a CSS opacity transition of its own: dozens per rerun, and starting and cancelling them
-# cost the browser 10-30 ms on every Explorer change (benchmarks/bench_map.py, part c). The main
-# area fades as a whole after the same half second, so a quick rerun still shows no fade at all.
+# And Streamlit's fade of the elements awaiting a rerun (after half a second, for a slow rerun)
+# without its cost: Streamlit gives every such element a CSS opacity transition of its own,
+# dozens per rerun, and starting and cancelling them cost the browser 10-30 ms on every Explorer
+# change (benchmarks/bench_map.py, part c). Here one animation on the main area (and one on the
+# sidebar) fades a custom property, and each stale element takes its opacity from it: the same
+# fade of the same elements, but one animation per area, and a quick rerun never starts fading.
+# (The property's syntax "<number>" is written with CSS escapes: st.html's sanitizer drops a
+# style sheet with a "<" in it.)
 BASE_CSS = f"""
 <style>
+@property --cliffs-stale {{ syntax: "\\3c number\\3e"; inherits: true; initial-value: 1; }}
+@keyframes cliffs-stale-fade {{ from {{ --cliffs-stale: 1; }} to {{ --cliffs-stale: {STALE_FADE[0]}; }} }}
+[data-testid="stMainBlockContainer"]:has([{STALE_ATTRIBUTE}="true"]),
+[data-testid="stSidebarContent"]:has([{STALE_ATTRIBUTE}="true"])
+  {{ animation: cliffs-stale-fade {STALE_FADE[1]} ease-in {STALE_FADE[2]} forwards; }}
 [{STALE_ATTRIBUTE}] {{ transition: none !important; }}
-[{STALE_ATTRIBUTE}="true"] {{ opacity: 1 !important; }}
-[data-testid="stMainBlockContainer"]:has([{STALE_ATTRIBUTE}="true"])
-  {{ opacity: {MAIN_FADE[0]}; transition: opacity {MAIN_FADE[1]} ease-in {MAIN_FADE[2]}; }}
+[{STALE_ATTRIBUTE}="true"] {{ opacity: var(--cliffs-stale, 1) !important; }}
 [data-testid="stPageLink"] p, [data-testid="stPageLink"] span,
 [data-testid="stPageLink-NavLink"] p, [data-testid="stPageLink-NavLink"] span
   {{ white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}

@@ -31,7 +31,8 @@ def test_a_deep_link_as_the_very_first_request_to_a_fresh_server(browser):
 
 
 # While Streamlit reruns, it marks each element awaiting the rerun with data-stale="true". Read in
-# the page at every such mutation: the main area's transition and every stale element's own.
+# the page at every such mutation: the main area's animation and every stale element's own
+# transition and opacity; once, the fade is also seeked to its end, to read the faded opacities.
 STALE_PROBE = """() => {
   const seen = (window.__stale = []);
   const main = document.querySelector('[data-testid="stMainBlockContainer"]');
@@ -39,24 +40,38 @@ STALE_PROBE = """() => {
     const stale = Array.from(main.querySelectorAll('[data-stale="true"]'));
     if (!stale.length) return;
     const mainStyle = getComputedStyle(main);
-    seen.push({
-      count: stale.length,
-      mainDelay: mainStyle.transitionDelay,
-      mainDuration: mainStyle.transitionDuration,
-      own: Array.from(new Set(stale.map((e) => {
-        const style = getComputedStyle(e);
-        return style.transitionDuration + ' ' + style.opacity;
-      }))),
-    });
+    const own = (els) => Array.from(new Set(els.map((e) => {
+      const style = getComputedStyle(e);
+      return style.transitionDuration + ' ' + style.opacity;
+    })));
+    const record = {
+      fade: [mainStyle.animationName, mainStyle.animationDuration, mainStyle.animationDelay].join(' '),
+      own: own(stale),
+    };
+    const fresh = Array.from(main.querySelectorAll('[data-testid="stElementContainer"]'))
+      .filter((e) => e.dataset.stale !== 'true');
+    if (!window.__seeked && fresh.length) {  // some elements already redrawn, some awaited
+      const fade = document.getAnimations().find((a) => a.effect && a.effect.target === main);
+      if (fade) {
+        window.__seeked = true;
+        const now = fade.currentTime;
+        fade.currentTime = 5000;  // long after the delay and the fade
+        record.faded = own(stale);
+        record.fresh = own(fresh);
+        fade.currentTime = now;
+      }
+    }
+    seen.push(record);
   }).observe(main, { subtree: true, attributes: true, attributeFilter: ['data-stale'] });
 }"""
 
 
-def test_a_rerun_fades_the_main_area_once_instead_of_each_element(page, app_url):
+def test_a_rerun_fades_its_stale_elements_with_one_animation(page, app_url):
     """BASE_CSS replaces Streamlit's fade of each stale element (a transition per element) by one
-    fade of the main area after the same delay. This fails if Streamlit stops marking stale
-    elements with data-stale, or if its own per-element fade comes back through the CSS."""
-    from ui.fences import MAIN_FADE
+    animation of the main area that the stale elements take their opacity from. This fails if
+    Streamlit stops marking stale elements with data-stale, if its own per-element transitions
+    come back through the CSS, or if the fade no longer reaches the stale elements alone."""
+    from ui.fences import STALE_FADE
 
     from .streamlit_helpers import goto, slider, wait_for_rerun
 
@@ -68,11 +83,15 @@ def test_a_rerun_fades_the_main_area_once_instead_of_each_element(page, app_url)
     wait_for_rerun(page)
     seen = page.evaluate("window.__stale")
     assert seen, "no element was marked stale during the rerun"
-    opacity, duration, delay = MAIN_FADE
-    assert {(s["mainDuration"], s["mainDelay"]) for s in seen} == {(duration, delay)}
-    assert {own for s in seen for own in s["own"]} == {"0s 1"}, "no element fades on its own"
-    # After the rerun nothing is stale, and the main area is not faded.
+    opacity, duration, delay = STALE_FADE
+    assert {s["fade"] for s in seen} == {f"cliffs-stale-fade {duration} {delay}"}
+    # A quick rerun: no element has a transition of its own, and none has started to fade.
+    assert {own for s in seen for own in s["own"]} == {"0s 1"}
+    # Seeked to its end, the fade dims the stale elements to Streamlit's opacity, and no other.
+    seeked = [s for s in seen if "faded" in s]
+    assert len(seeked) == 1
+    assert seeked[0]["faded"] == [f"0s {opacity}"] and seeked[0]["fresh"] == ["0s 1"]
+    # After the rerun nothing is stale, and the main area runs no animation.
     main = page.locator("[data-testid='stMainBlockContainer']")
     assert page.locator("[data-stale='true']").count() == 0
-    assert main.evaluate("(e) => getComputedStyle(e).opacity") == "1"
-    assert opacity != "1"
+    assert main.evaluate("(e) => getComputedStyle(e).animationName") == "none"
