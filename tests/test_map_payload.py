@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import landscapes as ls
+from landscapes.core.validation import MAX_STEPS
 from landscapes.views import config as cf
 from landscapes.views.explorer import outcome, run_modes, tolerance_of, view_modes
 from landscapes.views.map_payload import (
@@ -18,6 +19,7 @@ from landscapes.views.map_payload import (
     MAX_BYTES_LONG,
     arm_config,
     arm_runs,
+    arm_steps,
     compute_cross,
     map_payload,
     payload_bytes,
@@ -150,8 +152,12 @@ def test_views_on_one_arm_share_its_runs():
     assert arm_config(moved_c, "none", "lr") == arm_config(view, "none", "lr")  # c does not touch it
     assert arm_config(moved_lr, "norm", "lr") == arm_config(view, "norm", "lr")
     assert arm_config(replace(view, present=True), "norm", "c") == arm_config(view, "norm", "c")
-    assert arm_config(replace(view, steps=59), "norm", "c") == arm_config(view, "norm", "c")  # both 60
-    assert arm_config(replace(view, steps=61), "norm", "c").steps == 80
+    # Every step count up to 100 shares the default view's arms (a prefix of 100 steps) ...
+    for steps in (1, 59, 61, 100):
+        assert arm_config(replace(view, steps=steps), "norm", "c") == arm_config(view, "norm", "c")
+    assert arm_config(view, "norm", "c").steps == 100
+    # ... and a longer run is computed to the next of ARM_STEPS, up to MAX_STEPS.
+    assert [arm_steps(n) for n in (101, 200, 201, 499, 501, MAX_STEPS)] == [200, 200, 300, 500, 1000, 1000]
     # AdamW's decay changes every arm (and the cache key the page builds from the arm's link)
     adamw = replace(view, optimizer="adamw")
     decayed = replace(adamw, weight_decay=0.2)

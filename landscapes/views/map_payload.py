@@ -36,6 +36,7 @@ import numpy as np
 from ..core.clipping import CLIP_SPECS
 from ..core.engine import ClipMode, Trajectory, simulate_many
 from ..core.registry import Window
+from ..core.validation import MAX_STEPS
 from .config import LR_CHOICES, THRESHOLD_CHOICES, ExplorerConfig, own_threshold
 
 #: Where the sizes the issue allows are checked (tests/test_map_payload.py).
@@ -83,16 +84,18 @@ class MapCross:
 ArmRunner = Callable[[ExplorerConfig, str, str, tuple[float, ...]], list[Trajectory]]
 
 
-#: Arms are computed for a step count rounded up to a multiple of this: a run of fewer steps is a
-#: prefix of a longer one, so a few more or fewer steps reuse the runs already computed.
-STEPS_BUCKET = 20
+#: Arms are computed for the first of these step counts that is at least the view's: a run of
+#: fewer steps is a prefix of a longer one, so every step count up to it reuses the runs already
+#: computed (the default 60 and every count up to 100 share one cross). A cross of 100 steps costs
+#: about what one of 60 does: the batched calls' time is mostly fixed.
+ARM_STEPS = (100, 200, 300, 500, MAX_STEPS)
 #: Pixels per side of the map's background loss image (every page that draws the map).
 IMAGE_RESOLUTION = 200
 
 
 def arm_steps(steps: int) -> int:
-    """The step count an arm is computed for (``steps`` rounded up to a multiple of STEPS_BUCKET)."""
-    return max(STEPS_BUCKET, -(-int(steps) // STEPS_BUCKET) * STEPS_BUCKET)
+    """The step count an arm is computed for: the first of ARM_STEPS that is at least ``steps``."""
+    return next((n for n in ARM_STEPS if n >= steps), int(steps))
 
 
 def arm_config(config: ExplorerConfig, mode: str, arm: str) -> ExplorerConfig:
