@@ -135,15 +135,30 @@ def test_clicking_the_map_moves_the_start(page, app_url, console_errors):
     assert console_errors == []
 
 
+#: The index of the in-figure sweep among the page's Plotly charts (the one with a slider).
+SWEEP_INDEX = (
+    "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+    ".findIndex((el) => (el.layout?.sliders || []).length > 0)"
+)
+
+
+def sweep_index(page) -> int:
+    """Where the in-figure sweep is among the Plotly charts, once it is drawn."""
+    page.wait_for_function(f"() => ({SWEEP_INDEX})() >= 0")
+    return page.evaluate(SWEEP_INDEX)
+
+
+def sweep_chart(page) -> dict:
+    """The in-figure sweep as plain JSON (plotly_chart)."""
+    return plotly_chart(page, sweep_index(page))
+
+
 def test_in_figure_sweep_ships_frames(page, app_url, console_errors):
     goto(page, app_url, "/explorer?scrub=c&steps=40")
     # The map is the canvas component; of the Plotly charts (the history and the sweep) the sweep
     # is the one with a slider.
-    sweep = sweep_chart(page)
-    index = page.evaluate(
-        "(layout) => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-        ".findIndex((el) => (el.layout?.sliders || []).length > 0)"
-    )
+    index = sweep_index(page)
+    sweep = plotly_chart(page, index)
     assert len(sweep["frames"]) == 45
     # Scrub inside the figure with the slider's own step (its label and animation
     # options): no rerun; the paths and the note on each path's fate follow.
@@ -167,16 +182,6 @@ def test_in_figure_sweep_ships_frames(page, app_url, console_errors):
     assert note_after != note_before
     assert note_after == re.sub("<[^>]+>", "", frame["layout"]["annotations"][0]["text"])
     assert console_errors == []
-
-
-def sweep_chart(page) -> dict:
-    """The in-figure sweep (the Plotly chart with a slider), once it is drawn."""
-    find = (
-        "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-        ".findIndex((el) => (el.layout?.sliders || []).length > 0)"
-    )
-    page.wait_for_function(f"() => ({find})() >= 0")
-    return plotly_chart(page, page.evaluate(find))
 
 
 def test_the_sweep_and_the_take_home_code_follow_the_view(page, app_url, console_errors):
