@@ -468,6 +468,11 @@ def header(present: bool) -> None:
         st.caption(scape.description)
 
 
+def figure_height(present: bool) -> int:
+    """The height of the view's map and of the sweep below it (taller on a projector)."""
+    return 820 if present else 680
+
+
 def hides_the_answer(config: cf.ExplorerConfig) -> bool:
     """Predict, then reveal: the unclipped path stays hidden until a guess is placed."""
     return config.predict and ss.get("ex_guess") is None and "none" in config.paths
@@ -523,7 +528,7 @@ def render_view() -> None:
     shown = ExplorerRuns(shown_config(config), result.runs, result.window) if hiding else result
     if config.predict:
         predict_panel(result, hiding)
-    height = 820 if present else 680
+    height = figure_height(present)
     if present:
         # The presets without the sidebar: a row of buttons above the map that wraps when narrow.
         with st.container(horizontal=True, wrap=True):
@@ -641,7 +646,7 @@ def render_sweep() -> None:
         surface = ui.surface(config.landscape, params_key, IMAGE_RESOLUTION)
         image = ui.surface_image(config.landscape, params_key, IMAGE_RESOLUTION)
         sweep = ui.sweep(tuple(sorted(cf.to_query(shown).items())), config.scrub)
-        height = 820 if present else 680
+        height = figure_height(present)
         ui.chart(
             figures.sweep_figure(surface, sweep, height=height, font_size=18 if present else 14, image=image),
             key="sweep",
