@@ -20,10 +20,9 @@ from landscapes.views import config as cf
 from landscapes.views.explorer import ExplorerRuns, outcome_note, run_modes, summary_html, view_modes
 from landscapes.views.map_payload import (
     IMAGE_RESOLUTION,
-    arm_config,
+    cached_arm_runs,
     compute_cross,
     map_payload,
-    shared_arm_runs,
     take_away,
     view_runs,
 )
@@ -157,19 +156,6 @@ def step_size_sliders() -> None:
     for key, value in ss.pop(PENDING, {}).items():
         ss[key] = value
     ui.step_size_sliders("ex_", rerun_view)
-
-
-@st.cache_resource(max_entries=96, show_spinner=False)
-def _arm(query: tuple[tuple[str, str], ...], mode: str, arm: str, values: tuple[float, ...]):
-    config, _ = cf.from_query(dict(query))
-    return shared_arm_runs(config, mode, arm, values)
-
-
-def cached_arm(config: cf.ExplorerConfig, mode: str, arm: str, values: tuple[float, ...]):
-    """One arm of the map's cross, cached on the settings it depends on (``arm_config``): after
-    a commit of c, the new view's c arm is the old view's, and only the lr arm is computed."""
-    key = tuple(sorted(cf.to_query(arm_config(config, mode, arm)).items()))
-    return _arm(key, mode, arm, values)
 
 
 def leave_presentation() -> None:
@@ -514,10 +500,9 @@ def render_view() -> None:
         last = ss.get(VIEW_POINT)
         first = "lr" if last is not None and last[1] == point[1] and last[0] != point[0] else "c"
         ss[VIEW_POINT] = point
-        runs = view_runs(config, view_modes(config), arm=cached_arm, first=first)
+        runs = view_runs(config, view_modes(config), arm=cached_arm_runs, first=first)
         result = ExplorerRuns(config=config, runs=runs, window=config.scape.window)
     params_key = tuple(sorted(config.params.items()))
-    surface = ui.surface(config.landscape, params_key, IMAGE_RESOLUTION)
     image = ui.surface_image(config.landscape, params_key, IMAGE_RESOLUTION)
     # Predict-then-reveal: a guess belongs to one configuration; any change asks for a new one.
     guess_key = replace(config, scrub="")  # settings values are hashable
@@ -550,12 +535,13 @@ def render_view() -> None:
         with map_slot:
             if config.view3d:
                 font_size = 18 if present else 13
+                surface = ui.surface(config.landscape, params_key, IMAGE_RESOLUTION)
                 ui.plot(
                     figures.surface3d_figure(surface, shown, height=height, font_size=font_size), key="map"
                 )
                 return
             guess = ss.get("ex_guess") if config.predict else None
-            cross = compute_cross(shown.config, arm=cached_arm)
+            cross = compute_cross(shown.config, arm=cached_arm_runs)
             payload = map_payload(
                 cross,
                 window=shown.window,

@@ -20,6 +20,7 @@ from landscapes.views.map_payload import (
     arm_config,
     arm_runs,
     arm_steps,
+    cached_arm_runs,
     compute_cross,
     map_payload,
     payload_bytes,
@@ -158,16 +159,34 @@ def test_views_on_one_arm_share_its_runs():
     assert arm_config(view, "norm", "c").steps == 100
     # ... and a longer run is computed to the next of ARM_STEPS, up to MAX_STEPS.
     assert [arm_steps(n) for n in (101, 200, 201, 499, 501, MAX_STEPS)] == [200, 200, 300, 500, 1000, 1000]
-    # AdamW's decay changes every arm (and the cache key the page builds from the arm's link)
+    # AdamW's decay changes every arm (the arm cache's key is the arm's settings)
     adamw = replace(view, optimizer="adamw")
     decayed = replace(adamw, weight_decay=0.2)
     for arm in ("lr", "c"):
         assert arm_config(decayed, "norm", arm) != arm_config(adamw, "norm", arm)
-        assert cf.to_query(arm_config(decayed, "norm", arm))["wd"] == "0.2"
     # and an arm computed for one view is the other's, cell for cell
     values = tuple(cf.THRESHOLD_CHOICES)
     for a, b in zip(arm_runs(view, "norm", "c", values), arm_runs(moved_c, "norm", "c", values), strict=True):
         np.testing.assert_array_equal(a.params, b.params)
+
+
+def test_the_arm_cache_holds_one_entry_per_arm_settings():
+    """cached_arm_runs (the page's cache of arms): the runs shared_arm_runs computes, and views
+    that share an arm's settings get the very same runs back, computed once."""
+    view = cf.ExplorerConfig()
+    values = tuple(cf.THRESHOLD_CHOICES)
+    first = cached_arm_runs(view, "norm", "c", values)
+    for a, b in zip(first, shared_arm_runs(view, "norm", "c", values), strict=True):
+        np.testing.assert_array_equal(a.params, b.params)
+        np.testing.assert_array_equal(a.clipped, b.clipped)
+    # Another c, step count up to 100 or view toggle: the same arm, a cache hit.
+    same = cached_arm_runs(replace(view, threshold=0.2, steps=61, present=True), "norm", "c", values)
+    assert all(x is y for x, y in zip(first, same, strict=True))
+    # Another learning rate, or AdamW's decay: another arm, computed anew.
+    for other in (replace(view, lr=0.1), replace(view, optimizer="adamw", weight_decay=0.2)):
+        runs = cached_arm_runs(other, "norm", "c", values)
+        assert runs[0] is not first[0]
+        np.testing.assert_array_equal(runs[3].params, shared_arm_runs(other, "norm", "c", values)[3].params)
 
 
 def test_a_rule_c_does_not_touch_has_one_run_for_every_c():

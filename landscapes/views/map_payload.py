@@ -26,6 +26,7 @@ Layout of one rule's entry (``payload["paths"][i]``):
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -148,6 +149,31 @@ def shared_arm_runs(
     return arm_runs(arm_config(config, mode, arm), mode, arm, values)
 
 
+#: How many arms ``cached_arm_runs`` keeps (each a few hundred kB at most): a view has up to
+#: ten, and going back and forth between a few views finds them all.
+ARM_CACHE_SIZE = 96
+
+
+@functools.lru_cache(maxsize=ARM_CACHE_SIZE)
+def _cached_arm(
+    settings: ExplorerConfig, mode: str, arm: str, values: tuple[float, ...]
+) -> tuple[Trajectory, ...]:
+    return tuple(arm_runs(settings, mode, arm, values))
+
+
+def cached_arm_runs(
+    config: ExplorerConfig, mode: str, arm: str, values: tuple[float, ...]
+) -> list[Trajectory]:
+    """``shared_arm_runs``, cached in this process on the arm's own settings: after a commit of
+    c the new view's c arm is the old view's, and only the learning-rate arm is computed.
+
+    A plain LRU cache keyed on the (hashable, frozen) settings: a hit costs about 25 µs. Streamlit's
+    ``st.cache_resource`` hashes its arguments its own way, about 0.9 ms a call in the server, and
+    a view reads up to ten arms on every rerun. The runs are shared, not copied, as
+    ``st.cache_resource`` shared them (a ``Trajectory`` is frozen and nothing writes to its arrays)."""
+    return list(_cached_arm(arm_config(config, mode, arm), mode, arm, values))
+
+
 def compute_cross(
     config: ExplorerConfig, modes: Sequence[str] | None = None, arm: ArmRunner = arm_runs
 ) -> MapCross:
@@ -207,11 +233,11 @@ def pack_points(runs: Sequence[Trajectory], steps: int) -> tuple[str, list[int]]
     """The runs' points as base64 float32 ``(runs, steps + 1, 2)``, NaN after each run's end."""
     block = np.full((len(runs), steps + 1, 2), np.nan, dtype=np.float32)
     lengths = []
-    for r, run in enumerate(runs):
-        k = min(len(run.params), steps + 1)
-        with np.errstate(over="ignore"):  # a huge float64 becomes inf: the map shows it as off the map
-            block[r, :k] = run.params[:k].astype(np.float32)
-        lengths.append(int(k))
+    with np.errstate(over="ignore"):  # a huge float64 becomes inf: the map shows it as off the map
+        for r, run in enumerate(runs):
+            k = min(len(run.params), steps + 1)
+            block[r, :k] = run.params[:k]  # float64 -> float32 on assignment
+            lengths.append(k)
     return _b64(block.tobytes()), lengths
 
 
