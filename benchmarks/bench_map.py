@@ -133,6 +133,16 @@ def timed_change(page, what: str, before: str, action) -> float:
     return float(page.evaluate(CHANGED, [before, what]))
 
 
+def timed_key(page, thumb, what: str, k: int) -> float:
+    """Presses an arrow key on a slider (right on even ``k``, left on odd, so the value goes back
+    and forth) and returns ms until ``what`` changed; then waits for the run to finish."""
+    thumb.focus()
+    before = read(page, what)
+    value = timed_change(page, what, before, lambda: thumb.press("ArrowRight" if k % 2 == 0 else "ArrowLeft"))
+    sh.wait_for_rerun(page, settle=0.05)
+    return value
+
+
 def slider_box(page, name: str):
     thumb = page.get_by_role("slider", name=name, exact=True)
     thumb.scroll_into_view_if_needed()
@@ -200,13 +210,8 @@ class Reference:
         self.count = 0
 
     def press(self) -> float:
-        self.thumb.focus()
-        before = read(self.page, "reference")
-        key = "ArrowRight" if self.count % 2 == 0 else "ArrowLeft"
         self.count += 1
-        value = timed_change(self.page, "reference", before, lambda: self.thumb.press(key))
-        sh.wait_for_rerun(self.page, settle=0.05)
-        return value
+        return timed_key(self.page, self.thumb, "reference", self.count - 1)
 
 
 def part_b(browser, url: str, reference: Reference, changes: int) -> None:
@@ -242,17 +247,7 @@ def part_c(browser, url: str, reference: Reference, changes: int) -> None:
         thumb = sh.slider(page, label)
         thumb.scroll_into_view_if_needed()
         for k in range(changes):
-            thumb.focus()
-            before = read(page, "view")
-            values.append(
-                timed_change(
-                    page,
-                    "view",
-                    before,
-                    lambda k=k, thumb=thumb: thumb.press("ArrowRight" if k % 2 == 0 else "ArrowLeft"),
-                )
-            )
-            sh.wait_for_rerun(page, settle=0.05)
+            values.append(timed_key(page, thumb, "view", k))
             ref.append(reference.press())
         print(line(f"c) sidebar '{label}' -> map redrawn", values))
         print(line("c) reference app round trip (interleaved)", ref))
